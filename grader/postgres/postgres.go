@@ -1,0 +1,44 @@
+// Package postgres starts the PostgreSQL server a grade runs against.
+//
+// A Provider starts an Instance; an Instance is one database the grader owns
+// for the length of one grade and must Terminate afterwards, whatever
+// happened. Every implementation passes the shared suite in
+// postgres_suite_test.go.
+package postgres
+
+import (
+	"context"
+	"errors"
+)
+
+// Provider starts a PostgreSQL instance for one grade.
+//
+// Implementations must leave nothing behind when Start fails: no process,
+// no temp dir, no database.
+type Provider interface {
+	// Name is the provider's name as the CLI spells it: "local", "url", ...
+	Name() string
+	// Start brings up a server (or a fresh database on an existing one) and
+	// returns once it accepts connections.
+	Start(ctx context.Context) (Instance, error)
+}
+
+// Instance is a running PostgreSQL database owned by one grade.
+type Instance interface {
+	// ConnectionString is a keyword/value or URL connection string for a
+	// role that may create roles and tables in the instance's database. It
+	// names 127.0.0.1 (or the given server) and sslmode as needed.
+	ConnectionString() string
+	// Version is the server's version, as SHOW server_version prints it.
+	Version() string
+	// Provider is the name of the provider that started the instance.
+	Provider() string
+	// Terminate stops the server or drops the database, and removes every
+	// file the instance made. It is safe to call more than once.
+	Terminate(ctx context.Context) error
+}
+
+// ErrNotAvailable is wrapped by Start when the provider cannot run on this
+// machine at all (no binaries, no unprivileged user, ...), as opposed to a
+// failure while starting. The message says what to install or change.
+var ErrNotAvailable = errors.New("postgres provider not available")

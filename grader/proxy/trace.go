@@ -1,0 +1,119 @@
+package proxy
+
+import (
+	"sync"
+	"time"
+)
+
+// Statement is one statement the server ran for a client: one
+// CommandComplete, EmptyQueryResponse or ErrorResponse, tied to the Query or
+// Execute (or, for an error, the Parse or Bind) that caused it.
+type Statement struct {
+	Seq       int           `json:"seq"`        // order of completion across all connections, from 1
+	Conn      int           `json:"conn"`       // connection number, from 1
+	RoundTrip int           `json:"round_trip"` // the round trip (Trace-wide number) it ran in
+	SQL       string        `json:"sql"`        // the statement's text as the client sent it
+	Tag       string        `json:"tag,omitempty"`
+	Rows      int64         `json:"rows"`            // DataRows sent to the client
+	Error     string        `json:"error,omitempty"` // "SQLSTATE: message" when it failed
+	Data      bool          `json:"data"`            // a data statement (graded), not control overhead
+	Extended  bool          `json:"extended"`        // sent with the extended protocol
+	Start     time.Time     `json:"start"`
+	Duration  time.Duration `json:"duration_ns"`
+}
+
+// RoundTrip is one client burst that waited for the server: it held at least
+// one Query or Sync and ended with the matching ReadyForQuery. Bursts the
+// client sends before the server has answered the previous one (pipelining)
+// belong to the same round trip.
+type RoundTrip struct {
+	Seq  int `json:"seq"` // numbered in the order round trips began, from 1
+	Conn int `json:"conn"`
+	// PrepareOnly is set when the round trip executed nothing (Parse,
+	// Describe, Sync: a driver preparing a statement).
+	PrepareOnly bool          `json:"prepare_only"`
+	Start       time.Time     `json:"start"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
+// Trace collects what every connection through a proxy did, in order. It is
+// safe for concurrent use.
+type Trace struct {
+	mu         sync.Mutex
+	statements []Statement
+	roundTrips []RoundTrip
+	conns      int
+	lastRound  int
+	problems   []string
+}
+
+// Mark is a position in a Trace; Since returns what came after it.
+type Mark struct{ statements, roundTrips, problems int }
+
+// Mark returns the current end of the trace.
+func (t *Trace) Mark() Mark {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Mark{len(t.statements), len(t.roundTrips), len(t.problems)}
+}
+
+// Since returns copies of the statements and the round trips that ended
+// after m.
+func (t *Trace) Since(m Mark) ([]Statement, []RoundTrip) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Statement(nil), t.statements[m.statements:]...),
+		append([]RoundTrip(nil), t.roundTrips[m.roundTrips:]...)
+}
+
+// Problems returns protocol anomalies noticed after m (a response the proxy
+// could not tie to a request, a malformed message, ...).
+func (t *Trace) Problems(m Mark) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.problems[m.problems:]...)
+}
+
+// Connections returns how many client connections the proxy has accepted.
+func (t *Trace) Connections() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.conns
+}
+
+func (t *Trace) newConn() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.conns++
+	return t.conns
+}
+
+func (t *Trace) addStatement(s Statement) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.Seq = len(t.statements) + 1
+	t.statements = append(t.statements, s)
+}
+
+// newRoundTrip reserves the number of a round trip that has just begun.
+func (t *Trace) newRoundTrip() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lastRound++
+	return t.lastRound
+}
+
+// addRoundTrip records a round trip that has ended.
+func (t *Trace) addRoundTrip(r RoundTrip) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.roundTrips = append(t.roundTrips, r)
+}
+
+func (t *Trace) addProblem(p string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.problems) < 1000 {
+		t.problems = append(t.problems, p)
+	}
+}
