@@ -1,0 +1,208 @@
+// Package reports holds the result card, the versioned record of one grade,
+// and renders it: result.json, result.md and the terminal summary.
+//
+// The card is a plain value. The grader fills it; nothing here runs a grade.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// SchemaVersion is the version of the card's JSON layout. It changes when a
+// field changes meaning or is removed; adding a field does not change it.
+const SchemaVersion = 1
+
+// Verdicts and check statuses.
+const (
+	Pass    = "pass"
+	Fail    = "fail"    // the learner's code did not meet the challenge
+	Error   = "error"   // the grader or the machine failed; nothing is said of the code
+	Skipped = "skipped" // a check that could not run because an earlier step failed
+)
+
+// Card is the result of one grade.
+type Card struct {
+	SchemaVersion int         `json:"schema_version"`
+	Tool          Tool        `json:"tool"`
+	GradedAt      time.Time   `json:"graded_at"`
+	Challenge     Challenge   `json:"challenge"`
+	Solution      Solution    `json:"solution"`
+	Environment   Environment `json:"environment"`
+	// Verdict is "pass" when every check passed, "fail" when one failed
+	// (the learner's code) and "error" when the grade could not be made.
+	Verdict string `json:"verdict"`
+	// Error says what went wrong when Verdict is "error".
+	Error  string  `json:"error,omitempty"`
+	Checks []Check `json:"checks"`
+	// Metrics are measured on the solution; nil when it never answered.
+	Metrics *Metrics `json:"metrics,omitempty"`
+	// Shapes are the statements of the request that made the most data
+	// statements, grouped by shape, most frequent first.
+	Shapes   []Shape   `json:"shapes,omitempty"`
+	Findings []Finding `json:"findings,omitempty"`
+	// Output is the tail of the solution's own output (stdout and stderr),
+	// kept when the solution failed to build or start.
+	Output string `json:"output,omitempty"`
+}
+
+// Tool names the grader that made the card.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Challenge identifies what was graded against.
+type Challenge struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Digest is a sha256 over the challenge's files.
+	Digest string `json:"digest"`
+	// Limits as in force for this grade.
+	MaxStatements int     `json:"max_statements"`
+	P95BudgetMS   float64 `json:"p95_budget_ms"`
+}
+
+// Solution identifies what was graded.
+type Solution struct {
+	Path     string `json:"path"`
+	Language string `json:"language,omitempty"`
+	// Digest is a sha256 over the solution's files (paths and contents).
+	Digest string `json:"digest"`
+}
+
+// Environment records what a rerun needs to reproduce the grade.
+type Environment struct {
+	PostgresVersion string  `json:"postgres_version,omitempty"`
+	Provider        string  `json:"provider"`
+	RTTMS           float64 `json:"rtt_ms"`
+	Seed            int64   `json:"seed"`
+	Size            int     `json:"size"`
+	OS              string  `json:"os"`
+	Arch            string  `json:"arch"`
+}
+
+// Check is one graded property.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	// Value and Limit are the measured figure and the bound it must meet,
+	// in Unit; absent for checks that are not numeric.
+	Value   *float64 `json:"value,omitempty"`
+	Limit   *float64 `json:"limit,omitempty"`
+	Unit    string   `json:"unit,omitempty"`
+	Message string   `json:"message"`
+}
+
+// Metrics are the measured figures.
+type Metrics struct {
+	// Statements is the most data statements any request made.
+	Statements int `json:"statements"`
+	// ControlStatements is the most control statements (BEGIN, SET, empty
+	// pings, ...) any request made; counted apart as overhead.
+	ControlStatements int `json:"control_statements"`
+	// RoundTrips is the most round trips any request made; PrepareOnly of
+	// them executed nothing (a driver preparing statements).
+	RoundTrips            int `json:"round_trips"`
+	PrepareOnlyRoundTrips int `json:"prepare_only_round_trips"`
+	// Requests is how many requests were sent (warm-up included); Timed of
+	// them make the latency figures.
+	Requests int       `json:"requests"`
+	Timed    int       `json:"timed"`
+	Latency  LatencyMS `json:"latency_ms"`
+}
+
+// LatencyMS are request latencies in milliseconds at the simulated RTT.
+type LatencyMS struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+// Shape is one statement shape and how often one request ran it.
+type Shape struct {
+	Fingerprint string `json:"fingerprint"`
+	Normalized  string `json:"normalized"`
+	Example     string `json:"example"`
+	Count       int    `json:"count"`
+	Rows        int64  `json:"rows"`
+	Data        bool   `json:"data"`
+	NPlusOne    bool   `json:"n_plus_one"`
+}
+
+// Finding is a diagnosis: an N+1 statement shape and where it came from.
+type Finding struct {
+	Kind        string `json:"kind"` // "n+1"
+	Fingerprint string `json:"fingerprint"`
+	Normalized  string `json:"normalized"`
+	Count       int    `json:"count"`
+	// Source is the earlier multi-row statement whose rows fed the repeats.
+	Source     string `json:"source,omitempty"`
+	SourceRows int64  `json:"source_rows,omitempty"`
+	Message    string `json:"message"`
+}
+
+// Check returns the named check, or nil.
+func (c *Card) Check(name string) *Check {
+	for i := range c.Checks {
+		if c.Checks[i].Name == name {
+			return &c.Checks[i]
+		}
+	}
+	return nil
+}
+
+// Decide sets the verdict from the checks: error if any errored, else fail
+// if any failed, else pass. A card already marked "error" stays so.
+func (c *Card) Decide() {
+	if c.Verdict == Error {
+		return
+	}
+	c.Verdict = Pass
+	for _, ch := range c.Checks {
+		switch ch.Status {
+		case Error:
+			c.Verdict = Error
+			return
+		case Fail:
+			c.Verdict = Fail
+		}
+	}
+}
+
+// Write writes result.json and result.md into dir, creating it.
+func (c *Card) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	js, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "result.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "result.md"), []byte(Markdown(c)), 0o644); err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	return nil
+}
+
+// ReadCard reads a result.json.
+func ReadCard(path string) (*Card, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read card: %w", err)
+	}
+	var c Card
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("read card %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// Float returns a pointer to v, for Check.Value and Check.Limit.
+func Float(v float64) *float64 { return &v }
