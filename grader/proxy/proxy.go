@@ -18,9 +18,9 @@ import (
 
 // Config configures a Proxy.
 type Config struct {
-	// Upstream is the connection string the proxy connects to the real
-	// server with, once per client connection. The client never sees it.
-	Upstream string
+	// Upstream is how the proxy connects to the real server, once per client
+	// connection. The client never sees it. Listen copies it.
+	Upstream *pgconn.Config
 	// User and Password are what a client must present. The password is
 	// asked for in cleartext (the proxy listens on loopback only).
 	User, Password string
@@ -55,10 +55,10 @@ func Listen(cfg Config) (*Proxy, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = 100
 	}
-	up, err := pgconn.ParseConfig(cfg.Upstream)
-	if err != nil {
-		return nil, fmt.Errorf("start proxy: upstream: %w", err)
+	if cfg.Upstream == nil {
+		return nil, errors.New("start proxy: no upstream")
 	}
+	up := cfg.Upstream.Copy()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start proxy: %w", err)
