@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// testCache is the local provider's cache shared by the tests, so initdb
+// runs once per test binary.
+var testCache string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "nplus1-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testCache = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needLocal skips the test when the PostgreSQL binaries are missing, and
+// fails it instead in CI.
+func needLocal(t *testing.T) {
+	t.Helper()
+	if _, err := findBinDir(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and no PostgreSQL: %v", err)
+		}
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+}
+
+// startLocal starts a local server for a test and terminates it afterwards.
+func startLocal(t *testing.T) Instance {
+	t.Helper()
+	needLocal(t)
+	inst, err := NewLocal(LocalOptions{CacheDir: testCache}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Terminate(context.Background()) })
+	return inst
+}
+
+// runProviderSuite is the test every Provider must pass: start, create a
+// role, a table and a grant, read as that role, terminate twice, and leave
+// nothing behind (checked by the provider-specific leftovers).
+//
+// Roles the suite creates are named "<database>_...", as the url provider
+// asks.
+func runProviderSuite(t *testing.T, p Provider, leftovers func(t *testing.T, inst Instance)) {
+	ctx := t.Context()
+	inst, err := p.Start(ctx)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { inst.Terminate(context.Background()) })
+
+	if got, want := inst.Provider(), p.Name(); got != want {
+		t.Errorf("Provider() = %q, want %q", got, want)
+	}
+	if v := inst.Version(); v == "" || v[0] < '0' || v[0] > '9' {
+		t.Errorf("Version() = %q, want a version number", v)
+	}
+
+	conn, err := pgx.Connect(ctx, inst.ConnectionString())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	role := db + "_reader"
+	for _, sql := range []string{
+		"CREATE ROLE " + pgx.Identifier{role}.Sanitize() + " LOGIN PASSWORD 'reader-pw'",
+		"CREATE TABLE suite_items (id int PRIMARY KEY, name text NOT NULL)",
+		"INSERT INTO suite_items VALUES (1, 'one'), (2, 'two')",
+		"GRANT SELECT ON suite_items TO " + pgx.Identifier{role}.Sanitize(),
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+
+	cfg, err := pgx.ParseConfig(inst.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User, cfg.Password = role, "reader-pw"
+	reader, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", role, err)
+	}
+	var n int
+	if err := reader.QueryRow(ctx, "SELECT count(*) FROM suite_items").Scan(&n); err != nil || n != 2 {
+		t.Errorf("SELECT as %s: %d rows, %v; want 2 rows", role, n, err)
+	}
+	if _, err := reader.Exec(ctx, "DELETE FROM suite_items"); err == nil {
+		t.Errorf("DELETE as %s succeeded, want permission denied", role)
+	}
+	reader.Close(ctx)
+	conn.Close(ctx)
+
+	for i := range 2 {
+		if err := inst.Terminate(ctx); err != nil {
+			t.Fatalf("Terminate #%d: %v", i+1, err)
+		}
+	}
+	leftovers(t, inst)
+}
+
+// processesUsing lists the processes whose command line or working
+// directory names something under dir. It sees nothing without /proc.
+func processesUsing(dir string) []string {
+	var found []string
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, proc := range procs {
+		cmdline, _ := os.ReadFile(filepath.Join(proc, "cmdline"))
+		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
+		if strings.Contains(string(cmdline), dir) || strings.HasPrefix(cwd, dir) {
+			found = append(found, fmt.Sprintf("%s: %s", filepath.Base(proc), strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		}
+	}
+	return found
+}
+
+// noLeftovers fails the test if dir holds anything or a process uses it.
+func noLeftovers(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left behind: %s", filepath.Join(dir, e.Name()))
+	}
+	for _, p := range processesUsing(dir) {
+		t.Errorf("left running: %s", p)
+	}
+}
