@@ -107,7 +107,7 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 		return nil, err
 	}
 
-	dir, err := os.MkdirTemp("", "nplus1-pg-")
+	dir, err := os.MkdirTemp(clusterParent(), "nplus1-pg-")
 	if err != nil {
 		return nil, err
 	}
