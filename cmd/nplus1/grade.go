@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/reports"
+	"github.com/spf13/cobra"
+)
+
+// GradeOptions are the inputs of `nplus1 grade`.
+type GradeOptions struct {
+	IO  IOStreams
+	Now func() time.Time
+
+	Solution       string
+	Challenge      string
+	Postgres       string
+	DatabaseURL    string
+	Out            string
+	Seed           int64
+	RTT            time.Duration
+	Requests       int
+	Size           int
+	Python         string
+	ReadyTimeout   time.Duration
+	RequestTimeout time.Duration
+	Verbose        bool
+}
+
+// NewCmdGrade builds `nplus1 grade`. runF replaces runGrade in tests.
+func NewCmdGrade(f *Factory, runF func(context.Context, *GradeOptions) error) *cobra.Command {
+	opts := &GradeOptions{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "grade DIR",
+		Short: "Grade a solution against a challenge on a real PostgreSQL",
+		Long: `Grade the solution in DIR: build it, start a throwaway PostgreSQL, seed the
+challenge's data, start the solution behind a tracing proxy, send the
+challenge's requests, and judge the response, the data statements per request
+and the latency at a simulated network round trip.
+
+The solution is an HTTP program serving the challenge's endpoint on
+127.0.0.1:$PORT and reading DATABASE_URL. Its nplus1.yaml may name the
+challenge and the build and run commands; without one, go.mod or main.go
+means Go and main.py means Python.
+
+The card is written to --out as result.json and result.md.
+Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
+		Example: `  # Grade the Go reference solution of orders-users
+  nplus1 grade challenges/orders-users/reference/go --challenge orders-users
+
+  # Reproduce an earlier grade exactly (the seed is on its card)
+  nplus1 grade ./solution --seed 1234567
+
+  # Use an existing server instead of a throwaway one (needs CREATEDB, CREATEROLE)
+  nplus1 grade ./solution --database-url postgres://me:secret@localhost:5432/postgres
+
+  # A Python solution, with the interpreter that has psycopg2
+  nplus1 grade ./solution --python /usr/bin/python3`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("grade takes one solution directory, got %d arguments (see nplus1 grade --help)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Solution = args[0]
+			if opts.DatabaseURL == "" {
+				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
+			}
+			if opts.Python == "" {
+				opts.Python = f.Getenv("NPLUS1_PYTHON")
+			}
+			if !cmd.Flags().Changed("postgres") && f.Getenv("NPLUS1_POSTGRES") != "" {
+				opts.Postgres = f.Getenv("NPLUS1_POSTGRES")
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if runF != nil {
+				return runF(ctx, opts)
+			}
+			return runGrade(ctx, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Challenge, "challenge", "c", "", "challenge id (default: the one the solution's nplus1.yaml names)")
+	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto, local (installed binaries) or url (--database-url); env NPLUS1_POSTGRES")
+	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
+	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for result.json and result.md")
+	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, recorded in the card)")
+	fl.DurationVar(&opts.RTT, "rtt", 0, "simulated network round trip (default: the challenge's)")
+	fl.IntVar(&opts.Requests, "requests", 0, "timed requests (default: the challenge's)")
+	fl.IntVar(&opts.Size, "size", 0, "data size in parent rows (default: the challenge's)")
+	fl.StringVar(&opts.Python, "python", "", "Python interpreter for Python solutions (default python3); env NPLUS1_PYTHON")
+	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
+	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
+	return cmd
+}
+
+// provider picks the Postgres provider the options ask for.
+func (o *GradeOptions) provider() (postgres.Provider, error) {
+	switch o.Postgres {
+	case "auto":
+		if o.DatabaseURL != "" {
+			return postgres.NewURL(o.DatabaseURL), nil
+		}
+		return postgres.NewLocal(postgres.LocalOptions{}), nil
+	case "local":
+		return postgres.NewLocal(postgres.LocalOptions{}), nil
+	case "url":
+		if o.DatabaseURL == "" {
+			return nil, usageError("--postgres url needs --database-url URL (or NPLUS1_DATABASE_URL)")
+		}
+		return postgres.NewURL(o.DatabaseURL), nil
+	}
+	return nil, usageError("--postgres %q: use auto, local or url", o.Postgres)
+}
+
+func runGrade(ctx context.Context, opts *GradeOptions) error {
+	p, err := opts.provider()
+	if err != nil {
+		return err
+	}
+	var solOut io.Writer
+	if opts.Verbose {
+		solOut = newPrefixWriter(opts.IO.ErrOut, "solution | ")
+	}
+	card, err := grader.Grade(ctx, grader.Options{
+		Solution:       opts.Solution,
+		Challenge:      opts.Challenge,
+		Provider:       p,
+		Seed:           opts.Seed,
+		RTT:            opts.RTT,
+		Requests:       opts.Requests,
+		Size:           opts.Size,
+		Python:         opts.Python,
+		ReadyTimeout:   opts.ReadyTimeout,
+		RequestTimeout: opts.RequestTimeout,
+		Progress:       newPrefixWriter(opts.IO.ErrOut, "nplus1   | "),
+		SolutionOutput: solOut,
+		Version:        Version(),
+		Now:            opts.Now,
+	})
+	var ue *grader.UsageError
+	if errors.As(err, &ue) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err != nil {
+		return &exitError{code: exitGradeError, err: err}
+	}
+	if err := card.Write(opts.Out); err != nil {
+		return &exitError{code: exitGradeError, err: err}
+	}
+	reports.Summary(opts.IO.Out, card)
+	fmt.Fprintf(opts.IO.Out, "card: %s\n", opts.Out+string(os.PathSeparator)+"result.md")
+	switch card.Verdict {
+	case reports.Pass:
+		return nil
+	case reports.Fail:
+		return &exitError{code: exitFail}
+	}
+	return &exitError{code: exitGradeError}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nplus1/nplus1/reports"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"grade", "--help"}, {"challenges", "--help"}, {"challenges", "show", "--help"}, {"version", "--help"}} {
+		code, out, _ := run(t, args...)
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("nplus1 %s: exit %d, want 0 and an Examples section:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "nplus1 ") {
+		t.Errorf("version: exit %d, output %q", code, out)
+	}
+}
+
+func TestChallenges(t *testing.T) {
+	code, out, _ := run(t, "challenges", "list")
+	if code != 0 || !strings.Contains(out, "orders-users") {
+		t.Errorf("challenges list: exit %d:\n%s", code, out)
+	}
+	code, out, _ = run(t, "challenges", "show", "orders-users")
+	if code != 0 || !strings.Contains(out, "GET /api/orders") || !strings.Contains(out, "at most 2 data statements") {
+		t.Errorf("challenges show: exit %d:\n%s", code, out)
+	}
+	code, _, errOut := run(t, "challenges", "show", "nope")
+	if code != exitUsage || !strings.Contains(errOut, "orders-users") {
+		t.Errorf("challenges show nope: exit %d, stderr %q; want 2 listing the known ids", code, errOut)
+	}
+}
+
+func TestGradeUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"grade"}, "one solution directory"},
+		{[]string{"grade", "a", "b"}, "one solution directory"},
+		{[]string{"grade", "--bogus", "x"}, "unknown flag"},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--postgres", "cloud"}, `--postgres "cloud"`},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--postgres", "url"}, "needs --database-url"},
+		{[]string{"grade", "does/not/exist", "--challenge", "orders-users"}, "does/not/exist"},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--challenge", "nope"}, "unknown challenge"},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "-4"}, "--seed -4 is out of range"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
+		}
+	}
+}
+
+func TestGradeWritesTheCard(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "grade", "../../challenges/orders-users/reference/go", "--out", out, "--requests", "3", "--seed", "77")
+	if code != exitPass {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card reports.Card
+	if err := json.Unmarshal(b, &card); err != nil {
+		t.Fatal(err)
+	}
+	if card.SchemaVersion != reports.SchemaVersion || card.Verdict != reports.Pass || card.Environment.Seed != 77 || card.Challenge.ID != "orders-users" {
+		t.Errorf("card = %s", b)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "result.md"))
+	if err != nil || !strings.Contains(string(md), "PASS") {
+		t.Errorf("result.md: %v\n%s", err, md)
+	}
+	if !strings.Contains(stdout, "PASS") || !strings.Contains(stderr, "nplus1   | postgres: local") {
+		t.Errorf("terminal output:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}

@@ -1,0 +1,121 @@
+package grader
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/challenges"
+)
+
+// MaxSeed is the largest seed; seeds run from 1 to MaxSeed.
+const MaxSeed = math.MaxInt32
+
+// seedFloat maps a seed to the value setseed() takes, in (0, 1).
+func seedFloat(seed int64) float64 { return float64(seed) / (MaxSeed + 1) }
+
+// database is the grade's view of one Postgres instance: an admin
+// connection for setup and checks, and the SELECT-only role the proxy
+// connects as.
+type database struct {
+	admin    *pgx.Conn
+	role     string
+	password string
+}
+
+// openDatabase connects as the instance's admin.
+func openDatabase(ctx context.Context, connString string) (*database, error) {
+	conn, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &database{admin: conn}, nil
+}
+
+// load creates the challenge's schema and seeds it at the given size.
+func (db *database) load(ctx context.Context, ch *challenges.Challenge, seed int64, size int) error {
+	if _, err := db.admin.Exec(ctx, ch.SchemaSQL); err != nil {
+		return fmt.Errorf("create schema (%s/schema.sql): %w", ch.Source, err)
+	}
+	// One simple-protocol Exec, so setseed, the size and the seed SQL share a session.
+	sql := fmt.Sprintf("SELECT setseed(%v); SET nplus1.size = '%d';\n%s", seedFloat(seed), size, ch.SeedSQL)
+	if _, err := db.admin.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("seed data (%s/seed.sql): %w", ch.Source, err)
+	}
+	if _, err := db.admin.Exec(ctx, "RESET nplus1.size; ANALYZE"); err != nil {
+		return fmt.Errorf("seed data: %w", err)
+	}
+	return nil
+}
+
+// expected runs the challenge's expected.sql: one row, one JSON column.
+func (db *database) expected(ctx context.Context, ch *challenges.Challenge) ([]byte, error) {
+	var js []byte
+	if err := db.admin.QueryRow(ctx, ch.ExpectedSQL, pgx.QueryExecModeSimpleProtocol).Scan(&js); err != nil {
+		return nil, fmt.Errorf("compute the expected response (%s/expected.sql): %w", ch.Source, err)
+	}
+	return js, nil
+}
+
+// createRole makes the login role the proxy connects as: it can read the
+// challenge's tables and nothing else, and its statements time out.
+func (db *database) createRole(ctx context.Context) error {
+	var dbname string
+	if err := db.admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
+		return fmt.Errorf("create role: %w", err)
+	}
+	// Named after the database, so the url provider drops it with the
+	// database even if this grade is killed before it can.
+	db.role = dbname + "_solution"
+	db.password = randomHex(16)
+	role := pgx.Identifier{db.role}.Sanitize()
+	sql := fmt.Sprintf(`CREATE ROLE %[1]s LOGIN PASSWORD '%[2]s' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 300;
+REVOKE TEMPORARY ON DATABASE %[3]s FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT CONNECT ON DATABASE %[3]s TO %[1]s;
+GRANT USAGE ON SCHEMA public TO %[1]s;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO %[1]s;
+ALTER ROLE %[1]s SET statement_timeout = '30s';
+ALTER ROLE %[1]s SET default_transaction_read_only = on;`, role, db.password, pgx.Identifier{dbname}.Sanitize())
+	if _, err := db.admin.Exec(ctx, sql); err != nil {
+		db.role = ""
+		return fmt.Errorf("create the solution's role: %w", err)
+	}
+	return nil
+}
+
+// roleConfig is how the proxy connects upstream: the instance's address and
+// TLS settings with the SELECT-only role's credentials.
+func (db *database) roleConfig(connString string) (*pgconn.Config, error) {
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("parse the instance's connection string: %w", err)
+	}
+	cfg.User, cfg.Password = db.role, db.password
+	return cfg, nil
+}
+
+// close drops the role (on a shared server it would outlive the database)
+// and closes the admin connection.
+func (db *database) close(ctx context.Context) error {
+	var err error
+	if db.role != "" {
+		role := pgx.Identifier{db.role}.Sanitize()
+		_, err = db.admin.Exec(ctx, fmt.Sprintf("DROP OWNED BY %[1]s; DROP ROLE %[1]s", role))
+		if err != nil {
+			err = fmt.Errorf("drop the solution's role %s: %w", db.role, err)
+		}
+	}
+	db.admin.Close(ctx)
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

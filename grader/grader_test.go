@@ -1,0 +1,201 @@
+package grader_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/reports"
+)
+
+// python is the interpreter that has psycopg2 (Debian's on CI machines).
+func python() string {
+	if p := os.Getenv("NPLUS1_PYTHON"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3"
+	}
+	return "python3"
+}
+
+// gradeDir grades a solution with the local provider in a private TMPDIR
+// and checks that nothing is left behind afterwards.
+func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Card {
+	t.Helper()
+	tmp := privateTmp(t)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := grader.Options{
+		Solution:  abs,
+		Challenge: "orders-users",
+		Provider:  postgres.NewLocal(postgres.LocalOptions{}),
+		Requests:  3,
+		Python:    python(),
+		Version:   "test",
+	}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	card, err := grader.Grade(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Grade: %v", err)
+	}
+	if card.Verdict == reports.Error && os.Getenv("CI") == "" && strings.Contains(card.Error, postgres.ErrNotAvailable.Error()) {
+		t.Skipf("no local PostgreSQL: %s", card.Error)
+	}
+	assertNothingLeft(t, tmp, abs)
+	return card
+}
+
+// privateTmp points TMPDIR at a fresh directory the postgres user can
+// traverse, so that leftovers of this test alone can be seen.
+func privateTmp(t *testing.T) string {
+	t.Helper()
+	tmp, err := os.MkdirTemp("", "nplus1-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(tmp, 0o755)
+	t.Setenv("TMPDIR", tmp)
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	return tmp
+}
+
+// assertNothingLeft fails if a file remains in tmp or a process runs from
+// tmp or from the solution directory.
+func assertNothingLeft(t *testing.T, tmp, solution string) {
+	t.Helper()
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		t.Errorf("left behind in TMPDIR: %s", e.Name())
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
+		cmd := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(cmd, tmp) || cwd == solution || strings.HasPrefix(cwd, tmp) {
+			t.Errorf("process left running: %s %s (cwd %s)", filepath.Base(p), cmd, cwd)
+		}
+	}
+}
+
+func check(t *testing.T, card *reports.Card, name string) *reports.Check {
+	t.Helper()
+	c := card.Check(name)
+	if c == nil {
+		t.Fatalf("card has no %q check: %+v", name, card.Checks)
+	}
+	return c
+}
+
+func TestStartersFailWithTheNPlusOne(t *testing.T) {
+	for _, lang := range []string{"go", "python"} {
+		t.Run(lang, func(t *testing.T) {
+			card := gradeDir(t, "../challenges/orders-users/starter/"+lang, nil)
+			if card.Verdict != reports.Fail {
+				t.Fatalf("verdict = %s (%s), want fail; checks %+v", card.Verdict, card.Error, card.Checks)
+			}
+			if got := card.Metrics.Statements; got != 101 {
+				t.Errorf("metrics.statements = %d, want 101", got)
+			}
+			if c := check(t, card, "statements"); c.Status != reports.Fail {
+				t.Errorf("statements check = %+v, want fail", c)
+			}
+			if c := check(t, card, "correct"); c.Status != reports.Pass {
+				t.Errorf("correct check = %+v, want pass: the starter is slow, not wrong", c)
+			}
+			if len(card.Findings) != 1 {
+				t.Fatalf("findings = %+v, want one N+1", card.Findings)
+			}
+			f := card.Findings[0]
+			if f.Count != 100 || !strings.Contains(f.Normalized, "from users where id = ?") || !strings.Contains(f.Source, "from orders") {
+				t.Errorf("finding = %+v, want the per-order user query ×100 fed by the orders query", f)
+			}
+			if lang == "python" {
+				// psycopg2's implicit BEGIN is overhead, not a data statement.
+				if card.Metrics.ControlStatements < 1 {
+					t.Errorf("control statements = %d, want psycopg2's BEGIN counted apart", card.Metrics.ControlStatements)
+				}
+			}
+		})
+	}
+}
+
+func TestReferencesPass(t *testing.T) {
+	for _, lang := range []string{"go", "python"} {
+		t.Run(lang, func(t *testing.T) {
+			card := gradeDir(t, "../challenges/orders-users/reference/"+lang, nil)
+			if card.Verdict != reports.Pass {
+				t.Fatalf("verdict = %s (%s), want pass; checks %+v; output %s", card.Verdict, card.Error, card.Checks, card.Output)
+			}
+			if s := card.Metrics.Statements; s < 1 || s > 2 {
+				t.Errorf("metrics.statements = %d, want 1 or 2", s)
+			}
+			if len(card.Findings) != 0 {
+				t.Errorf("findings = %+v, want none", card.Findings)
+			}
+			if card.Environment.PostgresVersion == "" || card.Environment.Seed == 0 || !strings.HasPrefix(card.Solution.Digest, "sha256:") {
+				t.Errorf("card environment/solution incomplete: %+v %+v", card.Environment, card.Solution)
+			}
+		})
+	}
+}
+
+func TestWrongAnswersFailCorrect(t *testing.T) {
+	tests := []struct{ dir, want string }{
+		{"testdata/wrongshape", `missing field "user"`},
+		{"testdata/missing", "want 100 elements, got 50"},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.dir), func(t *testing.T) {
+			card := gradeDir(t, tt.dir, nil)
+			c := check(t, card, "correct")
+			if card.Verdict != reports.Fail || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
+				t.Errorf("verdict %s, correct = %+v; want fail with %q", card.Verdict, c, tt.want)
+			}
+		})
+	}
+}
+
+func TestCrashAtStartIsTheLearnersFailure(t *testing.T) {
+	card := gradeDir(t, "testdata/crash", nil)
+	c := check(t, card, "start")
+	if card.Verdict != reports.Fail || c.Status != reports.Fail {
+		t.Fatalf("verdict %s, start = %+v; want fail", card.Verdict, c)
+	}
+	if !strings.Contains(card.Output, "boom: cannot start") {
+		t.Errorf("card output = %q, want the program's own message", card.Output)
+	}
+}
+
+func TestSameSeedSameData(t *testing.T) {
+	a := gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = 4242 })
+	b := gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = 4242 })
+	if a.Environment.Seed != 4242 || b.Environment.Seed != 4242 {
+		t.Fatalf("seeds = %d, %d, want 4242", a.Environment.Seed, b.Environment.Seed)
+	}
+	if a.Shapes[0].Rows != b.Shapes[0].Rows || a.Verdict != b.Verdict {
+		t.Errorf("same seed, different results: %+v vs %+v", a.Shapes, b.Shapes)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	_, err := grader.Grade(context.Background(), grader.Options{Solution: "testdata/nope", Challenge: "orders-users", Provider: postgres.NewLocal(postgres.LocalOptions{})})
+	var ue *grader.UsageError
+	if !errors.As(err, &ue) {
+		t.Errorf("missing dir: err = %v, want a UsageError", err)
+	}
+	_, err = grader.Grade(context.Background(), grader.Options{Solution: "testdata/crash", Challenge: "no-such", Provider: postgres.NewLocal(postgres.LocalOptions{})})
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "orders-users") {
+		t.Errorf("unknown challenge: err = %v, want a UsageError listing the known ones", err)
+	}
+}

@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// BuildOptions are the options of Solution.Build.
+type BuildOptions struct {
+	// Python is the interpreter for a detected Python solution, a name
+	// looked up on PATH or a path; "" means "python3".
+	Python string
+	// Output, if not nil, gets a live copy of the build's output. It is
+	// written from another goroutine while Build runs.
+	Output io.Writer
+}
+
+// Built is a solution ready to start. Close removes its build directory.
+type Built struct {
+	dir     string   // solution directory, the working directory
+	tmp     string   // private build directory
+	argv    []string // the command that starts the program
+	display string   // argv as the learner would type it
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Build builds the solution once into a private temp dir: for Go, `go build`
+// in the solution directory; for Python, nothing, but the interpreter must
+// exist; for Custom, nplus1.yaml's build command, if any, with sh -c in the
+// solution directory. The build gets the same scrubbed environment as the
+// program (see Built.Start).
+//
+// A build that fails is a *BuildError holding its output. Any other error
+// (no go toolchain, no interpreter, no sh, ctx done) is the machine's.
+func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error) {
+	tmp, err := os.MkdirTemp("", "nplus1-build-")
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	b := &Built{dir: s.Dir, tmp: tmp}
+	if err := b.build(ctx, s, opts); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error {
+	switch s.Language {
+	case Go:
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			return fmt.Errorf("build go solution: the go toolchain is not installed or not on PATH: %w", err)
+		}
+		bin := filepath.Join(b.tmp, "solution")
+		// -buildvcs=false: a solution in a repository that git refuses to
+		// read (CI containers, other owners) must still build.
+		if err := runBuild(ctx, s.Dir, []string{goBin, "build", "-buildvcs=false", "-o", bin, "."}, "go build -o solution .", opts.Output); err != nil {
+			return err
+		}
+		b.argv, b.display = []string{bin}, "./solution"
+	case Python:
+		py := opts.Python
+		if py == "" {
+			py = "python3"
+		}
+		path, err := exec.LookPath(py)
+		if err != nil {
+			return fmt.Errorf("python solution: interpreter %s not found: %w", py, err)
+		}
+		// -u: unbuffered, so output shows as it is printed.
+		b.argv, b.display = []string{path, "-u", "main.py"}, py+" -u main.py"
+	case Custom:
+		sh, err := exec.LookPath("sh")
+		if err != nil {
+			return fmt.Errorf("custom solution: sh not found: %w", err)
+		}
+		if s.Manifest.Build != "" {
+			if err := runBuild(ctx, s.Dir, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts.Output); err != nil {
+				return err
+			}
+		}
+		if s.Manifest.Run == "" {
+			return errors.New("custom solution: nplus1.yaml has no run command")
+		}
+		b.argv, b.display = []string{sh, "-c", s.Manifest.Run}, s.Manifest.Run
+	default:
+		return fmt.Errorf("build: unknown language %q", s.Language)
+	}
+	return nil
+}
+
+// runBuild runs a build command in dir, in its own process group, and kills
+// whatever of the group is left when it is done. display is the command as
+// the learner would type it.
+func runBuild(ctx context.Context, dir string, argv []string, display string, live io.Writer) error {
+	out := &tail{live: live}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = procAttr()
+	cmd.Cancel = func() error {
+		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		return cmd.Process.Kill()
+	}
+	cmd.WaitDelay = 2 * time.Second // a leftover child holding the output open
+	err := cmd.Start()
+	if err != nil {
+		return fmt.Errorf("build: %s: %w", display, err)
+	}
+	err = cmd.Wait()
+	_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)    // daemons a build left behind
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) { // exited 0, a child kept the output open
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("build: %s: %w", display, context.Cause(ctx))
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return &BuildError{Command: display, Output: out.String(), Err: err}
+	}
+	return fmt.Errorf("build: %s: %w", display, err)
+}
+
+// Command is the command that starts the program, as the learner would
+// type it in the solution directory: "./solution", "python3 -u main.py", or
+// nplus1.yaml's run command.
+func (b *Built) Command() string { return b.display }
+
+// Close removes the build directory. The Built must not be started after
+// Close; processes already started are not affected (Stop them). It is safe
+// to call more than once.
+func (b *Built) Close() error {
+	b.closeOnce.Do(func() {
+		if err := os.RemoveAll(b.tmp); err != nil {
+			b.closeErr = fmt.Errorf("remove build directory: %w", err)
+		}
+	})
+	return b.closeErr
+}

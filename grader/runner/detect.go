@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ManifestFile is the name of the optional manifest in a solution directory.
+const ManifestFile = "nplus1.yaml"
+
+// Languages a Solution can have.
+const (
+	Go     = "go"     // go.mod or main.go: built with go build
+	Python = "python" // main.py: run with the Python interpreter
+	Custom = "custom" // nplus1.yaml names the run command
+)
+
+// Manifest is the optional nplus1.yaml in a solution directory. Every field
+// may be left out; an unknown field is an error.
+type Manifest struct {
+	// Challenge is the id of the challenge the solution solves.
+	Challenge string `yaml:"challenge"`
+	// Build is a shell command (sh -c) run once in the solution directory
+	// before the program starts. It needs Run.
+	Build string `yaml:"build"`
+	// Run is a shell command (sh -c) that starts the program in the
+	// solution directory. With it, the directory may hold any language.
+	Run string `yaml:"run"`
+}
+
+// Solution is a solution directory and how to build and run it.
+type Solution struct {
+	// Dir is the solution directory, absolute.
+	Dir string
+	// Language is Go, Python or Custom.
+	Language string
+	// Manifest is nplus1.yaml's content; zero if there is none.
+	Manifest Manifest
+	// ManifestPath is the nplus1.yaml that was read, as the caller named
+	// the directory; "" if there is none.
+	ManifestPath string
+}
+
+// Detect reads dir/nplus1.yaml if there is one and works out how to build
+// and run the solution in dir: with a run command in nplus1.yaml, that
+// command (Custom); else go.mod or main.go means Go, else main.py means
+// Python.
+//
+// A malformed nplus1.yaml or a directory with nothing to run is a
+// *ManifestError. A missing dir, or one that is not a directory, is a plain
+// error (wrapping fs.ErrNotExist in the first case).
+func Detect(dir string) (*Solution, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("solution directory: %w", err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("solution directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("solution directory %s: not a directory", dir)
+	}
+	s := &Solution{Dir: abs}
+	mpath := filepath.Join(dir, ManifestFile)
+	found, err := readManifest(filepath.Join(abs, ManifestFile), mpath, &s.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		s.ManifestPath = mpath
+	}
+	m := &s.Manifest
+	m.Challenge = strings.TrimSpace(m.Challenge)
+	m.Build = strings.TrimSpace(m.Build)
+	m.Run = strings.TrimSpace(m.Run)
+	if m.Build != "" && m.Run == "" {
+		return nil, &ManifestError{Msg: fmt.Sprintf("%s: build is set but run is not: name the command that starts the program as `run: <command>`", mpath)}
+	}
+	switch {
+	case m.Run != "":
+		s.Language = Custom
+	case isFile(filepath.Join(abs, "go.mod")) || isFile(filepath.Join(abs, "main.go")):
+		s.Language = Go
+	case isFile(filepath.Join(abs, "main.py")):
+		s.Language = Python
+	default:
+		return nil, &ManifestError{Msg: fmt.Sprintf("nothing to run in %s: looked for go.mod or main.go (Go) and main.py (Python); "+
+			"for anything else, name the command that starts the program in %s as `run: <command>`", dir, mpath)}
+	}
+	return s, nil
+}
+
+// isFile reports whether path is a regular file (or a link to one).
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// yamlLine matches the "line N: " that yaml puts in front of its messages.
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// readManifest decodes the manifest at path into m, strictly. It reports
+// false, nil if there is no such file. name is the path as errors show it.
+func readManifest(path, name string, m *Manifest) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	err = dec.Decode(m)
+	if err == nil || errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return true, nil
+	}
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	for i, msg := range msgs {
+		msgs[i] = manifestMessage(name, msg)
+	}
+	return false, &ManifestError{Msg: strings.Join(msgs, "\n")}
+}
+
+// manifestMessage turns one yaml message into "name:line: message".
+func manifestMessage(name, msg string) string {
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		name += ":" + m[1]
+		msg = msg[len(m[0]):]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if i := strings.Index(msg, " not found in type "); i >= 0 {
+		msg = msg[:i] + " not found (known fields: challenge, build, run)"
+	}
+	return name + ": " + msg
+}

@@ -1,0 +1,127 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// member is one process of a process group.
+type member struct {
+	pid    int
+	zombie bool
+}
+
+// groupMembers lists the processes of group pgid from /proc; ok is false if
+// /proc cannot be read.
+func groupMembers(pgid int) (members []member, ok bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, false
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		members = append(members, member{pid: pid, zombie: f[0] == "Z" || f[0] == "X"})
+	}
+	return members, true
+}
+
+// listenAddrs lists the TCP addresses that the processes of group pgid
+// listen on, sorted, or nil if there are none or /proc cannot tell.
+func listenAddrs(pgid int) []string {
+	members, _ := groupMembers(pgid)
+	inodes := map[string]bool{}
+	for _, m := range members {
+		dir := filepath.Join("/proc", strconv.Itoa(m.pid), "fd")
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join(dir, fd.Name()))
+			if err == nil && strings.HasPrefix(link, "socket:[") {
+				inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return nil
+	}
+	var addrs []string
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		addrs = append(addrs, listeningIn(table, inodes)...)
+	}
+	slices.Sort(addrs)
+	return slices.Compact(addrs)
+}
+
+// listeningIn returns the local addresses of the listening sockets in a
+// /proc/net/tcp{,6} table whose inode is in inodes.
+func listeningIn(table string, inodes map[string]bool) []string {
+	f, err := os.Open(table)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var addrs []string
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] { // 0A: LISTEN
+			continue
+		}
+		if a := procAddr(f[1]); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
+// procAddr decodes a /proc/net/tcp address: the IP as 32-bit words in host
+// byte order, in hex, then ':' and the port in hex.
+func procAddr(s string) string {
+	ipHex, portHex, ok := strings.Cut(s, ":")
+	if !ok {
+		return ""
+	}
+	raw, err := hex.DecodeString(ipHex)
+	if err != nil || (len(raw) != 4 && len(raw) != 16) {
+		return ""
+	}
+	port, err := strconv.ParseUint(portHex, 16, 16)
+	if err != nil {
+		return ""
+	}
+	ip := make(net.IP, len(raw))
+	for i := 0; i < len(raw); i += 4 {
+		binary.NativeEndian.PutUint32(ip[i:], binary.BigEndian.Uint32(raw[i:]))
+	}
+	if v4 := ip.To4(); v4 != nil && len(raw) == 16 && !ip.IsUnspecified() {
+		ip = v4 // ::ffff:a.b.c.d
+	}
+	return net.JoinHostPort(ip.String(), strconv.FormatUint(port, 10))
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package runner
+
+// member is one process of a process group.
+type member struct {
+	pid    int
+	zombie bool
+}
+
+// groupMembers reports ok false: there is no /proc to read.
+func groupMembers(int) ([]member, bool) { return nil, false }
+
+// listenAddrs returns nil: finding a program's sockets needs /proc.
+func listenAddrs(int) []string { return nil }

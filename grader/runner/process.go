@@ -1,0 +1,260 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultReadyTimeout is how long Start waits for the program to listen
+// when StartOptions.ReadyTimeout is zero.
+const DefaultReadyTimeout = 30 * time.Second
+
+// Stop's patience: how long a program has to end after SIGTERM before the
+// group gets SIGKILL, and how long SIGKILL may take.
+const (
+	termGrace = 3 * time.Second
+	killGrace = 5 * time.Second
+)
+
+// StartOptions are the options of Built.Start.
+type StartOptions struct {
+	// Port is the port the program must listen on at 127.0.0.1. Start puts
+	// PORT=<Port> in the program's environment.
+	Port int
+	// Env is added to the program's environment, after PORT: the caller's
+	// DATABASE_URL, PGHOST and so on. A later entry wins over an earlier
+	// one with the same name.
+	Env []string
+	// Output, if not nil, gets a live copy of the program's output. It is
+	// written from another goroutine until the program is stopped.
+	Output io.Writer
+	// ReadyTimeout bounds the wait for the program to listen; zero means
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+}
+
+// Process is a running solution program and the processes it started, all
+// in one process group. Stop it when done, whatever happened.
+type Process struct {
+	cmd    *exec.Cmd
+	pgid   int
+	addr   string
+	out    *tail
+	pr     *os.File      // read end of the output pipe
+	exited chan struct{} // closed once the program has exited and is reaped
+	copied chan struct{} // closed once the output pipe is drained
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start starts the program in the solution directory and returns once
+// 127.0.0.1:Port accepts a TCP connection (it connects and hangs up; it
+// sends no HTTP request, which would make the program run SQL).
+//
+// The program runs in a process group of its own, with the grader's
+// environment minus every PG* variable, DATABASE_URL and NPLUS1_* (they may
+// hold real credentials), plus PORT and opts.Env. Its stdout and stderr are
+// kept together, the last 64 KiB of them (see Process.Output). ctx bounds
+// the start only: once Start returns, the program runs until Stop.
+//
+// If the program exits before it listens, the error is an *ExitError; if it
+// does not listen within the ready timeout, a *NotListeningError. Both carry
+// its output, and Start has stopped the program's whole group. Other errors
+// (the port is taken, the program cannot be executed, ctx is done) are the
+// machine's.
+func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) {
+	if opts.Port < 1 || opts.Port > 65535 {
+		return nil, fmt.Errorf("start solution: port %d is out of range", opts.Port)
+	}
+	timeout := opts.ReadyTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadyTimeout
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+	if accepts(ctx, addr) {
+		return nil, fmt.Errorf("start solution: %s is already taken by another program", addr)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start solution: %w", err)
+	}
+	cmd := exec.Command(b.argv[0], b.argv[1:]...)
+	cmd.Dir = b.dir
+	cmd.Env = cleanEnv(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, opts.Env...)...)
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = procAttr()
+	err = cmd.Start()
+	pw.Close() // the program holds its own copy
+	if err != nil {
+		pr.Close()
+		return nil, fmt.Errorf("start solution: %s: %w", b.display, err)
+	}
+	p := &Process{
+		cmd:    cmd,
+		pgid:   cmd.Process.Pid,
+		addr:   addr,
+		out:    &tail{live: opts.Output},
+		pr:     pr,
+		exited: make(chan struct{}),
+		copied: make(chan struct{}),
+	}
+	go func() {
+		_, _ = io.Copy(p.out, p.pr)
+		close(p.copied)
+	}()
+	go func() {
+		_ = p.cmd.Wait() // the state is in cmd.ProcessState
+		close(p.exited)
+	}()
+	if err := p.waitReady(ctx, timeout); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitReady polls the program's address until it accepts a connection, the
+// program exits, the timeout passes or ctx is done. On error the program is
+// stopped.
+func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.exited:
+			_ = p.Stop() // the rest of the group, and drain the output
+			e := p.exitError()
+			e.Addr = p.addr
+			return e
+		default:
+		}
+		if accepts(ctx, p.addr) {
+			return nil
+		}
+		select {
+		case <-p.exited:
+		case <-tick.C:
+		case <-ctx.Done():
+			_ = p.Stop()
+			return fmt.Errorf("start solution: %w", context.Cause(ctx))
+		case <-deadline.C:
+			listening := listenAddrs(p.pgid)
+			_ = p.Stop()
+			return &NotListeningError{Addr: p.addr, Timeout: timeout, Listening: listening, Output: p.Output()}
+		}
+	}
+}
+
+// accepts reports whether addr accepts a TCP connection, and hangs up.
+func accepts(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: 200 * time.Millisecond}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// exitError describes how the program exited; call it only once p.exited
+// is closed.
+func (p *Process) exitError() *ExitError {
+	st := p.cmd.ProcessState
+	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output()}
+}
+
+// Output is what the program printed so far, stdout and stderr interleaved:
+// the last 64 KiB, after a note saying how much was dropped if anything was.
+// After Stop it is complete.
+func (p *Process) Output() string { return p.out.String() }
+
+// Addr is the address the program listens on: 127.0.0.1:PORT.
+func (p *Process) Addr() string { return p.addr }
+
+// Pid is the program's process id, which is also its process group id.
+func (p *Process) Pid() int { return p.pgid }
+
+// Done is closed when the program (the process Start started) has exited.
+func (p *Process) Done() <-chan struct{} { return p.exited }
+
+// Exited reports whether the program has exited and, if so, how, as an
+// *ExitError holding its output. The error is not nil even for exit status
+// 0: a server should run until it is stopped. After Stop, Exited reports
+// true.
+func (p *Process) Exited() (bool, error) {
+	select {
+	case <-p.exited:
+		return true, p.exitError()
+	default:
+		return false, nil
+	}
+}
+
+// Stop ends the program and every process of its group: SIGTERM to the
+// group, up to 3 s for them to end, then SIGKILL to the group. It returns
+// once the program is reaped and no live process of the group remains
+// (processes that died after their parent may linger as zombies until
+// whoever inherited them reaps them). It is safe to call more than once and
+// after the program exited by itself; later calls return the first result.
+func (p *Process) Stop() error {
+	p.stopOnce.Do(func() { p.stopErr = p.stop() })
+	return p.stopErr
+}
+
+func (p *Process) stop() error {
+	var err error
+	_ = signalGroup(p.pgid, syscall.SIGTERM)
+	if !p.waitGone(termGrace) {
+		_ = signalGroup(p.pgid, syscall.SIGKILL)
+		_ = p.cmd.Process.Kill() // where there are no process groups
+		if !p.waitGone(killGrace) {
+			err = fmt.Errorf("stop solution: process group %d still runs after SIGKILL", p.pgid)
+		}
+	}
+	// Every writer of the pipe is gone, unless a process left the group.
+	select {
+	case <-p.copied:
+	case <-time.After(time.Second):
+	}
+	p.pr.Close()
+	return err
+}
+
+// waitGone waits up to d for the program to be reaped and its group to
+// have no live process.
+func (p *Process) waitGone(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		select {
+		case <-p.exited:
+			if !groupAlive(p.pgid) {
+				return true
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
