@@ -120,8 +120,10 @@ func runBuild(ctx context.Context, dir string, argv []string, display string, li
 		return fmt.Errorf("build: %s: %w", display, err)
 	}
 	err = cmd.Wait()
-	_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)    // daemons a build left behind
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) { // exited 0, a child kept the output open
+	// Kill what the build left behind (daemons). ErrWaitDelay: it exited
+	// 0, but a child kept the output open.
+	_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil
 	}
 	if ctx.Err() != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -315,9 +316,17 @@ func TestPythonSolution(t *testing.T) {
 }
 
 func TestPythonSolutionChosenInterpreter(t *testing.T) {
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skipf("%s: %v", py, err) // the default interpreter is tested above
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := mustDetect(t, "testdata/pysolution").Build(context.Background(), BuildOptions{Python: py})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	defer b.Close()
+	if want := py + " -u main.py"; b.Command() != want {
+		t.Errorf("Command = %q, want %q", b.Command(), want)
 	}
 	runSolution(t, "testdata/pysolution", BuildOptions{Python: py})
 }
