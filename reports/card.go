@@ -44,6 +44,10 @@ type Card struct {
 	// statements, grouped by shape, most frequent first.
 	Shapes   []Shape   `json:"shapes,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
+	// Baseline is the challenge's broken starter measured in the same run
+	// under the same conditions, for the before → after figures; nil with
+	// --no-baseline or when it could not be measured.
+	Baseline *Baseline `json:"baseline,omitempty"`
 	// Output is the tail of the solution's own output (stdout and stderr),
 	// kept when the solution failed to build or start.
 	Output string `json:"output,omitempty"`
@@ -113,6 +117,21 @@ type Metrics struct {
 	Requests int       `json:"requests"`
 	Timed    int       `json:"timed"`
 	Latency  LatencyMS `json:"latency_ms"`
+	// Scaling holds the data statements per request at each data size
+	// measured; the count must not grow with the data.
+	Scaling []SizeStatements `json:"scaling,omitempty"`
+}
+
+// SizeStatements is the most data statements one request made at one size.
+type SizeStatements struct {
+	Size       int `json:"size"`
+	Statements int `json:"statements"`
+}
+
+// Baseline is the starter's measurement.
+type Baseline struct {
+	Language string  `json:"language"`
+	Metrics  Metrics `json:"metrics"`
 }
 
 // LatencyMS are request latencies in milliseconds at the simulated RTT.
