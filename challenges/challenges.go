@@ -22,7 +22,7 @@ import (
 // The embedded catalog: one directive per challenge directory. "all:" keeps
 // files whose names start with "." or "_" (e.g. __init__.py in a starter).
 //
-//go:embed all:orders-users
+//go:embed all:orders-items all:orders-users
 var catalog embed.FS
 
 // Challenge is one challenge of the catalog, loaded and validated.
@@ -35,8 +35,11 @@ type Challenge struct {
 
 	Endpoint Endpoint // the request the grader sends
 	Size     int      // data size: the number of parent rows (e.g. orders)
-	Limits   Limits
-	Latency  Latency
+	// Scaling holds the other sizes the statement count is measured at; it
+	// must not grow with the data. Default: size/10 and size*10.
+	Scaling []int
+	Limits  Limits
+	Latency Latency
 
 	SchemaSQL   string // schema.sql: creates the tables
 	SeedSQL     string // seed.sql: fills them (see the package doc for the contract)
@@ -361,9 +364,23 @@ func (f fields) challenge(c *Challenge, root *yaml.Node) {
 	}
 
 	c.Size = defaultSize
-	if d := m.child("data", false, "size"); d != nil {
+	d := m.child("data", false, "size", "scaling")
+	if d != nil {
 		if n := d.optional("size"); n != nil {
 			c.Size = f.integer(n, "data.size", 1)
+		}
+	}
+	c.Scaling = []int{max(1, c.Size/10), c.Size * 10}
+	if d != nil {
+		if n := d.optional("scaling"); n != nil {
+			c.Scaling = nil
+			if r := resolve(n); r.Kind != yaml.SequenceNode || len(r.Content) == 0 {
+				f.problem(n, "data.scaling: want a list of sizes, like [10, 1000], got %s", describe(n))
+			} else {
+				for _, e := range r.Content {
+					c.Scaling = append(c.Scaling, f.integer(e, "data.scaling", 1))
+				}
+			}
 		}
 	}
 

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,6 +25,7 @@ func seedFloat(seed int64) float64 { return float64(seed) / (MaxSeed + 1) }
 // connects as.
 type database struct {
 	admin    *pgx.Conn
+	tables   []string // the challenge's tables, referencing ones first
 	role     string
 	password string
 }
@@ -36,20 +39,92 @@ func openDatabase(ctx context.Context, connString string) (*database, error) {
 	return &database{admin: conn}, nil
 }
 
-// load creates the challenge's schema and seeds it at the given size.
-func (db *database) load(ctx context.Context, ch *challenges.Challenge, seed int64, size int) error {
+// createSchema runs the challenge's schema.sql and notes its tables in an
+// order they can be emptied in (referencing tables first).
+func (db *database) createSchema(ctx context.Context, ch *challenges.Challenge) error {
 	if _, err := db.admin.Exec(ctx, ch.SchemaSQL); err != nil {
 		return fmt.Errorf("create schema (%s/schema.sql): %w", ch.Source, err)
 	}
-	// One simple-protocol Exec, so setseed, the size and the seed SQL share a session.
-	sql := fmt.Sprintf("SELECT setseed(%v); SET nplus1.size = '%d';\n%s", seedFloat(seed), size, ch.SeedSQL)
-	if _, err := db.admin.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("seed data (%s/seed.sql): %w", ch.Source, err)
+	rows, err := db.admin.Query(ctx, `
+SELECT c.relname, coalesce(array_agg(r.relname) FILTER (WHERE r.relname IS NOT NULL AND r.oid <> c.oid), '{}')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'f'
+LEFT JOIN pg_class r ON r.oid = k.confrelid
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+GROUP BY c.relname ORDER BY c.relname`)
+	if err != nil {
+		return fmt.Errorf("list the challenge's tables: %w", err)
 	}
-	if _, err := db.admin.Exec(ctx, "RESET nplus1.size; ANALYZE"); err != nil {
-		return fmt.Errorf("seed data: %w", err)
+	refs := map[string][]string{} // table -> the tables it references
+	var names []string
+	for rows.Next() {
+		var name string
+		var parents []string
+		if err := rows.Scan(&name, &parents); err != nil {
+			return fmt.Errorf("list the challenge's tables: %w", err)
+		}
+		names = append(names, name)
+		refs[name] = parents
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list the challenge's tables: %w", err)
+	}
+	// Repeatedly take a table no remaining table references.
+	for len(names) > 0 {
+		next := -1
+		for i, t := range names {
+			referenced := false
+			for _, other := range names {
+				if other != t && slices.Contains(refs[other], t) {
+					referenced = true
+				}
+			}
+			if !referenced {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			return fmt.Errorf("the challenge's tables reference each other in a cycle: %v", names)
+		}
+		db.tables = append(db.tables, names[next])
+		names = slices.Delete(names, next, next+1)
 	}
 	return nil
+}
+
+// reseed replaces all the data with what seed.sql makes from seed and size,
+// in one transaction, and returns the expected response for it. Rows are
+// deleted rather than truncated, so that a solution's open transactions do
+// not block it.
+func (db *database) reseed(ctx context.Context, ch *challenges.Challenge, seed int64, size int) ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("BEGIN;\n")
+	for _, t := range db.tables {
+		fmt.Fprintf(&b, "DELETE FROM %s;\n", pgx.Identifier{t}.Sanitize())
+	}
+	// One simple-protocol Exec, so setseed, the size and the seed SQL share a session.
+	fmt.Fprintf(&b, "SELECT setseed(%v);\nSET LOCAL nplus1.size = '%d';\n%s\n;COMMIT;", seedFloat(seed), size, ch.SeedSQL)
+	if _, err := db.admin.Exec(ctx, b.String()); err != nil {
+		db.admin.Exec(ctx, "ROLLBACK")
+		return nil, fmt.Errorf("seed data (%s/seed.sql, seed %d, size %d): %w", ch.Source, seed, size, err)
+	}
+	return db.expected(ctx, ch)
+}
+
+// checksum digests every row of every table, to show the data unchanged.
+func (db *database) checksum(ctx context.Context) (string, error) {
+	var parts []string
+	for _, t := range db.tables {
+		var sum string
+		sql := fmt.Sprintf("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM %s t", pgx.Identifier{t}.Sanitize())
+		if err := db.admin.QueryRow(ctx, sql).Scan(&sum); err != nil {
+			return "", fmt.Errorf("checksum %s: %w", t, err)
+		}
+		parts = append(parts, t+":"+sum)
+	}
+	return strings.Join(parts, " "), nil
 }
 
 // expected runs the challenge's expected.sql: one row, one JSON column.

@@ -12,10 +12,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/postgres"
@@ -40,6 +44,12 @@ type Options struct {
 	RTT      time.Duration
 	Requests int
 	Size     int
+	// ChallengeDir grades against a challenge directory outside the
+	// catalog (for challenge authors); it takes precedence over Challenge.
+	ChallengeDir string
+	// NoBaseline skips measuring the challenge's starter for the card's
+	// before → after.
+	NoBaseline bool
 	// Python is the interpreter for Python solutions ("" = python3).
 	Python string
 	// ReadyTimeout bounds the wait for the solution to listen;
@@ -115,14 +125,7 @@ func newGrade(opts Options) (*grade, error) {
 	if err != nil {
 		return nil, &UsageError{err}
 	}
-	id := opts.Challenge
-	if id == "" {
-		id = sol.Manifest.Challenge
-	}
-	if id == "" {
-		return nil, &UsageError{fmt.Errorf("which challenge? pass --challenge ID or put `challenge: ID` in %s", filepath.Join(opts.Solution, "nplus1.yaml"))}
-	}
-	ch, err := challenges.Load(id)
+	ch, err := loadChallenge(opts, sol)
 	if err != nil {
 		return nil, &UsageError{err}
 	}
@@ -161,6 +164,21 @@ func newGrade(opts Options) (*grade, error) {
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// loadChallenge loads the challenge the options or the solution name.
+func loadChallenge(opts Options, sol *runner.Solution) (*challenges.Challenge, error) {
+	if opts.ChallengeDir != "" {
+		return challenges.LoadDir(opts.ChallengeDir)
+	}
+	id := opts.Challenge
+	if id == "" {
+		id = sol.Manifest.Challenge
+	}
+	if id == "" {
+		return nil, fmt.Errorf("which challenge? pass --challenge ID or put `challenge: ID` in %s", filepath.Join(opts.Solution, runner.ManifestFile))
+	}
+	return challenges.Load(id)
+}
 
 // progress writes one progress line.
 func (g *grade) progress(format string, args ...any) {
@@ -223,11 +241,11 @@ func (g *grade) run(ctx context.Context) {
 			g.progress("warning: %v", err)
 		}
 	}()
-	if err := db.load(ctx, g.ch, g.opts.Seed, g.size); err != nil {
+	if err := db.createSchema(ctx, g.ch); err != nil {
 		g.machineError(err)
 		return
 	}
-	want, err := db.expected(ctx, g.ch)
+	want, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size)
 	if err != nil {
 		g.machineError(err)
 		return
@@ -237,29 +255,60 @@ func (g *grade) run(ctx context.Context) {
 		return
 	}
 	g.progress("seed: %d rows of %s, seed %d", g.size, g.ch.ID, g.opts.Seed)
-
 	upstream, err := db.roleConfig(inst.ConnectionString())
 	if err != nil {
 		g.machineError(err)
 		return
 	}
-	trace := &proxy.Trace{}
-	password := randomHex(16)
-	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: trace})
-	if err != nil {
+
+	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
+	if !ok {
+		return
+	}
+	g.measureSolution(ctx, db, target, want)
+	target.stop()
+
+	if g.opts.NoBaseline || g.card.Verdict == reports.Error || ctx.Err() != nil {
+		return
+	}
+	if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
 		g.machineError(err)
 		return
 	}
-	defer px.Close()
+	g.baseline(ctx, upstream)
+}
 
-	port, err := runner.FreePort()
+// target is a started program behind its own proxy.
+type target struct {
+	proc  *runner.Process
+	proxy *proxy.Proxy
+	trace *proxy.Trace
+	url   string
+}
+
+func (t *target) stop() {
+	t.proc.Stop()
+	t.proxy.Close()
+}
+
+// start starts a built program behind a new proxy. A program that fails to
+// start is the learner's failure, recorded on the card; ok is false then.
+func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, bool) {
+	t := &target{trace: &proxy.Trace{}}
+	password := randomHex(16)
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace})
 	if err != nil {
 		g.machineError(err)
-		return
+		return nil, false
+	}
+	port, err := runner.FreePort()
+	if err != nil {
+		px.Close()
+		g.machineError(err)
+		return nil, false
 	}
 	addr := px.Addr()
 	env := []string{
-		fmt.Sprintf("PORT=%d", port),
 		fmt.Sprintf("DATABASE_URL=postgres://solution:%s@%s/nplus1?sslmode=disable", password, addr),
 		"PGHOST=127.0.0.1",
 		fmt.Sprintf("PGPORT=%d", addr.Port),
@@ -268,23 +317,21 @@ func (g *grade) run(ctx context.Context) {
 		"PGDATABASE=nplus1",
 		"PGSSLMODE=disable",
 	}
-	proc, err := built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: g.opts.SolutionOutput, ReadyTimeout: g.opts.ReadyTimeout})
+	proc, err := built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout})
 	if err != nil {
+		px.Close()
 		var le runner.LearnerError
 		if errors.As(err, &le) {
 			g.fail("start", err.Error(), le.LearnerOutput())
-			return
+			return nil, false
 		}
 		g.machineError(fmt.Errorf("start the solution: %w", err))
-		return
+		return nil, false
 	}
-	defer proc.Stop()
+	t.proc, t.proxy = proc, px
+	t.url = fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path)
 	g.progress("start: listening on 127.0.0.1:%d", port)
-
-	g.measure(ctx, fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path), want, trace, proc)
-	if g.card.Verdict != reports.Error && ctx.Err() != nil {
-		g.machineError(fmt.Errorf("grade interrupted: %w", context.Cause(ctx)))
-	}
+	return t, true
 }
 
 // requestStats is what one request cost.
@@ -294,50 +341,46 @@ type requestStats struct {
 	statements                             []proxy.Statement
 }
 
-// measure sends the warm-up and timed requests and judges them.
-func (g *grade) measure(ctx context.Context, url string, want []byte, trace *proxy.Trace, proc *runner.Process) {
+// send sends n requests one after another. A request that gets no answer
+// is the learner's failure: it is recorded under the check named
+// failCheck, and ok is false.
+func (g *grade) send(ctx context.Context, t *target, n int, failCheck string) (responses []check.Response, stats []requestStats, ok bool) {
 	client := &http.Client{Timeout: g.opts.RequestTimeout}
-	total := g.warm + g.timed
-	g.progress("measure: %d requests (%d warm-up) to %s %s at a %s round trip", total, g.warm, g.ch.Endpoint.Method, g.ch.Endpoint.Path, g.rtt)
-	var (
-		responses []check.Response
-		stats     []requestStats
-	)
-	for i := 0; i < total; i++ {
+	for i := 0; i < n; i++ {
 		if ctx.Err() != nil {
-			return
+			return nil, nil, false
 		}
-		mark := trace.Mark()
-		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, url, nil)
+		mark := t.trace.Mark()
+		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
 			g.machineError(err)
-			return
+			return nil, nil, false
 		}
 		t0 := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil, nil, false
 			}
 			msg := fmt.Sprintf("request %d: %v", i+1, err)
-			if exited, exitErr := proc.Exited(); exited {
+			if exited, exitErr := t.proc.Exited(); exited {
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
 			}
-			g.fail("correct", msg, proc.Output())
-			return
+			g.fail(failCheck, msg, t.proc.Output())
+			return nil, nil, false
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 		resp.Body.Close()
 		elapsed := time.Since(t0)
 		if err != nil {
-			g.fail("correct", fmt.Sprintf("request %d: reading the response: %v", i+1, err), proc.Output())
-			return
+			g.fail(failCheck, fmt.Sprintf("request %d: reading the response: %v", i+1, err), t.proc.Output())
+			return nil, nil, false
 		}
 		if len(body) > maxBody {
-			g.fail("correct", fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
-			return
+			g.fail(failCheck, fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
+			return nil, nil, false
 		}
-		stmts, rts := trace.Since(mark)
+		stmts, rts := t.trace.Since(mark)
 		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts)}
 		for _, st := range stmts {
 			if st.Data {
@@ -354,37 +397,180 @@ func (g *grade) measure(ctx context.Context, url string, want []byte, trace *pro
 		responses = append(responses, check.Response{Status: resp.StatusCode, Body: body})
 		stats = append(stats, s)
 	}
-	g.judge(want, responses, stats)
+	return responses, stats, true
 }
 
-// judge turns the measured requests into the card's checks and metrics.
-func (g *grade) judge(want []byte, responses []check.Response, stats []requestStats) {
-	m := &reports.Metrics{Requests: len(stats), Timed: g.timed}
-	counts := make([]int, len(stats))
+// metrics sums up requests: the most of each count any request made, and
+// the latency of those after the first warm.
+func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration) {
+	m := &reports.Metrics{Requests: len(stats), Timed: len(stats) - warm}
+	var timed []time.Duration
+	for i, s := range stats {
+		m.Statements = max(m.Statements, s.data)
+		m.ControlStatements = max(m.ControlStatements, s.control)
+		m.RoundTrips = max(m.RoundTrips, s.roundTrips)
+		m.PrepareOnlyRoundTrips = max(m.PrepareOnlyRoundTrips, s.prepareOnly)
+		if i >= warm {
+			timed = append(timed, s.elapsed)
+		}
+	}
+	m.Latency = reports.LatencyMS{P50: check.Percentile(timed, 50), P95: check.Percentile(timed, 95), Max: check.Percentile(timed, 100)}
+	return m, timed
+}
+
+// measureSolution runs every check on the started solution: correct,
+// statements and latency at the challenge's size, then fresh, scaling and
+// read-only.
+func (g *grade) measureSolution(ctx context.Context, db *database, t *target, want []byte) {
+	var readOnly readOnlyCheck
+	readOnly.reset(ctx, db)
+	g.progress("measure: %d requests (%d warm-up) to %s %s at a %s round trip", g.warm+g.timed, g.warm, g.ch.Endpoint.Method, g.ch.Endpoint.Path, g.rtt)
+	responses, stats, ok := g.send(ctx, t, g.warm+g.timed, "correct")
+	if !ok {
+		return
+	}
+	m, timed := metrics(stats, g.warm)
+	g.card.Metrics = m
 	busiest := 0
+	counts := make([]int, len(stats))
 	for i, s := range stats {
 		counts[i] = s.data
 		if s.data > stats[busiest].data {
 			busiest = i
 		}
-		m.Statements = max(m.Statements, s.data)
-		m.ControlStatements = max(m.ControlStatements, s.control)
-		m.RoundTrips = max(m.RoundTrips, s.roundTrips)
-		m.PrepareOnlyRoundTrips = max(m.PrepareOnlyRoundTrips, s.prepareOnly)
 	}
-	var timed []time.Duration
-	for _, s := range stats[g.warm:] {
-		timed = append(timed, s.elapsed)
-	}
-	latency, l := check.Latency(timed, g.ch.Limits.P95, g.rtt)
-	m.Latency = l
-	g.card.Metrics = m
-	g.card.Checks = append(g.card.Checks,
-		check.Correct(want, responses),
-		check.Statements(counts, g.ch.Limits.Statements),
-		latency,
-	)
+	latency, _ := check.Latency(timed, g.ch.Limits.P95, g.rtt)
+	correct := check.Correct(want, responses)
+	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = check.NPlusOne(stats[busiest].statements)
-	g.progress("measure: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, l.P95)
+	g.progress("measure: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
+
+	readOnly.verify(ctx, db, "during the timed requests")
+
+	// Fresh and scaling count statements; they need no simulated network.
+	t.proxy.SetRTT(0)
+	if !g.fresh(ctx, db, t, &readOnly) {
+		return
+	}
+	if !g.scaling(ctx, db, t, &readOnly) {
+		return
+	}
+	stmts, _ := t.trace.Since(proxy.Mark{})
+	g.card.Checks = append(g.card.Checks, readOnly.result(stmts))
+}
+
+// fresh changes the data (a different seed, through the grader's own
+// connection) and checks that the response follows.
+func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+	seed := g.opts.Seed%MaxSeed + 1
+	want, err := db.reseed(ctx, g.ch, seed, g.size)
+	if err != nil {
+		g.machineError(err)
+		return false
+	}
+	ro.reset(ctx, db)
+	responses, _, ok := g.send(ctx, t, 1, "fresh")
+	if !ok {
+		return false
+	}
+	c := check.Correct(want, responses)
+	c.Name = "fresh"
+	if c.Status == reports.Pass {
+		c.Message = "the response followed a change of the data between requests"
+	} else if c.Status == reports.Fail {
+		c.Message = "after the grader changed the data between two requests, the response did not follow (is it cached?): " + c.Message
+	}
+	g.card.Checks = append(g.card.Checks, c)
+	ro.verify(ctx, db, "during the fresh check")
+	return true
+}
+
+// scaling measures the data statements per request at each of the
+// challenge's other sizes; the count must not grow with the data.
+func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+	sizes := append([]int{g.size}, g.ch.Scaling...)
+	slices.Sort(sizes)
+	sizes = slices.Compact(sizes)
+	var per []reports.SizeStatements
+	var wrong []string
+	for _, size := range sizes {
+		want, err := db.reseed(ctx, g.ch, g.opts.Seed, size)
+		if err != nil {
+			g.machineError(err)
+			return false
+		}
+		ro.reset(ctx, db)
+		responses, stats, ok := g.send(ctx, t, 2, "scaling")
+		if !ok {
+			return false
+		}
+		n := max(stats[0].data, stats[1].data)
+		per = append(per, reports.SizeStatements{Size: size, Statements: n})
+		if c := check.Correct(want, responses); c.Status != reports.Pass {
+			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
+		}
+		ro.verify(ctx, db, fmt.Sprintf("at %d rows", size))
+		g.progress("scaling: %d rows: %d data statements", size, n)
+	}
+	g.card.Metrics.Scaling = per
+	g.card.Checks = append(g.card.Checks, check.Scaling(per))
+	if len(wrong) > 0 {
+		if c := g.card.Check("correct"); c != nil && c.Status == reports.Pass {
+			c.Status = reports.Fail
+			c.Message = strings.Join(wrong, "; ")
+		}
+	}
+	return true
+}
+
+// baseline measures the challenge's broken starter under the same
+// conditions, for the card's before → after. It is best effort: when the
+// starter cannot be measured the card simply has no baseline.
+func (g *grade) baseline(ctx context.Context, upstream *pgconn.Config) {
+	lang := g.sol.Language
+	if !slices.Contains(g.ch.Languages("starter"), lang) {
+		lang = runner.Go
+	}
+	dir, err := os.MkdirTemp("", "nplus1-baseline-")
+	if err != nil {
+		g.progress("baseline: skipped: %v", err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	files, err := g.ch.ProgramFiles("starter", lang)
+	if err == nil {
+		_, err = challenges.WriteFiles(dir, files)
+	}
+	var sol *runner.Solution
+	if err == nil {
+		sol, err = runner.Detect(dir)
+	}
+	var built *runner.Built
+	if err == nil {
+		g.progress("baseline: the %s starter of %s", lang, g.ch.ID)
+		built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python})
+	}
+	if err != nil {
+		g.progress("baseline: skipped: %v", err)
+		return
+	}
+	defer built.Close()
+	// The starter's failures are not the learner's: measure it on a scratch card.
+	scratch := &grade{opts: g.opts, ch: g.ch, card: &reports.Card{}, rtt: g.rtt}
+	t, ok := scratch.start(ctx, built, upstream, nil)
+	if !ok {
+		g.progress("baseline: skipped: the starter did not start: %s", scratch.card.Checks)
+		return
+	}
+	defer t.stop()
+	warm, timed := 1, min(3, g.timed)
+	_, stats, ok := scratch.send(ctx, t, warm+timed, "baseline")
+	if !ok {
+		g.progress("baseline: skipped: %v", scratch.card.Checks)
+		return
+	}
+	m, _ := metrics(stats, warm)
+	g.card.Baseline = &reports.Baseline{Language: lang, Metrics: *m}
+	g.progress("baseline: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
@@ -37,9 +38,10 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 		Solution:  abs,
 		Challenge: "orders-users",
 		Provider:  postgres.NewLocal(postgres.LocalOptions{}),
-		Requests:  3,
-		Python:    python(),
-		Version:   "test",
+		Requests:   3,
+		Python:     python(),
+		Version:    "test",
+		NoBaseline: true,
 	}
 	if tweak != nil {
 		tweak(&opts)
@@ -110,8 +112,13 @@ func TestStartersFailWithTheNPlusOne(t *testing.T) {
 			if c := check(t, card, "statements"); c.Status != reports.Fail {
 				t.Errorf("statements check = %+v, want fail", c)
 			}
-			if c := check(t, card, "correct"); c.Status != reports.Pass {
-				t.Errorf("correct check = %+v, want pass: the starter is slow, not wrong", c)
+			for _, name := range []string{"correct", "fresh", "read-only"} {
+				if c := check(t, card, name); c.Status != reports.Pass {
+					t.Errorf("%s check = %+v, want pass: the starter is slow, not wrong", name, c)
+				}
+			}
+			if c := check(t, card, "scaling"); c.Status != reports.Fail || card.Metrics.Scaling[0].Statements != 11 {
+				t.Errorf("scaling = %+v %+v, want fail with 11 statements at 10 rows", c, card.Metrics.Scaling)
 			}
 			if len(card.Findings) != 1 {
 				t.Fatalf("findings = %+v, want one N+1", card.Findings)
@@ -142,6 +149,11 @@ func TestReferencesPass(t *testing.T) {
 			}
 			if len(card.Findings) != 0 {
 				t.Errorf("findings = %+v, want none", card.Findings)
+			}
+			for _, name := range []string{"correct", "statements", "latency", "fresh", "scaling", "read-only"} {
+				if c := check(t, card, name); c.Status != reports.Pass {
+					t.Errorf("%s = %+v, want pass", name, c)
+				}
 			}
 			if card.Environment.PostgresVersion == "" || card.Environment.Seed == 0 || !strings.HasPrefix(card.Solution.Digest, "sha256:") {
 				t.Errorf("card environment/solution incomplete: %+v %+v", card.Environment, card.Solution)
@@ -197,5 +209,59 @@ func TestUsageErrors(t *testing.T) {
 	_, err = grader.Grade(context.Background(), grader.Options{Solution: "testdata/crash", Challenge: "no-such", Provider: postgres.NewLocal(postgres.LocalOptions{})})
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "orders-users") {
 		t.Errorf("unknown challenge: err = %v, want a UsageError listing the known ones", err)
+	}
+}
+
+// Each cheat fails with its own check.
+func TestCheatsFailTheirOwnCheck(t *testing.T) {
+	tests := []struct {
+		dir, check, want string
+	}{
+		{"testdata/hardcoded", "correct", `got "Desk lamp"`},
+		{"testdata/memoized", "fresh", "did not follow"},
+		{"testdata/growing", "scaling", "2 at 100 rows, 4 at 1000 rows"},
+		{"testdata/writer", "read-only", "25006"},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.dir), func(t *testing.T) {
+			card := gradeDir(t, tt.dir, nil)
+			c := check(t, card, tt.check)
+			if card.Verdict != reports.Fail || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
+				t.Errorf("verdict %s, %s = %+v; want fail with %q\nall checks: %+v", card.Verdict, tt.check, c, tt.want, card.Checks)
+			}
+		})
+	}
+}
+
+// A solution that hunts for the real server around the proxy reaches
+// nothing, and still passes through the proxy.
+func TestNoBypass(t *testing.T) {
+	report := filepath.Join(t.TempDir(), "report.txt")
+	t.Setenv("BYPASS_REPORT", report)
+	card := gradeDir(t, "testdata/bypass", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Minute })
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("the fixture wrote no report: %v (card %+v, output %s)", err, card.Checks, card.Output)
+	}
+	if !strings.HasSuffix(string(b), "none\n") {
+		t.Errorf("the solution reached the database around the proxy:\n%s", b)
+	}
+	t.Logf("bypass report: %s", b)
+	if card.Verdict != reports.Pass {
+		t.Errorf("verdict %s %+v, want pass", card.Verdict, card.Checks)
+	}
+}
+
+func TestBaselineIsMeasuredInTheSameRun(t *testing.T) {
+	card := gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.NoBaseline = false })
+	b := card.Baseline
+	if b == nil {
+		t.Fatal("no baseline on the card")
+	}
+	if b.Language != "go" || b.Metrics.Statements != 101 || b.Metrics.RoundTrips < 101 {
+		t.Errorf("baseline = %+v, want the Go starter's 101 statements", b)
+	}
+	if b.Metrics.Latency.P95 <= card.Metrics.Latency.P95 {
+		t.Errorf("baseline p95 %.1f ms not above the solution's %.1f ms", b.Metrics.Latency.P95, card.Metrics.Latency.P95)
 	}
 }

@@ -23,6 +23,8 @@ type GradeOptions struct {
 
 	Solution       string
 	Challenge      string
+	ChallengeDir   string
+	NoBaseline     bool
 	Postgres       string
 	DatabaseURL    string
 	Out            string
@@ -92,6 +94,8 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Challenge, "challenge", "c", "", "challenge id (default: the one the solution's nplus1.yaml names)")
+	fl.StringVar(&opts.ChallengeDir, "challenge-dir", "", "grade against a challenge directory outside the catalog (for challenge authors)")
+	fl.BoolVar(&opts.NoBaseline, "no-baseline", false, "skip measuring the challenge's broken starter for the before → after figures")
 	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto, local (installed binaries) or url (--database-url); env NPLUS1_POSTGRES")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
 	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for result.json and result.md")
@@ -137,6 +141,8 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	card, err := grader.Grade(ctx, grader.Options{
 		Solution:       opts.Solution,
 		Challenge:      opts.Challenge,
+		ChallengeDir:   opts.ChallengeDir,
+		NoBaseline:     opts.NoBaseline,
 		Provider:       p,
 		Seed:           opts.Seed,
 		RTT:            opts.RTT,

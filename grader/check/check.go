@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nplus1/nplus1/grader/proxy"
@@ -283,4 +284,25 @@ func short(s string) string {
 		return string(r[:120]) + "…"
 	}
 	return s
+}
+
+// Scaling checks that the data statements per request do not grow with the
+// data: no size may need more statements than a smaller one.
+func Scaling(per []reports.SizeStatements) reports.Check {
+	c := reports.Check{Name: "scaling", Status: reports.Pass, Unit: "statements"}
+	var parts []string
+	for i, p := range per {
+		parts = append(parts, fmt.Sprintf("%d at %d rows", p.Statements, p.Size))
+		if i > 0 && p.Statements > per[0].Statements {
+			c.Status = reports.Fail
+		}
+	}
+	most := slices.MaxFunc(per, func(a, b reports.SizeStatements) int { return a.Statements - b.Statements })
+	c.Value, c.Limit = reports.Float(float64(most.Statements)), reports.Float(float64(per[0].Statements))
+	if c.Status == reports.Pass {
+		c.Message = "the statement count does not grow with the data: " + strings.Join(parts, ", ")
+	} else {
+		c.Message = "the statement count grows with the data: " + strings.Join(parts, ", ")
+	}
+	return c
 }

@@ -450,11 +450,15 @@ func (i *localInstance) waitReady(ctx context.Context) (string, error) {
 		conn, err := pgconn.ConnectConfig(ctx, cfg)
 		if err == nil {
 			defer conn.Close(context.Background())
-			res, err := conn.Exec(ctx, "SHOW server_version").ReadAll()
+			// The cached cluster's password sits in a file on disk: give
+			// this run's superuser a fresh one that exists only in memory.
+			fresh := rand.Text()
+			res, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD '%s'; SHOW server_version", superuser, fresh)).ReadAll()
 			if err != nil {
-				return "", fmt.Errorf("show server_version: %w", err)
+				return "", fmt.Errorf("set the superuser password: %w", err)
 			}
-			return string(res[0].Rows[0][0]), nil
+			i.password = fresh
+			return string(res[1].Rows[0][0]), nil
 		}
 		select {
 		case <-i.exited:

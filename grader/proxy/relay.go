@@ -54,8 +54,8 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 		if cr.Buffered() > 0 {
 			continue // more of the same burst is already here
 		}
-		if acc.startsRoundTrip() && p.cfg.RTT > 0 {
-			time.Sleep(p.cfg.RTT)
+		if rtt := time.Duration(p.rtt.Load()); rtt > 0 && acc.startsRoundTrip() {
+			time.Sleep(rtt)
 		}
 		acc.sent(time.Now())
 		if w.Flush() != nil {
