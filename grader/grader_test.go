@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
@@ -35,9 +36,9 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 		t.Fatal(err)
 	}
 	opts := grader.Options{
-		Solution:  abs,
-		Challenge: "orders-users",
-		Provider:  postgres.NewLocal(postgres.LocalOptions{}),
+		Solution:   abs,
+		Challenge:  "orders-users",
+		Provider:   postgres.NewLocal(postgres.LocalOptions{}),
 		Requests:   3,
 		Python:     python(),
 		Version:    "test",
@@ -263,5 +264,34 @@ func TestBaselineIsMeasuredInTheSameRun(t *testing.T) {
 	}
 	if b.Metrics.Latency.P95 <= card.Metrics.Latency.P95 {
 		t.Errorf("baseline p95 %.1f ms not above the solution's %.1f ms", b.Metrics.Latency.P95, card.Metrics.Latency.P95)
+	}
+}
+
+// Every bundled challenge validates: references pass, starters fail on
+// statements with an N+1 finding, in Go and in Python.
+func TestCatalogValidates(t *testing.T) {
+	all, err := challenges.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range all {
+		t.Run(ch.ID, func(t *testing.T) {
+			tmp := privateTmp(t)
+			results, err := grader.Validate(context.Background(), ch, "", grader.Options{
+				Provider: postgres.NewLocal(postgres.LocalOptions{}), Python: python(), Requests: 3, Version: "test",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(results) < 4 {
+				t.Errorf("%d programs validated, want a starter and a reference in Go and in Python", len(results))
+			}
+			for _, r := range results {
+				if !r.OK {
+					t.Errorf("%s: %s", r.Program, r.Message)
+				}
+			}
+			assertNothingLeft(t, tmp, "/nonexistent")
+		})
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader"
 	"github.com/spf13/cobra"
 )
 
@@ -60,5 +63,79 @@ func NewCmdChallenges(f *Factory) *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(newCmdValidate(f))
 	return cmd
+}
+
+// newCmdValidate builds `nplus1 challenges validate`.
+func newCmdValidate(f *Factory) *cobra.Command {
+	opts := &GradeOptions{IO: f.IO, Now: f.Now, Postgres: "auto"}
+	cmd := &cobra.Command{
+		Use:   "validate DIR|ID",
+		Short: "Check a challenge: its files load, its references pass, its starters fail on the N+1",
+		Long: `Validate a challenge directory (or a bundled challenge by id) like a grader
+self-test: load challenge.yaml (problems are reported as file:line), run its
+SQL, grade every reference (each must pass) and every starter (each must fail
+on the statements check with an N+1 finding). Exit 0 when all hold, 1 when not.`,
+		Example: `  nplus1 challenges validate ./my-challenge
+  nplus1 challenges validate orders-users --python /usr/bin/python3`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("validate takes one challenge directory or id")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Python == "" {
+				opts.Python = f.Getenv("NPLUS1_PYTHON")
+			}
+			return runValidate(cmd.Context(), args[0], opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Python, "python", "", "Python interpreter for Python programs (default python3); env NPLUS1_PYTHON")
+	cmd.Flags().StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto, local or url")
+	cmd.Flags().StringVar(&opts.DatabaseURL, "database-url", "", "an existing server to validate on")
+	cmd.Flags().IntVar(&opts.Requests, "requests", 3, "timed requests per program")
+	return cmd
+}
+
+func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
+	var (
+		ch  *challenges.Challenge
+		dir string
+		err error
+	)
+	if st, statErr := os.Stat(arg); statErr == nil && st.IsDir() {
+		dir = arg
+		ch, err = challenges.LoadDir(arg)
+	} else {
+		ch, err = challenges.Load(arg)
+	}
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	p, err := opts.provider()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and SQL files load\n", ch.Source)
+	results, err := grader.Validate(ctx, ch, dir, grader.Options{
+		Provider: p, Python: opts.Python, Requests: opts.Requests, Version: Version(),
+		Progress: newPrefixWriter(opts.IO.ErrOut, "nplus1   | "),
+	})
+	if err != nil {
+		return &exitError{code: exitGradeError, err: err}
+	}
+	ok := true
+	for _, r := range results {
+		mark := "ok  "
+		if !r.OK {
+			mark, ok = "FAIL", false
+		}
+		fmt.Fprintf(opts.IO.Out, "%s %-18s %s\n", mark, r.Program, r.Message)
+	}
+	if !ok {
+		return &exitError{code: exitFail}
+	}
+	return nil
 }

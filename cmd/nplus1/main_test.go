@@ -96,3 +96,32 @@ func TestGradeWritesTheCard(t *testing.T) {
 		t.Errorf("terminal output:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 }
+
+func TestInitWritesTheStarterAndRefusesToOverwrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "solution")
+	code, out, errOut := run(t, "init", "orders-users", dir, "--lang", "python")
+	if code != 0 {
+		t.Fatalf("init: exit %d: %s %s", code, out, errOut)
+	}
+	for _, name := range []string{"main.py", "nplus1.yaml", "README.md"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("init did not write %s: %v", name, err)
+		}
+	}
+	readme, _ := os.ReadFile(filepath.Join(dir, "README.md"))
+	if !strings.Contains(string(readme), "nplus1 grade .") {
+		t.Errorf("README has no grade command:\n%s", readme)
+	}
+	os.WriteFile(filepath.Join(dir, "main.py"), []byte("# my work"), 0o644)
+	code, _, errOut = run(t, "init", "orders-users", dir, "--lang", "python")
+	if code != exitUsage || !strings.Contains(errOut, "already has") {
+		t.Errorf("second init: exit %d, stderr %q; want 2 refusing to overwrite", code, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "main.py")); string(b) != "# my work" {
+		t.Error("init overwrote the learner's main.py")
+	}
+	code, _, errOut = run(t, "init", "orders-users", t.TempDir(), "--lang", "cobol")
+	if code != exitUsage || !strings.Contains(errOut, "go, python") {
+		t.Errorf("init --lang cobol: exit %d, stderr %q", code, errOut)
+	}
+}

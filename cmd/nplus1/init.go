@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/nplus1/nplus1/challenges"
+	"github.com/spf13/cobra"
+)
+
+// InitOptions are the inputs of `nplus1 init`.
+type InitOptions struct {
+	IO        IOStreams
+	Challenge string
+	Dir       string
+	Lang      string
+}
+
+// NewCmdInit builds `nplus1 init`.
+func NewCmdInit(f *Factory) *cobra.Command {
+	opts := &InitOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "init CHALLENGE [DIR]",
+		Short: "Write a challenge's broken starter to fix",
+		Long: `Write the challenge's broken starter program into DIR (default: ./CHALLENGE),
+with an nplus1.yaml naming the challenge and a README with the brief. It never
+overwrites a file: DIR must not already hold any of the files it writes.`,
+		Example: `  nplus1 init orders-users ./solution --lang go
+  nplus1 init orders-users ./solution-py --lang python
+  cd solution && nplus1 grade .`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageError("init takes a challenge id and an optional directory (see nplus1 challenges list)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Challenge = args[0]
+			opts.Dir = opts.Challenge
+			if len(args) == 2 {
+				opts.Dir = args[1]
+			}
+			return runInit(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language of the starter: go or python")
+	return cmd
+}
+
+func runInit(opts *InitOptions) error {
+	ch, err := challenges.Load(opts.Challenge)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	files, err := ch.ProgramFiles("starter", opts.Lang)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	files["README.md"] = []byte(learnerReadme(ch, opts.Lang))
+	if _, ok := files["nplus1.yaml"]; !ok {
+		files["nplus1.yaml"] = []byte("challenge: " + ch.ID + "\n")
+	}
+	written, err := challenges.WriteFiles(opts.Dir, files)
+	if errors.Is(err, challenges.ErrExists) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err != nil {
+		return &exitError{code: exitGradeError, err: fmt.Errorf("write the starter: %w", err)}
+	}
+	fmt.Fprintf(opts.IO.Out, "Wrote the %s starter of %s to %s:\n", opts.Lang, ch.ID, opts.Dir)
+	for _, name := range written {
+		fmt.Fprintf(opts.IO.Out, "  %s\n", filepath.Join(opts.Dir, name))
+	}
+	fmt.Fprintf(opts.IO.Out, "\nRead %s, fix the N+1, then grade it:\n  nplus1 grade %s\n", filepath.Join(opts.Dir, "README.md"), opts.Dir)
+	return nil
+}
+
+// learnerReadme is the README written next to a starter.
+func learnerReadme(ch *challenges.Challenge, lang string) string {
+	run := "go run ."
+	deps := "Go 1.26 or newer; `go mod download` fetches pgx."
+	if lang == "python" {
+		run = "python3 main.py"
+		deps = "Python 3 with psycopg2 (`pip install psycopg2-binary`, or Debian's `python3-psycopg2`)."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n%s\n\n%s\n\n", ch.Title, ch.Summary, strings.TrimSpace(ch.Brief))
+	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`:\n\n", deps, ch.Endpoint.Method, ch.Endpoint.Path)
+	fmt.Fprintf(&b, "    PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db %s\n\n", run)
+	fmt.Fprintf(&b, "## Grade it\n\n    nplus1 grade .\n\n")
+	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/`.\n",
+		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT)
+	if lang == "python" {
+		b.WriteString("\nIf `python3` on your PATH lacks psycopg2, name the one that has it: `nplus1 grade . --python /usr/bin/python3`.\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,92 @@
+package grader
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+
+	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/reports"
+)
+
+// ProgramResult is how one of a challenge's own programs graded.
+type ProgramResult struct {
+	Program string // "reference/go", "starter/python", ...
+	Card    *reports.Card
+	OK      bool   // a reference passed; a starter failed on statements
+	Message string // what was expected and what came
+}
+
+// Validate grades a challenge's references (each must pass) and starters
+// (each must fail on the statements check, for its N+1) like a grader
+// self-test. opts carries the provider and the like; Solution, Challenge
+// and ChallengeDir are set here. It returns a result per program.
+func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Options) ([]ProgramResult, error) {
+	var out []ProgramResult
+	for _, kind := range []string{"reference", "starter"} {
+		for _, lang := range ch.Languages(kind) {
+			r, err := validateProgram(ctx, ch, dir, kind, lang, opts)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func validateProgram(ctx context.Context, ch *challenges.Challenge, dir, kind, lang string, opts Options) (ProgramResult, error) {
+	r := ProgramResult{Program: path.Join(kind, lang)}
+	tmp, err := os.MkdirTemp("", "nplus1-validate-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(tmp)
+	files, err := ch.ProgramFiles(kind, lang)
+	if err != nil {
+		return r, err
+	}
+	if _, err := challenges.WriteFiles(tmp, files); err != nil {
+		return r, err
+	}
+	opts.Solution, opts.ChallengeDir, opts.Challenge, opts.NoBaseline = tmp, dir, "", true
+	if dir == "" {
+		opts.Challenge = ch.ID
+	}
+	card, err := Grade(ctx, opts)
+	if err != nil {
+		return r, err
+	}
+	card.Solution.Path = r.Program
+	r.Card = card
+	switch {
+	case card.Verdict == reports.Error:
+		r.Message = "could not grade: " + card.Error
+	case kind == "reference" && card.Verdict == reports.Pass:
+		r.OK, r.Message = true, fmt.Sprintf("passes with %d data statements per request", card.Metrics.Statements)
+	case kind == "reference":
+		r.Message = "the reference must pass, but it failed: " + failedChecks(card)
+	default:
+		st := card.Check("statements")
+		if st != nil && st.Status == reports.Fail && len(card.Findings) > 0 {
+			r.OK, r.Message = true, fmt.Sprintf("fails on statements as it should (%s)", card.Findings[0].Message)
+		} else {
+			r.Message = "the starter must fail on statements with an N+1 finding; got: " + failedChecks(card)
+		}
+	}
+	return r, nil
+}
+
+func failedChecks(card *reports.Card) string {
+	msg := ""
+	for _, c := range card.Checks {
+		if c.Status != reports.Pass {
+			msg += fmt.Sprintf("%s %s: %s; ", c.Name, c.Status, c.Message)
+		}
+	}
+	if msg == "" {
+		return "every check passed"
+	}
+	return msg
+}
