@@ -39,6 +39,7 @@
 //	  path: /api/orders           #   required; starts with /
 //	data:
 //	  size: 100                   # the number of parent rows (orders); default 100, at least 1
+//	  scaling: [10, 1000]         # other sizes the statement count is measured at; default size/10 and size*10
 //	limits:                       # required
 //	  statements: 2               #   required; data statements per request, at least 1
 //	  p95: 100ms                  #   required; 95th percentile response time, more than 0
@@ -55,12 +56,20 @@
 // # The seed contract
 //
 // The grader creates the schema by running schema.sql as one simple-protocol
-// query. Then, in ONE session, it runs
+// query. Then, each time it (re)seeds the data, it runs in ONE transaction
 //
-//	SELECT setseed(<a float in [-1, 1]>);
-//	SET nplus1.size = '<n>';
+//	BEGIN;
+//	DELETE FROM <every table, referencing tables first>;
+//	SELECT setseed(<a float in (0, 1)>);
+//	SET LOCAL nplus1.size = '<n>';
+//	<seed.sql>
+//	COMMIT;
 //
-// and then seed.sql as one multi-statement simple-protocol query. seed.sql
+// as one multi-statement simple-protocol query. It reseeds several times in
+// a grade (another seed for the fresh check, other sizes for the scaling
+// check), so seed.sql must insert explicit ids rather than rely on
+// sequences, and must not use statements that cannot run in a transaction
+// block (VACUUM, CREATE DATABASE); ANALYZE is fine. seed.sql
 // reads the size with current_setting('nplus1.size')::int and draws all its
 // randomness from random(), so that the same seed and size give the same
 // rows on the same PostgreSQL major version. To stay deterministic it
