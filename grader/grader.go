@@ -6,6 +6,7 @@
 package grader
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,6 +53,9 @@ type Options struct {
 	NoBaseline bool
 	// Python is the interpreter for Python solutions ("" = python3).
 	Python string
+	// MaxStatements caps the statements of one request (0: 20,000); past
+	// it the request is abandoned and the statements check fails.
+	MaxStatements int
 	// ReadyTimeout bounds the wait for the solution to listen;
 	// RequestTimeout bounds each request. Zero means 30 s each.
 	ReadyTimeout, RequestTimeout time.Duration
@@ -82,6 +86,12 @@ const maxBody = 64 << 20
 // before it returns.
 func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
 	g, err := newGrade(opts)
+	if runner.IsLearnerFault(err) {
+		// nplus1.yaml is malformed or nothing says how to run the solution.
+		card := BareCard(opts, reports.Fail, "")
+		card.Checks = []reports.Check{{Name: "setup", Status: reports.Fail, Message: err.Error()}}
+		return card, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +100,30 @@ func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
 	return g.card, nil
 }
 
+// BareCard is the card of a grade that could not begin: it names the tool,
+// the solution and (when known) the challenge, with the given verdict and
+// error message. The CLI writes one for bad input, so CI always finds a
+// result.json.
+func BareCard(opts Options, verdict, errMsg string) *reports.Card {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	return &reports.Card{
+		SchemaVersion: reports.SchemaVersion,
+		Tool:          reports.Tool{Name: "nplus1", Version: opts.Version},
+		GradedAt:      now().UTC(),
+		Challenge:     reports.Challenge{ID: opts.Challenge},
+		Solution:      reports.Solution{Path: opts.Solution},
+		Environment:   reports.Environment{OS: runtime.GOOS, Arch: runtime.GOARCH},
+		Verdict:       verdict,
+		Error:         errMsg,
+	}
+}
+
 // grade is the state of one grade in progress.
 type grade struct {
+	db    *database // nil until Postgres is up
 	opts  Options
 	ch    *challenges.Challenge
 	sol   *runner.Solution
@@ -122,6 +154,9 @@ func newGrade(opts Options) (*grade, error) {
 		opts.Seed = rand.Int64N(MaxSeed) + 1
 	}
 	sol, err := runner.Detect(opts.Solution)
+	if runner.IsLearnerFault(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &UsageError{err}
 	}
@@ -241,6 +276,7 @@ func (g *grade) run(ctx context.Context) {
 			g.progress("warning: %v", err)
 		}
 	}()
+	g.db = db
 	if err := db.createSchema(ctx, g.ch); err != nil {
 		g.machineError(err)
 		return
@@ -301,12 +337,6 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		g.machineError(err)
 		return nil, false
 	}
-	port, err := runner.FreePort()
-	if err != nil {
-		px.Close()
-		g.machineError(err)
-		return nil, false
-	}
 	addr := px.Addr()
 	env := []string{
 		fmt.Sprintf("DATABASE_URL=postgres://solution:%s@%s/nplus1?sslmode=disable", password, addr),
@@ -317,7 +347,20 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		"PGDATABASE=nplus1",
 		"PGSSLMODE=disable",
 	}
-	proc, err := built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout})
+	var (
+		proc *runner.Process
+		port int
+	)
+	for attempt := 0; attempt < 3; attempt++ {
+		if port, err = runner.FreePort(); err != nil {
+			break
+		}
+		// A free port can be taken before the program binds it: try another.
+		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout})
+		if !errors.Is(err, runner.ErrPortTaken) {
+			break
+		}
+	}
 	if err != nil {
 		px.Close()
 		var le runner.LearnerError
@@ -357,9 +400,16 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string) (r
 			return nil, nil, false
 		}
 		t0 := time.Now()
-		resp, err := client.Do(req)
+		resp, err := g.do(client, req, t.trace, mark)
+		if errors.Is(err, errTooManyStatements) {
+			g.fail("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
+			return nil, nil, false
+		}
 		if err != nil {
 			if ctx.Err() != nil {
+				return nil, nil, false
+			}
+			if g.databaseDown(ctx) {
 				return nil, nil, false
 			}
 			msg := fmt.Sprintf("request %d: %v", i+1, err)
@@ -398,6 +448,72 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string) (r
 		stats = append(stats, s)
 	}
 	return responses, stats, true
+}
+
+// errTooManyStatements ends a request that ran past the statement cap.
+var errTooManyStatements = errors.New("too many statements")
+
+// maxStatements is the cap on statements in one request: far above any
+// limit, low enough that a runaway loop cannot stall the grade.
+func (g *grade) maxStatements() int {
+	if g.opts.MaxStatements > 0 {
+		return g.opts.MaxStatements
+	}
+	return 20000
+}
+
+// do sends one request and watches the trace meanwhile: past the statement
+// cap it abandons the request.
+func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	defer cancel(nil)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if trace.CountSince(mark) > g.maxStatements() {
+					cancel(errTooManyStatements)
+					return
+				}
+			}
+		}
+	}()
+	resp, err := client.Do(req.WithContext(ctx))
+	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
+		return nil, errTooManyStatements
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The body is read after do returns; keep the cap's context alive until then.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	resp.Body.Close()
+	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
+		return nil, errTooManyStatements
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, err
+}
+
+// databaseDown checks, after a request failed, whether the database itself
+// is gone; then the failure is the machine's, not the learner's.
+func (g *grade) databaseDown(ctx context.Context) bool {
+	if g.db == nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := g.db.admin.Ping(pctx); err != nil {
+		g.machineError(fmt.Errorf("the database stopped answering during the grade: %w", err))
+		return true
+	}
+	return false
 }
 
 // metrics sums up requests: the most of each count any request made, and
@@ -458,6 +574,8 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	stmts, _ := t.trace.Since(proxy.Mark{})
 	g.card.Checks = append(g.card.Checks, readOnly.result(stmts))
+	// Wrong answers from a dead database are not the learner's.
+	g.databaseDown(ctx)
 }
 
 // fresh changes the data (a different seed, through the grader's own

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/nplus1/nplus1/grader"
@@ -21,7 +23,8 @@ type GradeOptions struct {
 	IO  IOStreams
 	Now func() time.Time
 
-	Solution       string
+	Solutions      []string
+	Jobs           int
 	Challenge      string
 	ChallengeDir   string
 	NoBaseline     bool
@@ -42,7 +45,7 @@ type GradeOptions struct {
 func NewCmdGrade(f *Factory, runF func(context.Context, *GradeOptions) error) *cobra.Command {
 	opts := &GradeOptions{IO: f.IO, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "grade DIR",
+		Use:   "grade DIR [DIR...]",
 		Short: "Grade a solution against a challenge on a real PostgreSQL",
 		Long: `Grade the solution in DIR: build it, start a throwaway PostgreSQL, seed the
 challenge's data, start the solution behind a tracing proxy, send the
@@ -54,7 +57,9 @@ The solution is an HTTP program serving the challenge's endpoint on
 challenge and the build and run commands; without one, go.mod or main.go
 means Go and main.py means Python.
 
-The card is written to --out as result.json and result.md.
+The card is written to --out as result.json and result.md. With several
+directories, one Postgres serves them all (a database each), --jobs at a time,
+and each card goes to --out/<directory name>/.
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 		Example: `  # Grade the Go reference solution of orders-users
   nplus1 grade challenges/orders-users/reference/go --challenge orders-users
@@ -66,15 +71,18 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
   nplus1 grade ./solution --database-url postgres://me:secret@localhost:5432/postgres
 
   # A Python solution, with the interpreter that has psycopg2
-  nplus1 grade ./solution --python /usr/bin/python3`,
+  nplus1 grade ./solution --python /usr/bin/python3
+
+  # Many solutions against one Postgres, two at a time; a card per solution
+  nplus1 grade submissions/* --jobs 2 --out cards --no-baseline`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("grade takes one solution directory, got %d arguments (see nplus1 grade --help)", len(args))
+			if len(args) < 1 {
+				return usageError("grade takes one or more solution directories (see nplus1 grade --help)")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Solution = args[0]
+			opts.Solutions = args
 			if opts.DatabaseURL == "" {
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
 			}
@@ -106,6 +114,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Python, "python", "", "Python interpreter for Python solutions (default python3); env NPLUS1_PYTHON")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
+	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
 	return cmd
 }
@@ -134,30 +143,22 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(opts.Solutions) > 1 {
+		return runGradeMany(ctx, opts, p)
+	}
 	var solOut io.Writer
 	if opts.Verbose {
 		solOut = newPrefixWriter(opts.IO.ErrOut, "solution | ")
 	}
-	card, err := grader.Grade(ctx, grader.Options{
-		Solution:       opts.Solution,
-		Challenge:      opts.Challenge,
-		ChallengeDir:   opts.ChallengeDir,
-		NoBaseline:     opts.NoBaseline,
-		Provider:       p,
-		Seed:           opts.Seed,
-		RTT:            opts.RTT,
-		Requests:       opts.Requests,
-		Size:           opts.Size,
-		Python:         opts.Python,
-		ReadyTimeout:   opts.ReadyTimeout,
-		RequestTimeout: opts.RequestTimeout,
-		Progress:       newPrefixWriter(opts.IO.ErrOut, "nplus1   | "),
-		SolutionOutput: solOut,
-		Version:        Version(),
-		Now:            opts.Now,
-	})
+	gopts := opts.graderOptions(p)
+	gopts.Solution = opts.Solutions[0]
+	gopts.Progress = newPrefixWriter(opts.IO.ErrOut, "nplus1   | ")
+	gopts.SolutionOutput = solOut
+	card, err := grader.Grade(ctx, gopts)
 	var ue *grader.UsageError
 	if errors.As(err, &ue) {
+		// CI looks for a card whatever happened.
+		grader.BareCard(gopts, reports.Error, err.Error()).Write(opts.Out)
 		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
@@ -167,12 +168,84 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	reports.Summary(opts.IO.Out, card)
-	fmt.Fprintf(opts.IO.Out, "card: %s\n", opts.Out+string(os.PathSeparator)+"result.md")
-	switch card.Verdict {
+	fmt.Fprintf(opts.IO.Out, "card: %s\n", filepath.Join(opts.Out, "result.md"))
+	return verdictExit(card.Verdict)
+}
+
+// graderOptions are the options every grade of this command shares.
+func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
+	return grader.Options{
+		Challenge:      o.Challenge,
+		ChallengeDir:   o.ChallengeDir,
+		NoBaseline:     o.NoBaseline,
+		Provider:       p,
+		Seed:           o.Seed,
+		RTT:            o.RTT,
+		Requests:       o.Requests,
+		Size:           o.Size,
+		Python:         o.Python,
+		ReadyTimeout:   o.ReadyTimeout,
+		RequestTimeout: o.RequestTimeout,
+		Version:        Version(),
+		Now:            o.Now,
+	}
+}
+
+// verdictExit maps a verdict to the command's exit.
+func verdictExit(verdict string) error {
+	switch verdict {
 	case reports.Pass:
 		return nil
 	case reports.Fail:
 		return &exitError{code: exitFail}
 	}
 	return &exitError{code: exitGradeError}
+}
+
+// runGradeMany grades several solutions on one Postgres and prints a table.
+func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) error {
+	start := time.Now()
+	outs := grader.CardDirs(opts.Out, opts.Solutions)
+	names := map[string]string{}
+	for i, d := range opts.Solutions {
+		names[d] = filepath.Base(outs[i])
+	}
+	results, err := grader.GradeMany(ctx, opts.Solutions, opts.Jobs, opts.graderOptions(p), func(dir string) io.Writer {
+		return newPrefixWriter(opts.IO.ErrOut, fmt.Sprintf("nplus1 %s | ", names[dir]))
+	})
+	if err != nil {
+		return &exitError{code: exitGradeError, err: err}
+	}
+	worst := reports.Pass
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tSTATEMENTS\tP95\tCARD")
+	for i, r := range results {
+		card := r.Card
+		if card == nil {
+			card = grader.BareCard(grader.Options{Solution: r.Solution, Challenge: opts.Challenge, Version: Version()}, reports.Error, r.Err.Error())
+		}
+		if err := card.Write(outs[i]); err != nil {
+			return &exitError{code: exitGradeError, err: err}
+		}
+		statements, p95 := "-", "-"
+		if m := card.Metrics; m != nil {
+			statements, p95 = fmt.Sprint(m.Statements), fmt.Sprintf("%.1f ms", m.Latency.P95)
+		}
+		verdict := card.Verdict
+		if card.Error != "" {
+			verdict += ": " + card.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, verdict, statements, p95, filepath.Join(outs[i], "result.md"))
+		switch {
+		case card.Verdict == reports.Error:
+			worst = reports.Error
+		case card.Verdict == reports.Fail && worst == reports.Pass:
+			worst = reports.Fail
+		}
+	}
+	tw.Flush()
+	took := time.Since(start)
+	fmt.Fprintf(opts.IO.Out, "graded %d solutions in %s (%.1f per minute, %d at a time)\n",
+		len(results), took.Round(100*time.Millisecond), float64(len(results))/took.Minutes(), opts.Jobs)
+	return verdictExit(worst)
 }

@@ -66,6 +66,13 @@ func (t *Trace) Since(m Mark) ([]Statement, []RoundTrip) {
 		append([]RoundTrip(nil), t.roundTrips[m.roundTrips:]...)
 }
 
+// CountSince returns how many statements were recorded after m.
+func (t *Trace) CountSince(m Mark) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.statements) - m.statements
+}
+
 // Problems returns protocol anomalies noticed after m (a response the proxy
 // could not tie to a request, a malformed message, ...).
 func (t *Trace) Problems(m Mark) []string {

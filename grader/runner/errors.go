@@ -15,6 +15,10 @@ type LearnerError interface {
 	LearnerOutput() string
 }
 
+// ErrPortTaken is wrapped by Start when another program already listens on
+// the port it was given; the caller may pick another port and retry.
+var ErrPortTaken = errors.New("the port is already taken by another program")
+
 // IsLearnerFault reports whether err, or an error it wraps, is a
 // LearnerError.
 func IsLearnerFault(err error) bool {

@@ -81,7 +81,7 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
 	if accepts(ctx, addr) {
-		return nil, fmt.Errorf("start solution: %s is already taken by another program", addr)
+		return nil, fmt.Errorf("start solution: %s: %w", addr, ErrPortTaken)
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
