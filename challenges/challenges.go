@@ -22,7 +22,7 @@ import (
 // The embedded catalog: one directive per challenge directory. "all:" keeps
 // files whose names start with "." or "_" (e.g. __init__.py in a starter).
 //
-//go:embed all:orders-items all:orders-users
+//go:embed all:orders-items all:orders-items-products all:orders-users all:posts-comment-counts all:posts-latest-comments
 var catalog embed.FS
 
 // Challenge is one challenge of the catalog, loaded and validated.
@@ -80,7 +80,7 @@ const (
 	defaultMethod   = "GET"
 	defaultSize     = 100
 	defaultWarmup   = 2
-	defaultRequests = 10
+	defaultRequests = 20
 )
 
 // Levels are the allowed values of the level field, easiest first.

@@ -33,6 +33,21 @@ func TestCatalogLoads(t *testing.T) {
 	}
 }
 
+func TestCatalogIDs(t *testing.T) {
+	list, err := List()
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	var got []string
+	for _, c := range list {
+		got = append(got, c.ID)
+	}
+	want := []string{"orders-items", "orders-items-products", "orders-users", "posts-comment-counts", "posts-latest-comments"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List() ids mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestLoadOrdersUsers(t *testing.T) {
 	c, err := Load("orders-users")
 	if err != nil {
@@ -47,7 +62,7 @@ func TestLoadOrdersUsers(t *testing.T) {
 		Endpoint: Endpoint{Method: "GET", Path: "/api/orders"},
 		Size:     100,
 		Limits:   Limits{Statements: 2, P95: 100 * time.Millisecond, RTT: 5 * time.Millisecond},
-		Latency:  Latency{Warmup: 2, Requests: 10},
+		Latency:  Latency{Warmup: 2, Requests: 20},
 		Source:   "challenges/orders-users",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -100,7 +115,7 @@ func TestLoadUnknown(t *testing.T) {
 	if err == nil {
 		t.Fatal("Load(no-such-challenge) succeeded")
 	}
-	if got, want := err.Error(), `unknown challenge "no-such-challenge" (known: orders-users)`; got != want {
+	if got, want := err.Error(), `unknown challenge "no-such-challenge" (known: orders-items, orders-items-products, orders-users, posts-comment-counts, posts-latest-comments)`; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	for _, id := range []string{"", ".", "..", "orders-users/starter"} {
@@ -140,7 +155,7 @@ func TestLoadDir(t *testing.T) {
 		Endpoint: Endpoint{Method: "GET", Path: "/api/x"},
 		Size:     100,
 		Limits:   Limits{Statements: 1, P95: time.Second},
-		Latency:  Latency{Warmup: 2, Requests: 10},
+		Latency:  Latency{Warmup: 2, Requests: 20},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults mismatch (-want +got):\n%s", diff)

@@ -46,7 +46,7 @@
 //	  rtt: 5ms                    #   simulated database round trip; default 0, not negative
 //	latency:
 //	  warmup: 2                   # untimed requests; default 2, at least 0
-//	  requests: 10                # timed requests; default 10, at least 1
+//	  requests: 10                # timed requests; default 20, at least 1
 //
 // Flow style works too: "limits: {statements: 2, p95: 100ms, rtt: 5ms}".
 // Durations are Go durations with a unit ("100ms", "1.5s"). Unknown fields,

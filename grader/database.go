@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -138,7 +139,7 @@ func (db *database) expected(ctx context.Context, ch *challenges.Challenge) ([]b
 
 // createRole makes the login role the proxy connects as: it can read the
 // challenge's tables and nothing else, and its statements time out.
-func (db *database) createRole(ctx context.Context) error {
+func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) error {
 	var dbname string
 	if err := db.admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
 		return fmt.Errorf("create role: %w", err)
@@ -154,8 +155,8 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT CONNECT ON DATABASE %[3]s TO %[1]s;
 GRANT USAGE ON SCHEMA public TO %[1]s;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO %[1]s;
-ALTER ROLE %[1]s SET statement_timeout = '30s';
-ALTER ROLE %[1]s SET default_transaction_read_only = on;`, role, db.password, pgx.Identifier{dbname}.Sanitize())
+ALTER ROLE %[1]s SET statement_timeout = '%[4]dms';
+ALTER ROLE %[1]s SET default_transaction_read_only = on;`, role, db.password, pgx.Identifier{dbname}.Sanitize(), statementTimeout.Milliseconds())
 	if _, err := db.admin.Exec(ctx, sql); err != nil {
 		db.role = ""
 		return fmt.Errorf("create the solution's role: %w", err)

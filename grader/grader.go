@@ -53,6 +53,8 @@ type Options struct {
 	NoBaseline bool
 	// Python is the interpreter for Python solutions ("" = python3).
 	Python string
+	// StatementTimeout is the solution role's statement_timeout (0: 10 s).
+	StatementTimeout time.Duration
 	// MaxStatements caps the statements of one request (0: 20,000); past
 	// it the request is abandoned and the statements check fails.
 	MaxStatements int
@@ -147,6 +149,9 @@ func newGrade(opts Options) (*grade, error) {
 	if opts.RequestTimeout == 0 {
 		opts.RequestTimeout = 30 * time.Second
 	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = 10 * time.Second
+	}
 	if opts.Seed < 0 || opts.Seed > MaxSeed {
 		return nil, &UsageError{fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
 	}
@@ -240,7 +245,7 @@ func (g *grade) run(ctx context.Context) {
 	if err != nil {
 		var be *runner.BuildError
 		if errors.As(err, &be) {
-			g.fail("build", "the solution does not build: "+be.Error(), be.Output)
+			g.fail("build", "the solution does not build: "+firstLines(be.Output, 5), be.Output)
 			return
 		}
 		g.machineError(fmt.Errorf("build the solution: %w", err))
@@ -286,7 +291,7 @@ func (g *grade) run(ctx context.Context) {
 		g.machineError(err)
 		return
 	}
-	if err := db.createRole(ctx); err != nil {
+	if err := db.createRole(ctx, g.opts.StatementTimeout); err != nil {
 		g.machineError(err)
 		return
 	}
@@ -450,6 +455,17 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string) (r
 	return responses, stats, true
 }
 
+// firstLines returns the first n non-empty lines of s, joined by "; ".
+func firstLines(s string, n int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && len(out) < n {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // errTooManyStatements ends a request that ran past the statement cap.
 var errTooManyStatements = errors.New("too many statements")
 
@@ -542,7 +558,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	readOnly.reset(ctx, db)
 	g.progress("measure: %d requests (%d warm-up) to %s %s at a %s round trip", g.warm+g.timed, g.warm, g.ch.Endpoint.Method, g.ch.Endpoint.Path, g.rtt)
 	responses, stats, ok := g.send(ctx, t, g.warm+g.timed, "correct")
-	if !ok {
+	if !ok || g.databaseDown(ctx) {
 		return
 	}
 	m, timed := metrics(stats, g.warm)

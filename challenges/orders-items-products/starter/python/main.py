@@ -1,0 +1,73 @@
+"""Serves GET /api/orders: every order with its items and each item's product,
+as JSON sorted by order id, each order's items sorted by item id.
+
+It has the N+1 query problem twice over: one query fetches the N orders, the
+loop in list_orders runs one query per order for its items, and the loop inside
+it runs one query per item for its product. 50 orders of 3 items each cost
+1 + 50 + 150 = 201 queries, each a round trip to the database. Fix it so that
+the number of queries stays the same however many orders and items there are.
+"""
+
+import json
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import psycopg2
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+PORT = int(os.environ["PORT"])
+
+
+def list_orders():
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT id, customer FROM orders ORDER BY id")
+        orders = [{"id": id, "customer": customer, "items": []} for id, customer in cur.fetchall()]
+        for order in orders:
+            # one extra query per order - the first N+1
+            cur.execute(
+                "SELECT id, product_id, quantity FROM items WHERE order_id = %s ORDER BY id",
+                (order["id"],),
+            )
+            for id, product_id, quantity in cur.fetchall():
+                # and one extra query per item - the second, nested N+1
+                cur.execute(
+                    "SELECT name, brand, price_cents FROM products WHERE id = %s", (product_id,)
+                )
+                name, brand, price_cents = cur.fetchone()
+                order["items"].append({
+                    "id": id,
+                    "quantity": quantity,
+                    # brand is None (JSON null) for an unbranded product
+                    "product": {"id": product_id, "name": name, "brand": brand, "price_cents": price_cents},
+                })
+        return orders
+    finally:
+        conn.close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if urlsplit(self.path).path != "/api/orders":
+            self.send_error(404)
+            return
+        try:
+            orders = list_orders()
+        except psycopg2.Error as e:
+            self.log_error("list orders: %s", e)
+            self.send_error(500)
+            return
+        body = json.dumps(orders, ensure_ascii=False).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    print(f"listening on http://127.0.0.1:{PORT}", flush=True)
+    server.serve_forever()

@@ -1,0 +1,67 @@
+"""Serves GET /api/posts: every post with the number of its visible comments,
+as JSON, newest first.
+
+It has the N+1 query problem: one query fetches the N posts, then the loop in
+list_posts runs one more query per post to count its comments, so 100 posts
+cost 101 queries and 101 round trips to the database. Fix it so that the
+number of queries stays the same however many posts there are.
+"""
+
+import json
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import psycopg2
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+PORT = int(os.environ["PORT"])
+
+
+def list_posts():
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        cur = conn.cursor()
+        cur.execute(
+            "SELECT id, title, author, published_on FROM posts"
+            " ORDER BY published_on DESC, id DESC"
+        )
+        posts = [
+            # author is None (JSON null) for a guest post
+            {"id": id, "title": title, "author": author, "published_on": published_on.isoformat()}
+            for id, title, author, published_on in cur.fetchall()
+        ]
+        for post in posts:
+            # one extra query per post - the N+1 problem
+            cur.execute(
+                "SELECT count(*) FROM comments WHERE post_id = %s AND NOT hidden", (post["id"],)
+            )
+            post["comment_count"] = cur.fetchone()[0]
+        return posts
+    finally:
+        conn.close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if urlsplit(self.path).path != "/api/posts":
+            self.send_error(404)
+            return
+        try:
+            posts = list_posts()
+        except psycopg2.Error as e:
+            self.log_error("list posts: %s", e)
+            self.send_error(500)
+            return
+        body = json.dumps(posts, ensure_ascii=False).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    print(f"listening on http://127.0.0.1:{PORT}", flush=True)
+    server.serve_forever()

@@ -1,0 +1,90 @@
+package grader_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/reports"
+)
+
+// Hostile and broken solutions: each ends with the right verdict, its own
+// check and a clear message, in bounded time, leaving nothing behind.
+func TestHostileSolutions(t *testing.T) {
+	tests := []struct {
+		dir, verdict, check, want string
+		tweak                     func(*grader.Options)
+	}{
+		{"nodetect", reports.Fail, "setup", "main.py", nil},
+		{"badyaml", reports.Fail, "setup", "nplus1.yaml:2: field buidl not found", nil},
+		{"buildfail", reports.Fail, "build", "undefined: notDeclared", nil},
+		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
+		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
+		{"hangs", reports.Fail, "correct", "Timeout", func(o *grader.Options) { o.RequestTimeout = time.Second }},
+		{"status500", reports.Fail, "correct", "status 500", nil},
+		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
+		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},
+		{"slowquery", reports.Fail, "correct", "canceling statement due to statement timeout", func(o *grader.Options) { o.StatementTimeout = 500 * time.Millisecond }},
+		{"manyconns", reports.Pass, "correct", "match", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			start := time.Now()
+			card := gradeDir(t, filepath.Join("testdata/hostile", tt.dir), tt.tweak)
+			c := card.Check(tt.check)
+			if card.Verdict != tt.verdict || c == nil || !strings.Contains(c.Message, tt.want) {
+				t.Errorf("verdict %s (%s), %s = %+v; want %s with %q\nchecks: %+v\noutput: %s", card.Verdict, card.Error, tt.check, c, tt.verdict, tt.want, card.Checks, card.Output)
+			}
+			if took := time.Since(start); took > time.Minute {
+				t.Errorf("the grade took %s", took)
+			}
+		})
+	}
+}
+
+// When the database dies in the middle of a grade, the card says the
+// grade could not be made (error), not that the solution failed.
+func TestDatabaseDiesMidRun(t *testing.T) {
+	pr, pw := io.Pipe()
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "measure:") {
+				killPostgres(t, os.Getenv("TMPDIR"))
+				break
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	card := gradeDir(t, "testdata/hostile/dbdies", func(o *grader.Options) { o.Progress = pw })
+	pw.Close()
+	<-killed
+	if card.Verdict != reports.Error || !strings.Contains(card.Error, "the database stopped answering") {
+		t.Errorf("verdict %s (%q), want error blaming the database; checks %+v", card.Verdict, card.Error, card.Checks)
+	}
+}
+
+// killPostgres kills the postmaster whose data directory is under tmp.
+func killPostgres(t *testing.T, tmp string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		args := strings.Split(string(cmdline), "\x00")
+		if len(args) > 2 && strings.HasSuffix(args[0], "postgres") && args[1] == "-D" && strings.HasPrefix(args[2], tmp) {
+			var pid int
+			if _, err := fmt.Sscan(filepath.Base(p), &pid); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Logf("killed postgres %d", pid)
+			}
+		}
+	}
+}

@@ -1,0 +1,3 @@
+import time
+print("starting up, very slowly", flush=True)
+time.sleep(600)
