@@ -179,7 +179,7 @@ func (db *database) roleConfig(connString string) (*pgconn.Config, error) {
 // and closes the admin connection.
 func (db *database) close(ctx context.Context) error {
 	var err error
-	if db.role != "" {
+	if db.role != "" && !db.admin.IsClosed() {
 		role := pgx.Identifier{db.role}.Sanitize()
 		_, err = db.admin.Exec(ctx, fmt.Sprintf("DROP OWNED BY %[1]s; DROP ROLE %[1]s", role))
 		if err != nil {

@@ -309,14 +309,17 @@ func (g *grade) run(ctx context.Context) {
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
 
-	if g.opts.NoBaseline || g.card.Verdict == reports.Error || ctx.Err() != nil {
-		return
+	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
+		if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
+			g.machineError(err)
+			return
+		}
+		g.baseline(ctx, upstream)
 	}
-	if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
-		g.machineError(err)
-		return
+	if ctx.Err() != nil {
+		// An interrupted grade says nothing of the solution.
+		g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
 	}
-	g.baseline(ctx, upstream)
 }
 
 // target is a started program behind its own proxy.

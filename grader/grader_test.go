@@ -12,6 +12,7 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/internal/leaktest"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -30,7 +31,7 @@ func python() string {
 // and checks that nothing is left behind afterwards.
 func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Card {
 	t.Helper()
-	tmp := privateTmp(t)
+	tmp := leaktest.PrivateTmp(t)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -54,41 +55,8 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 	if card.Verdict == reports.Error && os.Getenv("CI") == "" && strings.Contains(card.Error, postgres.ErrNotAvailable.Error()) {
 		t.Skipf("no local PostgreSQL: %s", card.Error)
 	}
-	assertNothingLeft(t, tmp, abs)
+	leaktest.AssertNothingLeft(t, tmp, abs)
 	return card
-}
-
-// privateTmp points TMPDIR at a fresh directory the postgres user can
-// traverse, so that leftovers of this test alone can be seen.
-func privateTmp(t *testing.T) string {
-	t.Helper()
-	tmp, err := os.MkdirTemp("", "nplus1-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(tmp, 0o755)
-	t.Setenv("TMPDIR", tmp)
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	return tmp
-}
-
-// assertNothingLeft fails if a file remains in tmp or a process runs from
-// tmp or from the solution directory.
-func assertNothingLeft(t *testing.T, tmp, solution string) {
-	t.Helper()
-	entries, _ := os.ReadDir(tmp)
-	for _, e := range entries {
-		t.Errorf("left behind in TMPDIR: %s", e.Name())
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
-		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
-		cmd := strings.ReplaceAll(string(cmdline), "\x00", " ")
-		if strings.Contains(cmd, tmp) || cwd == solution || strings.HasPrefix(cwd, tmp) {
-			t.Errorf("process left running: %s %s (cwd %s)", filepath.Base(p), cmd, cwd)
-		}
-	}
 }
 
 func check(t *testing.T, card *reports.Card, name string) *reports.Check {
@@ -276,7 +244,7 @@ func TestCatalogValidates(t *testing.T) {
 	}
 	for _, ch := range all {
 		t.Run(ch.ID, func(t *testing.T) {
-			tmp := privateTmp(t)
+			tmp := leaktest.PrivateTmp(t)
 			results, err := grader.Validate(context.Background(), ch, "", grader.Options{
 				Provider: postgres.NewLocal(postgres.LocalOptions{}), Python: python(), Requests: 3, Version: "test",
 			})
@@ -291,7 +259,7 @@ func TestCatalogValidates(t *testing.T) {
 					t.Errorf("%s: %s", r.Program, r.Message)
 				}
 			}
-			assertNothingLeft(t, tmp, "/nonexistent")
+			leaktest.AssertNothingLeft(t, tmp)
 		})
 	}
 }
