@@ -535,6 +535,18 @@ func (g *grade) databaseDown(ctx context.Context) bool {
 	return false
 }
 
+// busiest returns the index of the request that made the most data
+// statements: the one whose shapes and N+1 findings the card shows.
+func busiest(stats []requestStats) int {
+	b := 0
+	for i, s := range stats {
+		if s.data > stats[b].data {
+			b = i
+		}
+	}
+	return b
+}
+
 // metrics sums up requests: the most of each count any request made, and
 // the latency of those after the first warm.
 func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration) {
@@ -566,14 +578,11 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	m, timed := metrics(stats, g.warm)
 	g.card.Metrics = m
-	busiest := 0
 	counts := make([]int, len(stats))
 	for i, s := range stats {
 		counts[i] = s.data
-		if s.data > stats[busiest].data {
-			busiest = i
-		}
 	}
+	busiest := busiest(stats)
 	latency, _ := check.Latency(timed, g.ch.Limits.P95, g.rtt)
 	correct := check.Correct(want, responses)
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
@@ -708,6 +717,6 @@ func (g *grade) baseline(ctx context.Context, upstream *pgconn.Config) {
 		return
 	}
 	m, _ := metrics(stats, warm)
-	g.card.Baseline = &reports.Baseline{Language: lang, Metrics: *m}
+	g.card.Baseline = &reports.Baseline{Language: lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
 	g.progress("baseline: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
 }

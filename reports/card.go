@@ -1,5 +1,8 @@
 // Package reports holds the result card, the versioned record of one grade,
-// and renders it: result.json, result.md and the terminal summary.
+// and renders it: result.json, result.md, the terminal summary, the badge
+// (SVG and shields.io endpoint JSON), the CI formats (JUnit, Gradescope,
+// GitHub Classroom, the step summary), the portfolio export, and the
+// ed25519 signature over a canonical encoding of the card.
 //
 // The card is a plain value. The grader fills it; nothing here runs a grade.
 package reports
@@ -51,6 +54,15 @@ type Card struct {
 	// Output is the tail of the solution's own output (stdout and stderr),
 	// kept when the solution failed to build or start.
 	Output string `json:"output,omitempty"`
+	// Technique names how the solution fetches its data, read from its own
+	// statements (see Technique): "JOIN", "batched ANY", "LATERAL join,
+	// JSON aggregation", ...; empty when no data statement was seen.
+	Technique string `json:"technique,omitempty"`
+	// PortfolioLine is one sentence a learner can put on a CV or a README,
+	// written from the measurement (see PortfolioLine).
+	PortfolioLine string `json:"portfolio_line,omitempty"`
+	// Signature is set by Sign when the card is signed; nil otherwise.
+	Signature *Signature `json:"signature,omitempty"`
 }
 
 // Tool names the grader that made the card.
@@ -132,6 +144,9 @@ type SizeStatements struct {
 type Baseline struct {
 	Language string  `json:"language"`
 	Metrics  Metrics `json:"metrics"`
+	// Findings are the starter's N+1 findings, so the card can say what
+	// the solution replaced ("the per-order user lookup").
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // LatencyMS are request latencies in milliseconds at the simulated RTT.
@@ -192,22 +207,40 @@ func (c *Card) Decide() {
 	}
 }
 
-// Write writes result.json and result.md into dir, creating it.
+// Write writes result.json, result.md, badge.svg and badge.json (the
+// shields.io endpoint) into dir, creating it. Call Annotate (and Sign)
+// before: Write renders the card as it is.
 func (c *Card) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write card: %w", err)
 	}
-	js, err := json.MarshalIndent(c, "", "  ")
+	js, err := EncodeJSON(c)
 	if err != nil {
 		return fmt.Errorf("write card: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "result.json"), append(js, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "result.json"), js, 0o644); err != nil {
 		return fmt.Errorf("write card: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "result.md"), []byte(Markdown(c)), 0o644); err != nil {
 		return fmt.Errorf("write card: %w", err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "badge.svg"), []byte(BadgeSVG(c)), 0o644); err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "badge.json"), ShieldsJSON(c), 0o644); err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
 	return nil
+}
+
+// EncodeJSON returns the card as result.json holds it: indented JSON and a
+// final newline. Verify expects a signed card in exactly this form.
+func EncodeJSON(c *Card) ([]byte, error) {
+	js, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode card: %w", err)
+	}
+	return append(js, '\n'), nil
 }
 
 // ReadCard reads a result.json.

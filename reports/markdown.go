@@ -6,22 +6,84 @@ import (
 	"strings"
 )
 
-// Markdown renders the card as a readable Markdown page.
+// verdictMark is the verdict as a reader scans for it.
+func verdictMark(v string) string {
+	switch v {
+	case Pass:
+		return "✅ PASS"
+	case Fail:
+		return "❌ FAIL"
+	case Error:
+		return "⚠️ ERROR"
+	}
+	return strings.ToUpper(v)
+}
+
+// Markdown renders the card as a readable Markdown page: the verdict, the
+// portfolio line, before → after figures when the card has a baseline (else
+// the measured figures), the checks, the N+1 findings, the statements by
+// shape, the solution's output when it failed to start, and how to
+// reproduce the grade.
 func Markdown(c *Card) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s: %s\n\n", c.Challenge.Title, strings.ToUpper(c.Verdict))
-	fmt.Fprintf(&b, "`%s` graded by %s %s on %s.\n\n", c.Solution.Path, c.Tool.Name, c.Tool.Version, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"))
-	if c.Error != "" {
-		fmt.Fprintf(&b, "**The grade could not be made:** %s\n\n", c.Error)
+	fmt.Fprintf(&b, "# %s: %s\n\n", c.Challenge.Title, verdictMark(c.Verdict))
+	line := c.PortfolioLine
+	if line == "" {
+		line = PortfolioLine(c)
+	}
+	if line != "" {
+		fmt.Fprintf(&b, "> %s\n\n", line)
+	}
+	fmt.Fprintf(&b, "`%s` graded by %s %s on %s.", c.Solution.Path, c.Tool.Name, c.Tool.Version, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	tech := c.Technique
+	if tech == "" {
+		tech = Technique(c)
+	}
+	if tech != "" {
+		fmt.Fprintf(&b, " Technique, read from its statements: %s.", tech)
+	}
+	b.WriteString("\n\n")
+	if c.Verdict == Error {
+		b.WriteString("The grade could not be made; this says nothing about the solution.")
+		if c.Error != "" {
+			fmt.Fprintf(&b, " **Error:** %s", c.Error)
+		}
+		b.WriteString("\n\n")
+	} else if c.Error != "" {
+		fmt.Fprintf(&b, "**Error:** %s\n\n", c.Error)
 	}
 	if m := c.Metrics; m != nil {
-		fmt.Fprintf(&b, "| data statements per request | round trips per request | p50 | p95 |\n|---:|---:|---:|---:|\n")
-		fmt.Fprintf(&b, "| %d (limit %d) | %d | %s | %s (budget %s) |\n\n", m.Statements, c.Challenge.MaxStatements, m.RoundTrips,
-			ms(m.Latency.P50), ms(m.Latency.P95), ms(c.Challenge.P95BudgetMS))
+		if bl := c.Baseline; bl != nil {
+			fmt.Fprintf(&b, "## Before → after\n\nMeasured in the same run, at a simulated %s network round trip.\n\n", msText(c.Environment.RTTMS))
+			fmt.Fprintf(&b, "| per request | before (starter, %s) | after (this solution) |\n|---|---:|---:|\n", orDash(bl.Language))
+			bm := bl.Metrics
+			fmt.Fprintf(&b, "| data statements | %d | %d (limit %d) |\n", bm.Statements, m.Statements, c.Challenge.MaxStatements)
+			fmt.Fprintf(&b, "| round trips | %d | %d |\n", bm.RoundTrips, m.RoundTrips)
+			fmt.Fprintf(&b, "| p50 latency | %s | %s |\n", ms(bm.Latency.P50), ms(m.Latency.P50))
+			fmt.Fprintf(&b, "| p95 latency | %s | %s (budget %s) |\n\n", ms(bm.Latency.P95), ms(m.Latency.P95), ms(c.Challenge.P95BudgetMS))
+		} else {
+			fmt.Fprintf(&b, "| data statements per request | round trips per request | p50 | p95 |\n|---:|---:|---:|---:|\n")
+			fmt.Fprintf(&b, "| %d (limit %d) | %d | %s | %s (budget %s) |\n\n", m.Statements, c.Challenge.MaxStatements, m.RoundTrips,
+				ms(m.Latency.P50), ms(m.Latency.P95), ms(c.Challenge.P95BudgetMS))
+		}
+		if len(m.Scaling) > 1 {
+			b.WriteString("Data statements per request by data size:")
+			for i, s := range m.Scaling {
+				sep := ","
+				if i == 0 {
+					sep = ""
+				}
+				fmt.Fprintf(&b, "%s %d rows → %d", sep, s.Size, s.Statements)
+			}
+			b.WriteString(".\n\n")
+		}
 	}
 	b.WriteString("## Checks\n\n| check | status | value | limit | message |\n|---|---|---:|---:|---|\n")
 	for _, ch := range c.Checks {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ch.Name, ch.Status, num(ch.Value, ch.Unit), num(ch.Limit, ch.Unit), cell(ch.Message))
+	}
+	if len(c.Checks) == 0 {
+		b.WriteString("| (none ran) | | | | |\n")
 	}
 	if len(c.Findings) > 0 {
 		b.WriteString("\n## Findings\n\n")
@@ -36,15 +98,20 @@ func Markdown(c *Card) string {
 			if s.NPlusOne {
 				flag = " **N+1**"
 			}
-			fmt.Fprintf(&b, "| %d | %d | `%s`%s |\n", s.Count, s.Rows, cell(short(s.Normalized, 160)), flag)
+			fmt.Fprintf(&b, "| %d | %d | `%s`%s |\n", s.Count, s.Rows, code(short(s.Normalized, 160)), flag)
 		}
 	}
 	if c.Output != "" {
-		fmt.Fprintf(&b, "\n## Solution output\n\n```\n%s\n```\n", strings.TrimRight(c.Output, "\n"))
+		fmt.Fprintf(&b, "\n## Solution output\n\n%s\n%s\n%s\n", fence(c.Output), strings.TrimRight(c.Output, "\n"), fence(c.Output))
 	}
 	e := c.Environment
 	fmt.Fprintf(&b, "\n---\nPostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. Reproduce: `nplus1 grade %s --challenge %s --seed %d`.\n",
-		e.PostgresVersion, e.Provider, ms(e.RTTMS), e.Size, e.Seed, c.Solution.Path, c.Challenge.ID, e.Seed)
+		orDash(e.PostgresVersion), e.Provider, ms(e.RTTMS), e.Size, e.Seed, c.Solution.Path, c.Challenge.ID, e.Seed)
+	fmt.Fprintf(&b, "Solution %s, challenge %s.", orDash(c.Solution.Digest), orDash(c.Challenge.Digest))
+	if s := c.Signature; s != nil {
+		fmt.Fprintf(&b, " Signed (%s, key %s): check with `nplus1 verify result.json --key KEY.pub`.", s.Algorithm, s.KeyID)
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 
@@ -59,6 +126,9 @@ func Summary(w io.Writer, c *Card) {
 	}
 	for _, f := range c.Findings {
 		fmt.Fprintf(w, "  %s: %s\n", f.Kind, f.Message)
+	}
+	if c.PortfolioLine != "" && c.Verdict == Pass {
+		fmt.Fprintf(w, "  %s\n", c.PortfolioLine)
 	}
 }
 
@@ -79,10 +149,37 @@ func num(v *float64, unit string) string {
 	return fmt.Sprintf("%g", *v)
 }
 
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // cell makes text safe inside a Markdown table cell.
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", "<br>")
+}
+
+// code makes text safe inside a `code span` in a table cell: a backtick
+// would end the span early.
+func code(s string) string {
+	return cell(strings.ReplaceAll(s, "`", "'"))
+}
+
+// fence returns a code fence longer than any run of backticks in s.
+func fence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func short(s string, n int) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type GradeOptions struct {
 	NoBaseline     bool
 	Postgres       string
 	DatabaseURL    string
+	Image          string
 	Out            string
 	Seed           int64
 	RTT            time.Duration
@@ -39,6 +41,12 @@ type GradeOptions struct {
 	ReadyTimeout   time.Duration
 	RequestTimeout time.Duration
 	Verbose        bool
+	JUnit          string
+	Format         string
+	MaxScore       float64
+	SigningKey     ed25519.PrivateKey // from NPLUS1_SIGNING_KEY
+	StepSummary    string             // $GITHUB_STEP_SUMMARY
+	GitHubOutput   string             // $GITHUB_OUTPUT
 }
 
 // NewCmdGrade builds `nplus1 grade`. runF replaces runGrade in tests.
@@ -67,6 +75,9 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
   # Reproduce an earlier grade exactly (the seed is on its card)
   nplus1 grade ./solution --seed 1234567
 
+  # PostgreSQL in a Docker container, with another image than postgres:17-alpine
+  nplus1 grade ./solution --postgres docker --image postgres:16-alpine
+
   # Use an existing server instead of a throwaway one (needs CREATEDB, CREATEROLE)
   nplus1 grade ./solution --database-url postgres://me:secret@localhost:5432/postgres
 
@@ -92,6 +103,25 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			if !cmd.Flags().Changed("postgres") && f.Getenv("NPLUS1_POSTGRES") != "" {
 				opts.Postgres = f.Getenv("NPLUS1_POSTGRES")
 			}
+			if !cmd.Flags().Changed("image") && f.Getenv("NPLUS1_POSTGRES_IMAGE") != "" {
+				opts.Image = f.Getenv("NPLUS1_POSTGRES_IMAGE")
+			}
+			if v := f.Getenv("NPLUS1_SIGNING_KEY"); v != "" {
+				key, err := reports.LoadSigningKey(v)
+				if err != nil {
+					return usageError("%v", err)
+				}
+				opts.SigningKey = key
+			}
+			opts.StepSummary, opts.GitHubOutput = f.Getenv("GITHUB_STEP_SUMMARY"), f.Getenv("GITHUB_OUTPUT")
+			switch opts.Format {
+			case "", "gradescope", "classroom":
+			default:
+				return usageError("--format %q: use gradescope or classroom", opts.Format)
+			}
+			if len(opts.Solutions) > 1 && (opts.JUnit != "" || opts.Format != "") {
+				return usageError("--junit and --format take one solution; grade several with their cards in --out")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if runF != nil {
@@ -104,7 +134,8 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVarP(&opts.Challenge, "challenge", "c", "", "challenge id (default: the one the solution's nplus1.yaml names)")
 	fl.StringVar(&opts.ChallengeDir, "challenge-dir", "", "grade against a challenge directory outside the catalog (for challenge authors)")
 	fl.BoolVar(&opts.NoBaseline, "no-baseline", false, "skip measuring the challenge's broken starter for the before → after figures")
-	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto, local (installed binaries) or url (--database-url); env NPLUS1_POSTGRES")
+	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto (local, else docker), local (installed binaries), docker (a container) or url (--database-url); env NPLUS1_POSTGRES")
+	fl.StringVar(&opts.Image, "image", postgres.DefaultImage, "PostgreSQL image for the docker provider (used as is when present locally, else pulled); env NPLUS1_POSTGRES_IMAGE")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
 	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for result.json and result.md")
 	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, recorded in the card)")
@@ -115,27 +146,39 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
+	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file")
+	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT)")
+	fl.Float64Var(&opts.MaxScore, "max-score", 100, "points of a whole grade for --format, split evenly over the checks")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
 	return cmd
 }
 
-// provider picks the Postgres provider the options ask for.
+// provider picks the Postgres provider the options ask for. With auto and
+// neither local binaries nor Docker, it says what to install and the
+// grade exits 3; auto's probe of Docker takes 1.5 s at most.
 func (o *GradeOptions) provider() (postgres.Provider, error) {
+	docker := postgres.DockerOptions{Image: o.Image}
 	switch o.Postgres {
 	case "auto":
 		if o.DatabaseURL != "" {
 			return postgres.NewURL(o.DatabaseURL), nil
 		}
-		return postgres.NewLocal(postgres.LocalOptions{}), nil
+		p, err := postgres.Auto(context.Background(), postgres.AutoOptions{Docker: docker})
+		if err != nil {
+			return nil, &exitError{code: exitGradeError, err: err}
+		}
+		return p, nil
 	case "local":
 		return postgres.NewLocal(postgres.LocalOptions{}), nil
+	case "docker":
+		return postgres.NewDocker(docker), nil
 	case "url":
 		if o.DatabaseURL == "" {
 			return nil, usageError("--postgres url needs --database-url URL (or NPLUS1_DATABASE_URL)")
 		}
 		return postgres.NewURL(o.DatabaseURL), nil
 	}
-	return nil, usageError("--postgres %q: use auto, local or url", o.Postgres)
+	return nil, usageError("--postgres %q: use auto, local, docker or url", o.Postgres)
 }
 
 func runGrade(ctx context.Context, opts *GradeOptions) error {
@@ -164,7 +207,7 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	if err != nil {
 		return &exitError{code: exitGradeError, err: err}
 	}
-	if err := card.Write(opts.Out); err != nil {
+	if err := opts.writeCard(card, opts.Out); err != nil {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	reports.Summary(opts.IO.Out, card)
@@ -189,6 +232,53 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 		Version:        Version(),
 		Now:            o.Now,
 	}
+}
+
+// writeCard finishes a card (technique, portfolio line, signature) and
+// writes it to dir with its badge, and whatever CI outputs were asked for.
+func (o *GradeOptions) writeCard(card *reports.Card, dir string) error {
+	reports.Annotate(card)
+	if o.SigningKey != nil {
+		if err := reports.Sign(card, o.SigningKey); err != nil {
+			return err
+		}
+	}
+	if err := card.Write(dir); err != nil {
+		return err
+	}
+	if o.JUnit != "" {
+		b, err := reports.JUnit(card)
+		if err == nil {
+			err = os.WriteFile(o.JUnit, b, 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("write --junit: %w", err)
+		}
+	}
+	switch o.Format {
+	case "gradescope":
+		b, err := reports.Gradescope(card, reports.GradescopeOptions{MaxScore: o.MaxScore})
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("write the Gradescope results: %w", err)
+		}
+	case "classroom":
+		r, err := reports.Classroom(card, o.MaxScore)
+		if err == nil && o.GitHubOutput != "" {
+			err = reports.AppendGitHubOutput(o.GitHubOutput, "result", r)
+		}
+		if err != nil {
+			return fmt.Errorf("write the GitHub Classroom result: %w", err)
+		}
+	}
+	if o.StepSummary != "" {
+		if err := reports.AppendStepSummary(o.StepSummary, card); err != nil {
+			return fmt.Errorf("append to GITHUB_STEP_SUMMARY: %w", err)
+		}
+	}
+	return nil
 }
 
 // verdictExit maps a verdict to the command's exit.
@@ -224,7 +314,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		if card == nil {
 			card = grader.BareCard(grader.Options{Solution: r.Solution, Challenge: opts.Challenge, Version: Version()}, reports.Error, r.Err.Error())
 		}
-		if err := card.Write(outs[i]); err != nil {
+		if err := opts.writeCard(card, outs[i]); err != nil {
 			return &exitError{code: exitGradeError, err: err}
 		}
 		statements, p95 := "-", "-"

@@ -54,8 +54,9 @@ func TestGradeUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"grade"}, "one solution directory"},
-		{[]string{"grade", "a", "b"}, "one solution directory"},
+		{[]string{"grade"}, "one or more solution directories"},
+		{[]string{"grade", "a", "b", "--junit", "x.xml"}, "--junit and --format take one solution"},
+		{[]string{"grade", "a", "--format", "moodle"}, `--format "moodle"`},
 		{[]string{"grade", "--bogus", "x"}, "unknown flag"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--postgres", "cloud"}, `--postgres "cloud"`},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--postgres", "url"}, "needs --database-url"},
@@ -64,7 +65,7 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "-4"}, "--seed -4 is out of range"},
 	}
 	for _, tt := range tests {
-		code, _, errOut := run(t, tt.args...)
+		code, _, errOut := run(t, append(tt.args, "--out", t.TempDir())...)
 		if code != exitUsage || !strings.Contains(errOut, tt.want) {
 			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
 		}

@@ -99,6 +99,7 @@ not your code).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError("%v (see --help)", err)
 	})
-	root.AddCommand(NewCmdGrade(f, nil), NewCmdInit(f), NewCmdChallenges(f), NewCmdVersion(f))
+	root.AddCommand(NewCmdGrade(f, nil), NewCmdInit(f), NewCmdChallenges(f), NewCmdExport(f, nil),
+		NewCmdKeygen(f, nil), NewCmdVerify(f, nil), NewCmdVersion(f))
 	return root
 }

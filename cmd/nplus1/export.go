@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nplus1/nplus1/reports"
+	"github.com/spf13/cobra"
+)
+
+// ExportOptions are the inputs of `nplus1 export`.
+type ExportOptions struct {
+	IO IOStreams
+
+	Paths  []string
+	Out    string
+	Format string
+	Title  string
+}
+
+// NewCmdExport builds `nplus1 export`. runF replaces runExport in tests.
+func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "export [CARD or DIR ...]",
+		Short: "Export the latest card of each challenge as a portfolio page",
+		Long: `Export a portfolio: the latest card of each challenge, from result.json files
+given as arguments or found under directories (default: nplus1-results).
+
+The format follows the output's extension, or --format:
+  html  one self-contained page: inline CSS and SVG charts, no scripts, nothing
+        fetched from elsewhere; reads on a phone
+  md    Markdown for a GitHub profile README
+  json  the same summary as data
+
+-o - writes to standard output.`,
+		Example: `  # A page from every card under results/
+  nplus1 export results/ -o portfolio.html
+
+  # Markdown for a profile README, from two cards
+  nplus1 export a/result.json b/result.json -o portfolio.md
+
+  # The summary as JSON on standard output
+  nplus1 export results/ --format json -o -`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if len(opts.Paths) == 0 {
+				opts.Paths = []string{"nplus1-results"}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runExport(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Out, "output", "o", "portfolio.html", "file to write (- for standard output)")
+	fl.StringVar(&opts.Format, "format", "", "html, md or json (default: from the output's extension)")
+	fl.StringVar(&opts.Title, "title", "N+1 fixes", "title of the page")
+	return cmd
+}
+
+// exportFormat picks the format from --format or the output's extension.
+func (o *ExportOptions) exportFormat() (string, error) {
+	f := strings.ToLower(o.Format)
+	if f == "" {
+		switch strings.ToLower(filepath.Ext(o.Out)) {
+		case ".html", ".htm":
+			f = "html"
+		case ".md", ".markdown":
+			f = "md"
+		case ".json":
+			f = "json"
+		default:
+			return "", usageError("cannot tell the format of %q: name it .html, .md or .json, or pass --format", o.Out)
+		}
+	}
+	switch f {
+	case "html", "md", "json":
+		return f, nil
+	case "markdown":
+		return "md", nil
+	}
+	return "", usageError("--format %q: use html, md or json", o.Format)
+}
+
+func runExport(_ context.Context, opts *ExportOptions) error {
+	format, err := opts.exportFormat()
+	if err != nil {
+		return err
+	}
+	cards, err := reports.LoadCards(opts.Paths...)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	latest := reports.Latest(cards)
+	p := reports.NewPortfolio(latest, reports.PortfolioOptions{Title: opts.Title, Version: Version()})
+	var out []byte
+	switch format {
+	case "html":
+		out, err = p.HTML()
+	case "md":
+		out = []byte(p.Markdown())
+	case "json":
+		out, err = p.JSON()
+	}
+	if err != nil {
+		return &exitError{code: exitGradeError, err: err}
+	}
+	if opts.Out == "-" {
+		_, err := opts.IO.Out.Write(out)
+		return err
+	}
+	if dir := filepath.Dir(opts.Out); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return &exitError{code: exitGradeError, err: fmt.Errorf("export: %w", err)}
+		}
+	}
+	if err := os.WriteFile(opts.Out, out, 0o644); err != nil {
+		return &exitError{code: exitGradeError, err: fmt.Errorf("export: %w", err)}
+	}
+	fmt.Fprintf(opts.IO.Out, "%s: %d challenges (%d passed) from %d cards\n", opts.Out, p.Challenges, p.Passed, len(cards))
+	return nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nplus1/nplus1/reports"
+	"github.com/spf13/cobra"
+)
+
+// runWith runs the CLI like Run, with export, keygen and verify added to
+// the root when it does not have them yet, and maps errors to exit codes
+// as Run does.
+func runWith(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Now: time.Now,
+		Getenv: func(k string) string { return env[k] }}
+	root := NewCmdRoot(f)
+	for name, c := range map[string]*cobra.Command{"export": NewCmdExport(f, nil), "keygen": NewCmdKeygen(f, nil), "verify": NewCmdVerify(f, nil)} {
+		if found, _, err := root.Find([]string{name}); err != nil || found == root {
+			root.AddCommand(c)
+		}
+	}
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.Execute()
+	code = exitPass
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+			if ee.err != nil {
+				errOut.WriteString("nplus1: " + ee.err.Error() + "\n")
+			}
+		} else {
+			code = exitUsage
+			errOut.WriteString("nplus1: " + err.Error() + "\n")
+		}
+	}
+	return code, out.String(), errOut.String()
+}
+
+// card writes a card with the given challenge, verdict and time into dir.
+func writeCard(t *testing.T, dir, id, title, verdict string, at time.Time, statements int) {
+	t.Helper()
+	c := &reports.Card{
+		SchemaVersion: reports.SchemaVersion, Tool: reports.Tool{Name: "nplus1", Version: "test"}, GradedAt: at,
+		Challenge:   reports.Challenge{ID: id, Title: title, Digest: "sha256:aa", MaxStatements: 2, P95BudgetMS: 100},
+		Solution:    reports.Solution{Path: "./s", Language: "go", Digest: "sha256:bb"},
+		Environment: reports.Environment{Provider: "local", RTTMS: 5, Seed: 42, Size: 100},
+		Verdict:     verdict,
+		Checks:      []reports.Check{{Name: "statements", Status: verdict, Value: reports.Float(float64(statements)), Limit: reports.Float(2), Message: "m"}},
+		Metrics:     &reports.Metrics{Statements: statements, RoundTrips: statements, Latency: reports.LatencyMS{P50: 6, P95: float64(statements) * 6}},
+		Shapes:      []reports.Shape{{Data: true, Count: 1, Example: "SELECT * FROM a JOIN b ON b.id = a.b_id", Normalized: "select * from a join b on b.id = a.b_id"}},
+	}
+	reports.Annotate(c)
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExport(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results")
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	writeCard(t, filepath.Join(res, "1"), "orders-users", "Orders and their users", reports.Fail, now.Add(-time.Hour), 101)
+	writeCard(t, filepath.Join(res, "2"), "orders-users", "Orders and their users", reports.Pass, now, 1)
+	writeCard(t, filepath.Join(res, "3"), "posts-tags", "Posts and their tags", reports.Pass, now, 2)
+
+	for _, ext := range []string{"html", "md", "json"} {
+		out := filepath.Join(dir, "out", "portfolio."+ext)
+		code, stdout, stderr := runWith(t, nil, "export", res, "-o", out)
+		if code != 0 || !strings.Contains(stdout, "2 challenges (2 passed) from 3 cards") {
+			t.Fatalf("export -o %s: exit %d\n%s%s", out, code, stdout, stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Orders and their users", "Posts and their tags"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q", ext, want)
+			}
+		}
+	}
+	code, stdout, _ := runWith(t, nil, "export", filepath.Join(res, "1", "result.json"), "--format", "json", "-o", "-")
+	var p reports.Portfolio
+	if err := json.Unmarshal([]byte(stdout), &p); code != 0 || err != nil || p.Challenges != 1 || p.Entries[0].Verdict != reports.Fail {
+		t.Errorf("export to stdout: exit %d, %v\n%s", code, err, stdout)
+	}
+}
+
+func TestExportUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", dir, "-o", "portfolio.txt"}, "cannot tell the format"},
+		{[]string{"export", dir, "-o", "x.html", "--format", "pdf"}, `--format "pdf"`},
+		{[]string{"export", dir, "-o", filepath.Join(dir, "x.html")}, "no result.json"},
+		{[]string{"export", filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "x.html")}, "no such file"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runWith(t, nil, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.want)
+		}
+	}
+}
+
+func TestNewCommandsHaveExamples(t *testing.T) {
+	for _, name := range []string{"export", "keygen", "verify"} {
+		code, out, _ := runWith(t, nil, name, "--help")
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("nplus1 %s --help: exit %d, want an Examples section:\n%s", name, code, out)
+		}
+	}
+}

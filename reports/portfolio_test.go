@@ -1,0 +1,204 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// portfolioCards are the cards of three challenges, one of them graded
+// twice (the older, failing card must not show).
+func portfolioCards() []*Card {
+	old := failCard()
+	old.GradedAt = gradedAt.Add(-48 * time.Hour)
+
+	posts := base("solutions/posts-comments", "python", "sha256:9a8b7c6d5e4f30211203948576a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4")
+	posts.Challenge = Challenge{ID: "posts-comments", Title: "Posts and their latest comments", Digest: "sha256:77aa", MaxStatements: 1, P95BudgetMS: 80}
+	posts.GradedAt = gradedAt.Add(-24 * time.Hour)
+	posts.Verdict = Pass
+	posts.Checks = []Check{{Name: "correct", Status: Pass, Message: "ok"}, {Name: "statements", Status: Pass, Value: Float(1), Limit: Float(1), Unit: "statements", Message: "1"}}
+	posts.Metrics = &Metrics{Statements: 1, RoundTrips: 1, Latency: LatencyMS{P50: 7.2, P95: 8.9, Max: 9}}
+	posts.Shapes = []Shape{{Data: true, Count: 1, Rows: 50,
+		Normalized: "select p.id, c.comments from posts as p cross join lateral (select json_agg(c) as comments from comments as c where c.post_id = p.id limit ?) as c",
+		Example:    "SELECT p.id, c.comments FROM posts p CROSS JOIN LATERAL (SELECT json_agg(c) AS comments FROM comments c WHERE c.post_id = p.id LIMIT 3) c"}}
+	posts.Baseline = &Baseline{Language: "python", Metrics: Metrics{Statements: 51, RoundTrips: 52, Latency: LatencyMS{P50: 301.5, P95: 322.4}},
+		Findings: []Finding{{Normalized: "select * from comments where post_id = ? order by created_at desc limit ?", Source: "select id, title from posts"}}}
+	Annotate(&posts)
+
+	authors := base("solutions/authors-books", "go", "sha256:3c4d")
+	authors.Challenge = Challenge{ID: "authors-books", Title: "Authors & their <books>", Digest: "sha256:88bb", MaxStatements: 2, P95BudgetMS: 100}
+	authors.Verdict = Fail
+	authors.Checks = []Check{{Name: "correct", Status: Fail, Message: "2 of 5 responses differ"}}
+	authors.Metrics = &Metrics{Statements: 2, RoundTrips: 2, Latency: LatencyMS{P50: 11, P95: 12.5}}
+	Annotate(&authors)
+
+	return []*Card{passCard(), old, &posts, &authors}
+}
+
+func TestLatestKeepsTheNewestCardPerChallenge(t *testing.T) {
+	got := Latest(portfolioCards())
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.Challenge.ID+":"+c.Verdict)
+	}
+	if want := "authors-books:fail orders-users:pass posts-comments:pass"; strings.Join(ids, " ") != want {
+		t.Errorf("Latest = %v, want %s", ids, want)
+	}
+}
+
+func TestGoldenPortfolio(t *testing.T) {
+	p := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"})
+	golden(t, "portfolio.md", []byte(p.Markdown()))
+	js, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "portfolio.json", js)
+	html, err := p.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "portfolio.html", html)
+}
+
+func TestPortfolioHTMLIsSelfContained(t *testing.T) {
+	html, err := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(html)
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", "src=", "href="} {
+		if strings.Contains(strings.ToLower(s), bad) {
+			t.Errorf("page holds %q: it must load nothing from elsewhere", bad)
+		}
+	}
+	for _, want := range []string{`<meta name="viewport" content="width=device-width, initial-scale=1">`, "@media (max-width:640px)", "<svg class=\"chart\"",
+		"Authors &amp; their &lt;books&gt;"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestLoadCards(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range portfolioCards() {
+		if err := c.Write(filepath.Join(dir, "run", string(rune('a'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cards, err := LoadCards(dir)
+	if err != nil || len(cards) != 4 {
+		t.Fatalf("LoadCards(dir) = %d cards, %v", len(cards), err)
+	}
+	one, err := LoadCards(filepath.Join(dir, "run", "a", "result.json"))
+	if err != nil || len(one) != 1 {
+		t.Fatalf("LoadCards(file) = %d, %v", len(one), err)
+	}
+	if _, err := LoadCards(filepath.Join(dir, "run", "a", "badge.json")); err == nil || !strings.Contains(err.Error(), "not an nplus1 result card") {
+		t.Errorf("a badge read as a card: %v", err)
+	}
+	if _, err := LoadCards(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no result.json") {
+		t.Errorf("empty dir: %v", err)
+	}
+}
+
+// chromium returns the path of a headless-capable Chromium. Outside CI a
+// machine without one skips; in CI (CI=true) that fails the test.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; CI must render the portfolio (apt-get install chromium)")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); CI=true makes this a failure")
+	return ""
+}
+
+func runChromium(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + t.TempDir(),
+		"--no-first-run", "--disable-extensions", "--hide-scrollbars", "--disable-dev-shm-usage"}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// TestPortfolioRendersInChromium renders the page as a desktop and as a
+// phone would, and checks that the screenshots are not blank and the DOM
+// holds the titles and figures.
+func TestPortfolioRendersInChromium(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	html, err := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "portfolio.html")
+	if err := os.WriteFile(page, html, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + page
+
+	dom := string(runChromium(t, bin, "--dump-dom", url))
+	for _, want := range []string{"Orders and their users", "Posts and their latest comments", "Authors &amp; their &lt;books&gt;",
+		"Replaced the per-order user lookup with a single JOIN, reducing 101 queries to 1", "599 ms", "6.3 ms", "8.9 ms",
+		"LATERAL join", "2 of 3 challenges passed."} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+	if n := len(regexp.MustCompile(`<svg class="chart"`).FindAllString(dom, -1)); n != 3 {
+		t.Errorf("rendered DOM has %d charts, want 3", n)
+	}
+
+	for _, size := range []string{"1280,1100", "390,2200"} {
+		shot := filepath.Join(dir, "shot-"+strings.Replace(size, ",", "x", 1)+".png")
+		runChromium(t, bin, "--screenshot="+shot, "--window-size="+size, url)
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatalf("no screenshot at %s: %v", size, err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", size, err)
+		}
+		colours := map[uint32]bool{}
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y += 2 {
+			for x := b.Min.X; x < b.Max.X; x += 2 {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				colours[r>>8<<16|g>>8<<8|bl>>8] = true
+			}
+		}
+		if len(colours) < 50 {
+			t.Errorf("screenshot %s has %d colours: the page looks blank", size, len(colours))
+		}
+		if keep := os.Getenv("NPLUS1_KEEP_SCREENSHOTS"); keep != "" {
+			b, _ := os.ReadFile(shot)
+			if err := os.WriteFile(filepath.Join(keep, filepath.Base(shot)), b, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
