@@ -291,6 +291,12 @@ func (g *grade) run(ctx context.Context) {
 		g.machineError(err)
 		return
 	}
+	sum, err := db.checksum(ctx)
+	if err != nil {
+		g.machineError(err)
+		return
+	}
+	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
 	if err := db.createRole(ctx, g.opts.StatementTimeout); err != nil {
 		g.machineError(err)
 		return

@@ -159,13 +159,21 @@ func TestCrashAtStartIsTheLearnersFailure(t *testing.T) {
 }
 
 func TestSameSeedSameData(t *testing.T) {
-	a := gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = 4242 })
-	b := gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = 4242 })
+	grade := func(seed int64) *reports.Card {
+		return gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = seed })
+	}
+	a, b, other := grade(4242), grade(4242), grade(4243)
 	if a.Environment.Seed != 4242 || b.Environment.Seed != 4242 {
 		t.Fatalf("seeds = %d, %d, want 4242", a.Environment.Seed, b.Environment.Seed)
 	}
-	if a.Shapes[0].Rows != b.Shapes[0].Rows || a.Verdict != b.Verdict {
-		t.Errorf("same seed, different results: %+v vs %+v", a.Shapes, b.Shapes)
+	if a.Environment.DataDigest == "" || a.Environment.DataDigest != b.Environment.DataDigest {
+		t.Errorf("same seed, different data: %q vs %q", a.Environment.DataDigest, b.Environment.DataDigest)
+	}
+	if other.Environment.DataDigest == a.Environment.DataDigest {
+		t.Errorf("seeds 4242 and 4243 made the same data")
+	}
+	if a.Metrics.Statements != b.Metrics.Statements || a.Verdict != b.Verdict || a.Shapes[0].Rows != b.Shapes[0].Rows {
+		t.Errorf("same seed, different counts: %+v vs %+v", a.Metrics, b.Metrics)
 	}
 }
 

@@ -97,6 +97,9 @@ type Environment struct {
 	RTTMS           float64 `json:"rtt_ms"`
 	Seed            int64   `json:"seed"`
 	Size            int     `json:"size"`
+	// DataDigest is a sha256 over every row the seed made at Size: the same
+	// seed gives the same digest on the same PostgreSQL major version.
+	DataDigest string `json:"data_digest,omitempty"`
 	OS              string  `json:"os"`
 	Arch            string  `json:"arch"`
 }
