@@ -55,7 +55,7 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 	if card.Verdict == reports.Error && os.Getenv("CI") == "" && strings.Contains(card.Error, postgres.ErrNotAvailable.Error()) {
 		t.Skipf("no local PostgreSQL: %s", card.Error)
 	}
-	leaktest.AssertNothingLeft(t, tmp, abs)
+	leaktest.AssertNothingLeft(t, tmp)
 	return card
 }
 

@@ -5,6 +5,7 @@ package leaktest
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -24,10 +25,11 @@ func PrivateTmp(t testing.TB) string {
 	return tmp
 }
 
-// AssertNothingLeft fails the test if a file remains in tmp, or a process
-// runs with tmp in its command line or working directory, or with its
-// working directory in one of dirs.
-func AssertNothingLeft(t testing.TB, tmp string, dirs ...string) {
+// AssertNothingLeft fails the test if a file remains in tmp, or a live
+// process has tmp in its command line, its working directory or its
+// TMPDIR: everything the grader starts inherits TMPDIR, so this finds the
+// test's own leftovers and not those of tests running beside it.
+func AssertNothingLeft(t testing.TB, tmp string) {
 	t.Helper()
 	entries, _ := os.ReadDir(tmp)
 	for _, e := range entries {
@@ -35,18 +37,17 @@ func AssertNothingLeft(t testing.TB, tmp string, dirs ...string) {
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
-		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
-		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
 		status, _ := os.ReadFile(filepath.Join(p, "status"))
 		if strings.Contains(string(status), "State:\tZ") {
 			continue // a zombie is already dead; only its parent can reap it
 		}
+		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		environ, _ := os.ReadFile(filepath.Join(p, "environ"))
+		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
 		cmd := strings.ReplaceAll(string(cmdline), "\x00", " ")
-		left := strings.Contains(cmd, tmp) || strings.HasPrefix(cwd, tmp)
-		for _, d := range dirs {
-			left = left || cwd == d
-		}
-		if left {
+		ours := strings.Contains(cmd, tmp) || strings.HasPrefix(cwd, tmp) ||
+			strings.Contains("\x00"+string(environ), "\x00TMPDIR="+tmp+"\x00")
+		if ours && filepath.Base(p) != strconv.Itoa(os.Getpid()) {
 			t.Errorf("process left running: %s %s (cwd %s)", filepath.Base(p), cmd, cwd)
 		}
 	}
