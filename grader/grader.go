@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -125,15 +126,17 @@ func BareCard(opts Options, verdict, errMsg string) *reports.Card {
 
 // grade is the state of one grade in progress.
 type grade struct {
-	db    *database // nil until Postgres is up
-	opts  Options
-	ch    *challenges.Challenge
-	sol   *runner.Solution
-	card  *reports.Card
-	rtt   time.Duration
-	size  int
-	timed int
-	warm  int
+	db         *database // nil until Postgres is up
+	phaseName  string    // the phase under way, for the card's timings
+	phaseStart time.Time
+	opts       Options
+	ch         *challenges.Challenge
+	sol        *runner.Solution
+	card       *reports.Card
+	rtt        time.Duration
+	size       int
+	timed      int
+	warm       int
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -220,6 +223,22 @@ func loadChallenge(opts Options, sol *runner.Solution) (*challenges.Challenge, e
 	return challenges.Load(id)
 }
 
+// phase ends the phase under way, recording its wall time on the card, and
+// begins the named one.
+func (g *grade) phase(name string) {
+	g.endPhase()
+	g.phaseName, g.phaseStart = name, time.Now()
+}
+
+func (g *grade) endPhase() {
+	if g.phaseName == "" {
+		return
+	}
+	secs := math.Round(time.Since(g.phaseStart).Seconds()*1000) / 1000
+	g.card.Phases = append(g.card.Phases, reports.Phase{Name: g.phaseName, Seconds: secs})
+	g.phaseName = ""
+}
+
 // progress writes one progress line.
 func (g *grade) progress(format string, args ...any) {
 	fmt.Fprintf(g.opts.Progress, format+"\n", args...)
@@ -240,6 +259,8 @@ func (g *grade) machineError(err error) {
 func (g *grade) run(ctx context.Context) {
 	cleanup := context.WithoutCancel(ctx)
 
+	defer g.endPhase()
+	g.phase("build")
 	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
 	built, err := g.sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Output: g.opts.SolutionOutput})
 	if err != nil {
@@ -253,6 +274,7 @@ func (g *grade) run(ctx context.Context) {
 	}
 	defer built.Close()
 
+	g.phase("postgres")
 	start := g.opts.Now()
 	inst, err := g.opts.Provider.Start(ctx)
 	if err != nil {
@@ -269,6 +291,7 @@ func (g *grade) run(ctx context.Context) {
 	g.card.Environment.PostgresVersion = inst.Version()
 	g.progress("postgres: %s %s ready in %s", inst.Provider(), inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
 
+	g.phase("seed")
 	db, err := openDatabase(ctx, inst.ConnectionString())
 	if err != nil {
 		g.machineError(err)
@@ -308,6 +331,7 @@ func (g *grade) run(ctx context.Context) {
 		return
 	}
 
+	g.phase("start")
 	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
 	if !ok {
 		return
@@ -316,6 +340,7 @@ func (g *grade) run(ctx context.Context) {
 	target.stop()
 
 	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
+		g.phase("baseline")
 		if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
 			g.machineError(err)
 			return
@@ -575,6 +600,7 @@ func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration)
 // statements and latency at the challenge's size, then fresh, scaling and
 // read-only.
 func (g *grade) measureSolution(ctx context.Context, db *database, t *target, want []byte) {
+	g.phase("measure")
 	var readOnly readOnlyCheck
 	readOnly.reset(ctx, db)
 	g.progress("measure: %d requests (%d warm-up) to %s %s at a %s round trip", g.warm+g.timed, g.warm, g.ch.Endpoint.Method, g.ch.Endpoint.Path, g.rtt)
@@ -615,6 +641,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 // fresh changes the data (a different seed, through the grader's own
 // connection) and checks that the response follows.
 func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+	g.phase("fresh")
 	seed := g.opts.Seed%MaxSeed + 1
 	want, err := db.reseed(ctx, g.ch, seed, g.size)
 	if err != nil {
@@ -641,6 +668,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 // scaling measures the data statements per request at each of the
 // challenge's other sizes; the count must not grow with the data.
 func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+	g.phase("scaling")
 	sizes := append([]int{g.size}, g.ch.Scaling...)
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)

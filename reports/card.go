@@ -51,6 +51,8 @@ type Card struct {
 	// under the same conditions, for the before → after figures; nil with
 	// --no-baseline or when it could not be measured.
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// Phases are the wall times of the grade's phases, in order.
+	Phases []Phase `json:"phases,omitempty"`
 	// Output is the tail of the solution's own output (stdout and stderr),
 	// kept when the solution failed to build or start.
 	Output string `json:"output,omitempty"`
@@ -63,6 +65,13 @@ type Card struct {
 	PortfolioLine string `json:"portfolio_line,omitempty"`
 	// Signature is set by Sign when the card is signed; nil otherwise.
 	Signature *Signature `json:"signature,omitempty"`
+}
+
+// Phase is how long one phase of the grade took: build, postgres, seed,
+// start, measure, fresh, scaling, baseline.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Tool names the grader that made the card.
@@ -100,8 +109,8 @@ type Environment struct {
 	// DataDigest is a sha256 over every row the seed made at Size: the same
 	// seed gives the same digest on the same PostgreSQL major version.
 	DataDigest string `json:"data_digest,omitempty"`
-	OS              string  `json:"os"`
-	Arch            string  `json:"arch"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
 }
 
 // Check is one graded property.

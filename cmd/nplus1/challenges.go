@@ -121,7 +121,7 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and SQL files load\n", ch.Source)
 	results, err := grader.Validate(ctx, ch, dir, grader.Options{
 		Provider: p, Python: opts.Python, Requests: opts.Requests, Version: Version(),
-		Progress: newPrefixWriter(opts.IO.ErrOut, "nplus1   | "),
+		Progress: newProgressDisplay(opts.IO.ErrOut, false, false).Grader(),
 	})
 	if err != nil {
 		return &exitError{code: exitGradeError, err: err}

@@ -41,6 +41,7 @@ type GradeOptions struct {
 	ReadyTimeout   time.Duration
 	RequestTimeout time.Duration
 	Verbose        bool
+	Live, Color    bool // a live status line; colour (a terminal without NO_COLOR)
 	JUnit          string
 	Format         string
 	MaxScore       float64
@@ -114,6 +115,8 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 				opts.SigningKey = key
 			}
 			opts.StepSummary, opts.GitHubOutput = f.Getenv("GITHUB_STEP_SUMMARY"), f.Getenv("GITHUB_OUTPUT")
+			opts.Live = liveTerminal(f.IO.ErrOut, f.Getenv)
+			opts.Color = opts.Live && f.Getenv("NO_COLOR") == ""
 			switch opts.Format {
 			case "", "gradescope", "classroom":
 			default:
@@ -189,15 +192,15 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	if len(opts.Solutions) > 1 {
 		return runGradeMany(ctx, opts, p)
 	}
-	var solOut io.Writer
-	if opts.Verbose {
-		solOut = newPrefixWriter(opts.IO.ErrOut, "solution | ")
-	}
+	display := newProgressDisplay(opts.IO.ErrOut, opts.Live, opts.Color)
 	gopts := opts.graderOptions(p)
 	gopts.Solution = opts.Solutions[0]
-	gopts.Progress = newPrefixWriter(opts.IO.ErrOut, "nplus1   | ")
-	gopts.SolutionOutput = solOut
+	gopts.Progress = display.Grader()
+	if opts.Verbose {
+		gopts.SolutionOutput = display.Solution()
+	}
 	card, err := grader.Grade(ctx, gopts)
+	display.Close()
 	var ue *grader.UsageError
 	if errors.As(err, &ue) {
 		// CI looks for a card whatever happened.
@@ -211,6 +214,11 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	reports.Summary(opts.IO.Out, card)
+	if opts.Verbose {
+		for _, ph := range card.Phases {
+			fmt.Fprintf(opts.IO.ErrOut, "  phase %-9s %6.2fs\n", ph.Name, ph.Seconds)
+		}
+	}
 	fmt.Fprintf(opts.IO.Out, "card: %s\n", filepath.Join(opts.Out, "result.md"))
 	return verdictExit(card.Verdict)
 }
@@ -300,8 +308,9 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 	for i, d := range opts.Solutions {
 		names[d] = filepath.Base(outs[i])
 	}
+	display := newProgressDisplay(opts.IO.ErrOut, false, opts.Color)
 	results, err := grader.GradeMany(ctx, opts.Solutions, opts.Jobs, opts.graderOptions(p), func(dir string) io.Writer {
-		return newPrefixWriter(opts.IO.ErrOut, fmt.Sprintf("nplus1 %s | ", names[dir]))
+		return display.Writer(fmt.Sprintf("nplus1 %s | ", names[dir]), false)
 	})
 	if err != nil {
 		return &exitError{code: exitGradeError, err: err}
