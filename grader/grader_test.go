@@ -163,6 +163,11 @@ func TestSameSeedSameData(t *testing.T) {
 		return gradeDir(t, "../challenges/orders-users/reference/go", func(o *grader.Options) { o.Seed = seed })
 	}
 	a, b, other := grade(4242), grade(4242), grade(4243)
+	for _, c := range []*reports.Card{a, b, other} {
+		if c.Verdict != reports.Pass {
+			t.Fatalf("verdict %s (%s), want pass: %+v", c.Verdict, c.Error, c.Checks)
+		}
+	}
 	if a.Environment.Seed != 4242 || b.Environment.Seed != 4242 {
 		t.Fatalf("seeds = %d, %d, want 4242", a.Environment.Seed, b.Environment.Seed)
 	}

@@ -65,7 +65,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		bin := filepath.Join(b.tmp, "solution")
 		// -buildvcs=false: a solution in a repository that git refuses to
 		// read (CI containers, other owners) must still build.
-		if err := runBuild(ctx, s.Dir, []string{goBin, "build", "-buildvcs=false", "-o", bin, "."}, "go build -o solution .", opts.Output); err != nil {
+		if err := runBuild(ctx, s.Dir, b.tmp, []string{goBin, "build", "-buildvcs=false", "-o", bin, "."}, "go build -o solution .", opts.Output); err != nil {
 			return err
 		}
 		b.argv, b.display = []string{bin}, "./solution"
@@ -86,7 +86,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("custom solution: sh not found: %w", err)
 		}
 		if s.Manifest.Build != "" {
-			if err := runBuild(ctx, s.Dir, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts.Output); err != nil {
+			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts.Output); err != nil {
 				return err
 			}
 		}
@@ -101,20 +101,25 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 }
 
 // runBuild runs a build command in dir, in its own process group, and kills
-// whatever of the group is left when it is done. display is the command as
-// the learner would type it.
-func runBuild(ctx context.Context, dir string, argv []string, display string, live io.Writer) error {
+// whatever of the group is left when it is done. Its temporary files go to
+// a directory under scratch (removed with the Built), so a build cut short
+// leaves nothing behind. display is the command as the learner would type
+// it.
+func runBuild(ctx context.Context, dir, scratch string, argv []string, display string, live io.Writer) error {
 	out := &tail{live: live}
+	tmp := filepath.Join(scratch, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = cleanEnv()
+	cmd.Env = cleanEnv("TMPDIR="+tmp, "GOTMPDIR="+tmp)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = procAttr()
-	cmd.Cancel = func() error {
-		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
-		return cmd.Process.Kill()
-	}
-	cmd.WaitDelay = 2 * time.Second // a leftover child holding the output open
+	// Interrupt first, as Ctrl-C would, so the build cleans up after itself;
+	// WaitDelay kills it if it does not stop.
+	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGINT) }
+	cmd.WaitDelay = 3 * time.Second // also: a leftover child holding the output open
 	err := cmd.Start()
 	if err != nil {
 		return fmt.Errorf("build: %s: %w", display, err)
