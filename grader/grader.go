@@ -260,20 +260,6 @@ func (g *grade) run(ctx context.Context) {
 	cleanup := context.WithoutCancel(ctx)
 
 	defer g.endPhase()
-	g.phase("build")
-	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
-	built, err := g.sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Output: g.opts.SolutionOutput})
-	if err != nil {
-		var be *runner.BuildError
-		if errors.As(err, &be) {
-			g.fail("build", "the solution does not build: "+firstLines(be.Output, 5), be.Output)
-			return
-		}
-		g.machineError(fmt.Errorf("build the solution: %w", err))
-		return
-	}
-	defer built.Close()
-
 	g.phase("postgres")
 	start := g.opts.Now()
 	inst, err := g.opts.Provider.Start(ctx)
@@ -330,6 +316,20 @@ func (g *grade) run(ctx context.Context) {
 		g.machineError(err)
 		return
 	}
+
+	g.phase("build")
+	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
+	built, err := g.sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Output: g.opts.SolutionOutput})
+	if err != nil {
+		var be *runner.BuildError
+		if errors.As(err, &be) {
+			g.fail("build", "the solution does not build: "+firstLines(be.Output, 5), be.Output)
+			return
+		}
+		g.machineError(fmt.Errorf("build the solution: %w", err))
+		return
+	}
+	defer built.Close()
 
 	g.phase("start")
 	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
