@@ -15,6 +15,7 @@ would throw away the NULL rows the LEFT JOIN made for those orders.
 
 import json
 import os
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -22,6 +23,30 @@ import psycopg2
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 PORT = int(os.environ["PORT"])
+
+# One connection for the whole server, opened on first use and again if it
+# broke: a connection per request would pay a connect (and, outside
+# autocommit, a BEGIN) every time. Requests take turns on it.
+_conn = None
+_lock = threading.Lock()
+
+
+def connection():
+    global _conn
+    _lock.acquire()
+    try:
+        if _conn is None or _conn.closed:
+            _conn = psycopg2.connect(DATABASE_URL)
+            _conn.autocommit = True  # plain reads need no transaction
+    except Exception:
+        _lock.release()
+        raise
+    return _conn
+
+
+def release(conn):
+    _lock.release()
+
 
 ORDERS_SQL = """
 SELECT o.id, o.customer, i.id, i.quantity, p.id, p.name, p.brand, p.price_cents
@@ -33,7 +58,7 @@ ORDER BY o.id, i.id
 
 
 def list_orders():
-    conn = psycopg2.connect(DATABASE_URL)
+    conn = connection()
     try:
         cur = conn.cursor()
         # one query for everything - the fix
@@ -51,7 +76,7 @@ def list_orders():
             })
         return orders
     finally:
-        conn.close()
+        release(conn)
 
 
 class Handler(BaseHTTPRequestHandler):

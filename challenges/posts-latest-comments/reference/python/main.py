@@ -11,6 +11,7 @@ the same instant.
 
 import json
 import os
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -18,6 +19,30 @@ import psycopg2
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 PORT = int(os.environ["PORT"])
+
+# One connection for the whole server, opened on first use and again if it
+# broke: a connection per request would pay a connect (and, outside
+# autocommit, a BEGIN) every time. Requests take turns on it.
+_conn = None
+_lock = threading.Lock()
+
+
+def connection():
+    global _conn
+    _lock.acquire()
+    try:
+        if _conn is None or _conn.closed:
+            _conn = psycopg2.connect(DATABASE_URL)
+            _conn.autocommit = True  # plain reads need no transaction
+    except Exception:
+        _lock.release()
+        raise
+    return _conn
+
+
+def release(conn):
+    _lock.release()
+
 
 LATEST_COMMENTS_SQL = """
 SELECT post_id, id, author, body
@@ -33,7 +58,7 @@ ORDER BY post_id, rank
 
 
 def list_posts():
-    conn = psycopg2.connect(DATABASE_URL)
+    conn = connection()
     try:
         cur = conn.cursor()
         cur.execute("SELECT id, title FROM posts ORDER BY id")
@@ -46,7 +71,7 @@ def list_posts():
                 by_id[post_id]["latest_comments"].append({"id": id, "author": author, "body": body})
         return posts
     finally:
-        conn.close()
+        release(conn)
 
 
 class Handler(BaseHTTPRequestHandler):
