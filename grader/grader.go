@@ -27,6 +27,7 @@ import (
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
+	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -88,6 +89,7 @@ const maxBody = 64 << 20
 // only for a *UsageError. Everything it started is stopped and removed
 // before it returns.
 func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
+	sqlshape.Warm() // compile the SQL parser while the solution builds and Postgres starts
 	g, err := newGrade(opts)
 	if runner.IsLearnerFault(err) {
 		// nplus1.yaml is malformed or nothing says how to run the solution.
@@ -641,7 +643,10 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	correct := check.Correct(want, responses)
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
-	g.card.Findings = check.NPlusOne(stats[busiest].statements)
+	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
+	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
+		g.progress("statements of the busiest request:\n%s", check.Listing(stats[busiest].statements))
+	}
 	g.progress("measure: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
 
 	readOnly.verify(ctx, db, "during the timed requests")

@@ -100,6 +100,6 @@ not your code).`,
 		return usageError("%v (see --help)", err)
 	})
 	root.AddCommand(NewCmdGrade(f, nil), NewCmdInit(f), NewCmdChallenges(f), NewCmdExport(f, nil),
-		NewCmdKeygen(f, nil), NewCmdVerify(f, nil), NewCmdVersion(f))
+		NewCmdKeygen(f, nil), NewCmdVerify(f, nil), NewCmdTrace(f, nil), NewCmdVersion(f))
 	return root
 }

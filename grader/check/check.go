@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/sqlshape"
@@ -242,41 +244,344 @@ func Shapes(stmts []proxy.Statement) []reports.Shape {
 	return out
 }
 
+// fingerprints returns the shape fingerprint of each statement.
+func fingerprints(stmts []proxy.Statement) []string {
+	fps := make([]string, len(stmts))
+	for i, s := range stmts {
+		fps[i] = sqlshape.Of(s.SQL).Fingerprint
+	}
+	return fps
+}
+
 // NPlusOne finds the data shapes one request ran nPlusOneMin times or more,
-// each with its source: the earlier statement of another shape whose row
-// count matches the repeats (else the one with the most rows), the rule that
-// Bullet and nplusone use.
+// each with its source, by the rule Bullet, nplusone and Laravel use: the
+// earlier data statement of another shape whose row count equals the
+// repeats; else an earlier shape whose rows, over all its runs, equal them
+// (a nested N+1: a lookup per item of every order); else the earlier
+// statement with the most rows. Shapes that repeat together, one after
+// the other for each row (A-B-A-B: two queries per parent), are named as
+// one loop in each one's message.
 func NPlusOne(stmts []proxy.Statement) []reports.Finding {
+	fps := fingerprints(stmts)
 	var out []reports.Finding
-	for _, sh := range Shapes(stmts) {
+	shapes := Shapes(stmts)
+	loops := loopsOf(stmts, fps, shapes)
+	for _, sh := range shapes {
 		if !sh.NPlusOne {
 			continue
 		}
 		f := reports.Finding{Kind: "n+1", Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Count: sh.Count}
-		first := slices.IndexFunc(stmts, func(s proxy.Statement) bool { return sqlshape.Of(s.SQL).Fingerprint == sh.Fingerprint })
-		var best *proxy.Statement
-		for i := first - 1; i >= 0; i-- {
-			s := &stmts[i]
-			if !s.Data || s.Rows < 2 {
-				continue
-			}
-			if s.Rows == int64(sh.Count) {
-				best = s
-				break
-			}
-			if best == nil || s.Rows > best.Rows {
-				best = s
-			}
-		}
+		first := slices.Index(fps, sh.Fingerprint)
+		src, srcRows, perShape := source(stmts, fps, first, sh.Count)
 		f.Message = fmt.Sprintf("`%s` ran %d times in one request", short(sh.Normalized), sh.Count)
-		if best != nil {
-			f.Source = sqlshape.Normalize(best.SQL)
-			f.SourceRows = best.Rows
-			f.Message += fmt.Sprintf(", once for each of the %d rows of `%s`: fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)", best.Rows, short(f.Source))
+		if loop := loops[sh.Fingerprint]; len(loop) > 1 {
+			var others []string
+			for _, fp := range loop {
+				if fp != sh.Fingerprint {
+					others = append(others, "`"+short(normalizedOf(shapes, fp))+"`")
+				}
+			}
+			f.Message += fmt.Sprintf(", in a loop that runs %d statements per row (with %s)", len(loop), strings.Join(others, ", "))
+		}
+		if src != "" {
+			f.Source, f.SourceRows = src, srcRows
+			each := "once for each of the %d rows of `%s`"
+			if perShape {
+				each = "once for each of the %d rows that the runs of `%s` returned"
+			}
+			f.Message += ", " + fmt.Sprintf(each, srcRows, short(src)) +
+				": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// source finds what fed a shape that ran count times from statement first
+// on: see NPlusOne. perShape is set when the rows are those of all the
+// runs of a shape.
+func source(stmts []proxy.Statement, fps []string, first, count int) (sql string, rows int64, perShape bool) {
+	self := fps[first]
+	var best *proxy.Statement
+	for i := first - 1; i >= 0; i-- {
+		s := &stmts[i]
+		if !s.Data || s.Rows < 2 || fps[i] == self {
+			continue
+		}
+		if s.Rows == int64(count) {
+			return sqlshape.Normalize(s.SQL), s.Rows, false
+		}
+		if best == nil || s.Rows > best.Rows {
+			best = s
+		}
+	}
+	// A shape whose runs, all before the last repeat, returned count rows.
+	last := len(fps) - 1 - slices.Index(reversed(fps), self)
+	totals := map[string]int64{}
+	var order []string
+	for i := 0; i < last; i++ {
+		if !stmts[i].Data || fps[i] == self {
+			continue
+		}
+		if _, seen := totals[fps[i]]; !seen {
+			order = append(order, fps[i])
+		}
+		totals[fps[i]] += stmts[i].Rows
+	}
+	for _, fp := range order {
+		if totals[fp] == int64(count) && totals[fp] >= 2 {
+			i := slices.Index(fps, fp)
+			if i < first {
+				return sqlshape.Normalize(stmts[i].SQL), totals[fp], true
+			}
+		}
+	}
+	if best != nil {
+		return sqlshape.Normalize(best.SQL), best.Rows, false
+	}
+	return "", 0, false
+}
+
+func reversed(s []string) []string {
+	r := slices.Clone(s)
+	slices.Reverse(r)
+	return r
+}
+
+func normalizedOf(shapes []reports.Shape, fp string) string {
+	for _, s := range shapes {
+		if s.Fingerprint == fp {
+			return s.Normalized
+		}
+	}
+	return ""
+}
+
+// loopsOf finds N+1 shapes that run as one loop body: shapes with the same
+// count whose runs, in order, repeat one fixed sequence (A B A B ...: two
+// queries per parent). It maps each such shape to the loop's shapes, in
+// the order the loop runs them.
+func loopsOf(stmts []proxy.Statement, fps []string, shapes []reports.Shape) map[string][]string {
+	byCount := map[int][]string{}
+	for _, sh := range shapes {
+		if sh.NPlusOne {
+			byCount[sh.Count] = append(byCount[sh.Count], sh.Fingerprint)
+		}
+	}
+	out := map[string][]string{}
+	for count, group := range byCount {
+		if len(group) < 2 {
+			continue
+		}
+		in := map[string]bool{}
+		for _, fp := range group {
+			in[fp] = true
+		}
+		var seq []string
+		for i, fp := range fps {
+			if in[fp] && stmts[i].Data {
+				seq = append(seq, fp)
+			}
+		}
+		k := len(group)
+		if len(seq) != k*count {
+			continue
+		}
+		cycle := seq[:k]
+		periodic := len(slices.Compact(slices.Sorted(slices.Values(cycle)))) == k
+		for i := k; periodic && i < len(seq); i++ {
+			periodic = seq[i] == cycle[i%k]
+		}
+		if periodic {
+			for _, fp := range cycle {
+				out[fp] = cycle
+			}
+		}
+	}
+	return out
+}
+
+// Bursts cuts a trace into bursts of activity, for when requests cannot be
+// seen: statements in the order they started, a new burst beginning when
+// one starts more than gap after everything before it had ended. With gap
+// 0 or less the whole trace is one burst.
+func Bursts(stmts []proxy.Statement, gap time.Duration) [][]proxy.Statement {
+	sorted := slices.Clone(stmts)
+	slices.SortStableFunc(sorted, func(a, b proxy.Statement) int { return a.Start.Compare(b.Start) })
+	var out [][]proxy.Statement
+	var end time.Time
+	for i, s := range sorted {
+		if i == 0 || (gap > 0 && s.Start.Sub(end) > gap) {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], s)
+		if e := s.Start.Add(s.Duration); e.After(end) {
+			end = e
+		}
+	}
+	return out
+}
+
+// Listing writes a request's data statements numbered in the order they
+// ran, the way Django's assertNumQueries does on failure, with repeats
+// collapsed: a run of one shape, or of a few shapes in turn (A B A B),
+// becomes one entry "×100". Statements that ran once show their SQL as
+// sent; collapsed ones their shape. Control statements are counted at the
+// end, not listed.
+func Listing(stmts []proxy.Statement) string {
+	var data []proxy.Statement
+	for _, s := range stmts {
+		if s.Data {
+			data = append(data, s)
+		}
+	}
+	fps := fingerprints(data)
+	nplus1 := map[string]bool{}
+	for _, sh := range Shapes(data) {
+		nplus1[sh.Fingerprint] = sh.NPlusOne
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d data statements", len(data))
+	if control := len(stmts) - len(data); control > 0 {
+		fmt.Fprintf(&b, " (and %d control statements, not listed)", control)
+	}
+	b.WriteString(":\n")
+	for i := 0; i < len(data); {
+		period, reps := repeat(fps, i)
+		if reps == 1 {
+			fmt.Fprintf(&b, "%7s  %s%s\n", fmt.Sprintf("%d.", i+1), short(oneLine(data[i].SQL)), rowNote(data[i:i+1]))
+			i++
+			continue
+		}
+		lead := fmt.Sprintf("%7s  ×%d  ", fmt.Sprintf("%d-%d.", i+1, i+period*reps), reps)
+		for j := 0; j < period; j++ {
+			var runs []proxy.Statement
+			for r := 0; r < reps; r++ {
+				runs = append(runs, data[i+r*period+j])
+			}
+			flag := ""
+			if nplus1[fps[i+j]] {
+				flag = "  [N+1]"
+			}
+			fmt.Fprintf(&b, "%s%s%s%s\n", lead, short(sqlshape.Normalize(data[i+j].SQL)), rowNote(runs), flag)
+			lead = strings.Repeat(" ", utf8.RuneCountInString(lead))
+		}
+		i += period * reps
+	}
+	return b.String()
+}
+
+// repeat finds, at i, the run of repeats covering the most statements: a
+// period of 1 to 4 shapes repeated reps times (reps 1: no repeat).
+func repeat(fps []string, i int) (period, reps int) {
+	period, reps = 1, 1
+	for p := 1; p <= 4 && i+2*p <= len(fps); p++ {
+		r := 1
+		for i+(r+1)*p <= len(fps) && slices.Equal(fps[i:i+p], fps[i+r*p:i+(r+1)*p]) {
+			r++
+		}
+		if r > 1 && p*r > period*reps && (p == 1 || distinct(fps[i:i+p])) {
+			period, reps = p, r
+		}
+	}
+	return period, reps
+}
+
+func distinct(s []string) bool {
+	return len(slices.Compact(slices.Sorted(slices.Values(s)))) == len(s)
+}
+
+// rowNote says how many rows statements returned: " -- 100 rows", or for
+// several " -- 1 row each", " -- 130 rows in all".
+func rowNote(runs []proxy.Statement) string {
+	var total int64
+	same := true
+	for _, s := range runs {
+		total += s.Rows
+		same = same && s.Rows == runs[0].Rows
+	}
+	plural := func(n int64) string {
+		if n == 1 {
+			return "1 row"
+		}
+		return fmt.Sprintf("%d rows", n)
+	}
+	switch {
+	case len(runs) == 1:
+		return "  -- " + plural(total)
+	case same:
+		return "  -- " + plural(runs[0].Rows) + " each"
+	}
+	return "  -- " + plural(total) + " in all"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// volatile names functions whose result differs between two runs of the
+// same statement: such statements do not fetch the same rows again.
+var volatile = regexp.MustCompile(`(?i)\b(random|now|nextval|setval|clock_timestamp|statement_timestamp|timeofday|gen_random_uuid|uuid_generate_v\d\w*|txid_current|pg_sleep\w*)\s*\(`)
+
+// OverFetch reports rows a request fetched more than once: a reading
+// statement that ran again with the same SQL text and the same parameter
+// values as an earlier one in the same request returned, the data being
+// unchanged (the grade checks that nothing is written), the same rows
+// again. Those rows were returned but not needed. It returns one finding
+// when at least one statement repeated an earlier one exactly, nothing
+// otherwise: statements with volatile functions, statements whose
+// parameters the tracer did not read, and failed ones are left out.
+func OverFetch(stmts []proxy.Statement) []reports.Finding {
+	type key struct{ sql, params string }
+	seen := map[key]bool{}
+	type waste struct {
+		fp, normalized string
+		runs, repeats  int
+		rows           int64
+	}
+	var order []string
+	byShape := map[string]*waste{}
+	var total, wasted int64
+	for _, s := range stmts {
+		if !s.Data || s.Error != "" {
+			continue
+		}
+		total += s.Rows
+		if !strings.HasPrefix(s.Tag, "SELECT") || (s.Extended && s.Params == "") || volatile.MatchString(s.SQL) {
+			continue
+		}
+		sh := sqlshape.Of(s.SQL)
+		w := byShape[sh.Fingerprint]
+		if w == nil {
+			w = &waste{fp: sh.Fingerprint, normalized: sh.Normalized}
+			byShape[sh.Fingerprint] = w
+			order = append(order, sh.Fingerprint)
+		}
+		w.runs++
+		k := key{s.SQL, s.Params}
+		if seen[k] {
+			w.repeats++
+			w.rows += s.Rows
+			wasted += s.Rows
+		}
+		seen[k] = true
+	}
+	var parts []string
+	var worst *waste
+	for _, fp := range order {
+		w := byShape[fp]
+		if w.repeats == 0 {
+			continue
+		}
+		if worst == nil || w.rows > worst.rows {
+			worst = w
+		}
+		parts = append(parts, fmt.Sprintf("`%s` ran %d times for %d distinct values", short(w.normalized), w.runs, w.runs-w.repeats))
+	}
+	if worst == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of the %d rows the database returned were fetched again: statements repeated an earlier one with the same SQL and the same parameters (%s); fetch each row once",
+		wasted, total, strings.Join(parts, "; "))
+	return []reports.Finding{{Kind: "over-fetch", Fingerprint: worst.fp, Normalized: worst.normalized, Count: worst.repeats, Message: msg}}
 }
 
 func short(s string) string {

@@ -82,3 +82,123 @@ func TestStatements(t *testing.T) {
 		t.Errorf("Statements = %+v", c)
 	}
 }
+
+func data(sql string, rows int64) proxy.Statement {
+	return proxy.Statement{SQL: sql, Rows: rows, Data: true, Tag: fmt.Sprintf("SELECT %d", rows)}
+}
+
+// Two queries per parent, A-B-A-B: each is an N+1 fed by the orders, and
+// each names the other as part of the same loop.
+func TestNPlusOneTwoQueriesPerParent(t *testing.T) {
+	stmts := []proxy.Statement{data("SELECT id, user_id, product_id FROM orders", 5)}
+	for i := 0; i < 5; i++ {
+		stmts = append(stmts,
+			data(fmt.Sprintf("SELECT name FROM users WHERE id = %d", i), 1),
+			data(fmt.Sprintf("SELECT title FROM products WHERE id = %d", i), 1))
+	}
+	f := NPlusOne(stmts)
+	if len(f) != 2 {
+		t.Fatalf("findings = %+v, want two", f)
+	}
+	for _, x := range f {
+		if x.Count != 5 || x.Source != "select id, user_id, product_id from orders" || !strings.Contains(x.Message, "a loop that runs 2 statements per row") {
+			t.Errorf("finding %+v: want 5 runs from the orders, in a loop of 2", x)
+		}
+	}
+	if !strings.Contains(f[0].Message, "products") && !strings.Contains(f[1].Message, "products") {
+		t.Errorf("no finding names the other query of the loop: %+v", f)
+	}
+	// Not a loop when they do not alternate.
+	stmts = stmts[:1]
+	for i := 0; i < 5; i++ {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT name FROM users WHERE id = %d", i), 1))
+	}
+	for i := 0; i < 5; i++ {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT title FROM products WHERE id = %d", i), 1))
+	}
+	for _, x := range NPlusOne(stmts) {
+		if strings.Contains(x.Message, "loop") {
+			t.Errorf("finding %+v: the lookups do not alternate, no loop", x)
+		}
+	}
+}
+
+// A nested N+1: items per order, then a product per item. The products'
+// source is the item lookups, whose rows add up to the repeats.
+func TestNPlusOneNestedSource(t *testing.T) {
+	stmts := []proxy.Statement{data("SELECT id FROM orders", 3)}
+	items := 0
+	for i, n := range []int64{2, 3, 2} {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT product_id FROM items WHERE order_id = %d", i), n))
+		for j := int64(0); j < n; j++ {
+			stmts = append(stmts, data(fmt.Sprintf("SELECT name FROM products WHERE id = %d", items), 1))
+			items++
+		}
+	}
+	var products *reports.Finding
+	for _, f := range NPlusOne(stmts) {
+		if strings.Contains(f.Normalized, "products") {
+			products = &f
+		}
+	}
+	if products == nil || products.Count != 7 || products.SourceRows != 7 || !strings.Contains(products.Source, "from items") {
+		t.Fatalf("products finding = %+v, want 7 runs fed by the 7 rows of the item lookups", products)
+	}
+	if !strings.Contains(products.Message, "rows that the runs of") {
+		t.Errorf("message %q should say the rows come from all the runs", products.Message)
+	}
+}
+
+func TestListing(t *testing.T) {
+	stmts := []proxy.Statement{{SQL: "BEGIN", Tag: "BEGIN"}, data("SELECT id, user_id FROM orders ORDER BY id", 4)}
+	for i := 0; i < 4; i++ {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT name FROM users WHERE id = %d", i), 1))
+	}
+	for i := 0; i < 3; i++ {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT a FROM x WHERE id = %d", i), 1), data(fmt.Sprintf("SELECT b FROM y WHERE id = %d", i), 2))
+	}
+	stmts = append(stmts, data("SELECT count(*) FROM orders", 1), proxy.Statement{SQL: "COMMIT", Tag: "COMMIT"})
+	want := `12 data statements (and 2 control statements, not listed):
+     1.  SELECT id, user_id FROM orders ORDER BY id  -- 4 rows
+   2-5.  ×4  select name from users where id = ?  -- 1 row each  [N+1]
+  6-11.  ×3  select a from x where id = ?  -- 1 row each  [N+1]
+             select b from y where id = ?  -- 2 rows each  [N+1]
+    12.  SELECT count(*) FROM orders  -- 1 row
+`
+	if got := Listing(stmts); got != want {
+		t.Errorf("Listing:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestOverFetch(t *testing.T) {
+	// The starter's pattern: 6 orders by 3 users, one lookup per order.
+	stmts := []proxy.Statement{data("SELECT id, user_id FROM orders", 6)}
+	for _, u := range []int{1, 2, 1, 3, 2, 1} {
+		stmts = append(stmts, data(fmt.Sprintf("SELECT name FROM users WHERE id = %d", u), 1))
+	}
+	f := OverFetch(stmts)
+	if len(f) != 1 || f[0].Kind != "over-fetch" || f[0].Count != 3 || !strings.HasPrefix(f[0].Message, "3 of the 12 rows") || !strings.Contains(f[0].Message, "ran 6 times for 3 distinct values") {
+		t.Fatalf("OverFetch = %+v, want 3 of 12 rows fetched again", f)
+	}
+	// Extended protocol: the parameters tell repeats apart.
+	ext := func(params string) proxy.Statement {
+		s := data("SELECT name FROM users WHERE id = $1", 1)
+		s.Extended, s.Params = true, params
+		return s
+	}
+	if f := OverFetch([]proxy.Statement{ext("a"), ext("b"), ext("c")}); len(f) != 0 {
+		t.Errorf("distinct parameters: %+v, want nothing", f)
+	}
+	if f := OverFetch([]proxy.Statement{ext("a"), ext("b"), ext("a")}); len(f) != 1 || f[0].Count != 1 {
+		t.Errorf("a repeated parameter: %+v, want one repeat", f)
+	}
+	// Not true of a fixed solution, nor of volatile statements or writes.
+	fixed := []proxy.Statement{data("SELECT o.id, u.name FROM orders o JOIN users u ON u.id = o.user_id", 6)}
+	volatile := []proxy.Statement{data("SELECT nextval('s') FROM t", 1), data("SELECT nextval('s') FROM t", 1)}
+	writes := []proxy.Statement{{SQL: "UPDATE t SET a = 1", Tag: "UPDATE 1", Data: true}, {SQL: "UPDATE t SET a = 1", Tag: "UPDATE 1", Data: true}}
+	for _, s := range [][]proxy.Statement{fixed, volatile, writes} {
+		if f := OverFetch(s); len(f) != 0 {
+			t.Errorf("OverFetch(%v) = %+v, want nothing", s, f)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -42,6 +43,10 @@ type LocalOptions struct {
 	CacheDir string
 	// Log, if set, receives the whole server log when a start fails.
 	Log io.Writer
+	// Settings are server settings passed as -c name=value, after the
+	// provider's own (so they win): shared_preload_libraries, log_statement,
+	// and so on.
+	Settings map[string]string
 }
 
 // superuser is the superuser role initdb creates in the local cluster.
@@ -151,7 +156,7 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 		if err := logFile.Truncate(0); err != nil { // only this attempt's log
 			return nil, err
 		}
-		if err := inst.run(bin, as, logFile); err != nil {
+		if err := inst.run(bin, as, logFile, p.opts.Settings); err != nil {
 			return nil, err
 		}
 		inst.version, err = inst.waitReady(ctx)
@@ -409,18 +414,22 @@ type localInstance struct {
 }
 
 // run starts the server in its own process group.
-func (i *localInstance) run(bin string, as *runAs, log *os.File) error {
-	i.cmd = exec.Command(filepath.Join(bin, "postgres"),
+func (i *localInstance) run(bin string, as *runAs, log *os.File, settings map[string]string) error {
+	args := []string{
 		"-D", filepath.Join(i.dir, "data"),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "port="+strconv.Itoa(i.port),
+		"-c", "port=" + strconv.Itoa(i.port),
 		"-c", "unix_socket_directories=",
 		"-c", "max_connections=200",
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
 		"-c", "huge_pages=off",
-	)
+	}
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		args = append(args, "-c", name+"="+settings[name])
+	}
+	i.cmd = exec.Command(filepath.Join(bin, "postgres"), args...)
 	i.cmd.Dir = i.dir
 	i.cmd.Stdout, i.cmd.Stderr = log, log
 	i.cmd.SysProcAttr = procAttr(as)

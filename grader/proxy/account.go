@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,20 +17,37 @@ import (
 // answer. The server answers in the order the client sent, so a FIFO of ops
 // ties every response to its request.
 type op struct {
-	kind  byte     // 'Q', 'P', 'B', 'D', 'E', 'C', 'S' or 'F'
-	sql   string   // Q: the query string; P: the statement; B, D, E: the SQL behind the portal
-	stmts []string // Q: the statements the query holds
-	next  int      // Q: index of the statement the next response belongs to
-	name  string   // P: statement name; B, E: portal name
-	prev  *string  // P: the SQL the name held before, restored if the Parse fails
-	sent  time.Time
-	round int
-	rows  int64
+	kind   byte     // 'Q', 'P', 'B', 'D', 'E', 'C', 'S' or 'F'
+	sql    string   // Q: the query string; P: the statement; B, D, E: the SQL behind the portal
+	stmts  []string // Q: the statements the query holds
+	next   int      // Q: index of the statement the next response belongs to
+	name   string   // P: statement name; B, E: portal name; C: what is closed
+	target byte     // C: 'S' (statement) or 'P' (portal)
+	params string   // B, E: digest of the Bind's parameter values
+	// undo restores the prepared statements a Parse, DEALLOCATE or
+	// DISCARD changed when the client sent it, if the server refuses it.
+	undo map[string]*string
+	sent time.Time
+	// start is when the statement under way began: when the op was sent,
+	// or for the second statement of a Query, when the first completed.
+	start     time.Time
+	round     int
+	rows      int64
+	suspended bool // E: stopped at PortalSuspended, to be continued
 }
+
+// portal is what a portal runs.
+type portal struct{ sql, params string }
 
 // account ties the messages of one connection together into statements and
 // round trips and records them in a Trace. The client side calls client and
-// sent; the server side calls server. It never blocks on I/O.
+// sent; the server side calls server. It never blocks on I/O and never
+// panics on malformed input: what it cannot make sense of becomes a
+// problem in the Trace.
+//
+// Per connection it keeps prepared statement name -> SQL and portal ->
+// statement, as the client defines them: the client names a statement's
+// text only in its Parse, and later Binds name the statement.
 type account struct {
 	trace *Trace
 	conn  int
@@ -37,17 +55,22 @@ type account struct {
 
 	mu         sync.Mutex
 	queue      []*op
-	statements map[string]string // prepared statement name -> SQL
-	portals    map[string]string // portal name -> SQL
+	statements map[string]string // prepared statement name -> SQL ("" is the unnamed statement)
+	portals    map[string]portal // portal name -> what it runs
 	suspended  map[string]*op    // portal -> the Execute that stopped at PortalSuspended
 
 	burst       []*op // ops of the client burst not yet forwarded
 	burstSyncs  int   // Query, Sync and FunctionCall messages in that burst
-	outstanding int   // those forwarded and not yet answered by ReadyForQuery
+	burstFlush  bool  // the burst holds a Flush: the client waits for answers
+	outstanding int   // Query, Sync and FunctionCall forwarded and not yet answered by ReadyForQuery
 	round       int   // the round trip under way (0: none)
 	roundStart  time.Time
 	executed    bool // the round trip under way ran a statement
 }
+
+// paramSeed keys the digests of Bind parameters: they are compared within
+// one process only.
+var paramSeed = maphash.MakeSeed()
 
 func newAccount(t *Trace, conn int) *account {
 	return &account{
@@ -55,13 +78,14 @@ func newAccount(t *Trace, conn int) *account {
 		conn:       conn,
 		now:        time.Now,
 		statements: map[string]string{},
-		portals:    map[string]string{},
+		portals:    map[string]portal{},
 		suspended:  map[string]*op{},
 	}
 }
 
 // client takes one message from the client, before it is forwarded. body is
-// only read during the call.
+// only read during the call; it is nil when the relay streamed a large
+// message through without reading it.
 func (a *account) client(typ byte, body []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -69,7 +93,14 @@ func (a *account) client(typ byte, body []byte) {
 	switch typ {
 	case 'Q':
 		sql := cstring(body)
-		o = &op{kind: 'Q', sql: sql, stmts: sqlshape.Split(sql)}
+		stmts := sqlshape.Split(sql)
+		if len(stmts) == 1 && stmts[0] == "" {
+			stmts[0] = strings.TrimSpace(sql) // "-- ping": keep what the client sent
+		}
+		o = &op{kind: 'Q', sql: sql, stmts: stmts}
+		for _, s := range stmts {
+			a.sessionEffects(o, s)
+		}
 		a.burstSyncs++
 	case 'P':
 		var m pgproto3.Parse
@@ -78,25 +109,34 @@ func (a *account) client(typ byte, body []byte) {
 			return
 		}
 		o = &op{kind: 'P', sql: m.Query, name: m.Name}
-		if prev, ok := a.statements[m.Name]; ok {
-			o.prev = &prev
-		}
+		o.remember(a.statements, m.Name)
 		a.statements[m.Name] = m.Query
 	case 'B':
-		portal, rest := splitCString(body)
-		stmt, _ := splitCString(rest)
-		a.portals[portal] = a.statements[stmt]
-		o = &op{kind: 'B', sql: a.portals[portal], name: portal}
+		var name, stmt, params string
+		if body != nil {
+			var rest []byte
+			name, rest = splitCString(body)
+			stmt, rest = splitCString(rest)
+			params = digest(rest)
+		} else {
+			// Streamed: too large to read. Its names are unknown.
+			a.problem("a Bind over 1 MiB: its statement is not known")
+		}
+		p := portal{sql: a.statements[stmt], params: params}
+		a.portals[name] = p
+		o = &op{kind: 'B', sql: p.sql, name: name, params: params}
 	case 'E':
-		portal, _ := splitCString(body)
-		o = &op{kind: 'E', sql: a.portals[portal], name: portal}
+		name := cstring(body)
+		p := a.portals[name]
+		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params}
+		a.sessionEffects(o, p.sql)
 	case 'D':
 		if len(body) == 0 {
 			a.problem("malformed Describe from the client")
 			return
 		}
 		name := cstring(body[1:])
-		sql := a.portals[name]
+		sql := a.portals[name].sql
 		if body[0] == 'S' {
 			sql = a.statements[name]
 		}
@@ -106,45 +146,112 @@ func (a *account) client(typ byte, body []byte) {
 			a.problem("malformed Close from the client")
 			return
 		}
-		name := cstring(body[1:])
+		o = &op{kind: 'C', target: body[0], name: cstring(body[1:])}
 		if body[0] == 'S' {
-			delete(a.statements, name)
+			o.remember(a.statements, o.name)
+			delete(a.statements, o.name)
 		} else {
-			delete(a.portals, name)
+			delete(a.portals, o.name)
 		}
-		o = &op{kind: 'C'}
 	case 'S', 'F':
 		o = &op{kind: typ}
 		a.burstSyncs++
+	case 'H':
+		a.burstFlush = true
+		return
 	default:
-		return // Flush, Terminate, COPY data: the server does not answer them one by one
+		return // Terminate, COPY data: the server does not answer them one by one
 	}
 	a.queue = append(a.queue, o)
 	a.burst = append(a.burst, o)
 }
 
+// sessionEffects applies what a statement run by a Query or an Execute
+// does to the session's prepared statements, as the client sends it (later
+// messages of the same burst see the change); o's undo puts them back if
+// the server refuses it. DEALLOCATE ALL and DISCARD ALL drop the named
+// statements, not the unnamed one.
+func (a *account) sessionEffects(o *op, sql string) {
+	name, all, ok := sqlshape.Deallocated(sql)
+	switch {
+	case ok && !all:
+		o.remember(a.statements, name)
+		delete(a.statements, name)
+	case ok && all, sqlshape.DiscardsAll(sql):
+		for n := range a.statements {
+			if n != "" {
+				o.remember(a.statements, n)
+				delete(a.statements, n)
+			}
+		}
+	}
+}
+
+// remember notes, once, what name held in m before o changed it.
+func (o *op) remember(m map[string]string, name string) {
+	if o.undo == nil {
+		o.undo = map[string]*string{}
+	}
+	if _, seen := o.undo[name]; seen {
+		return
+	}
+	if prev, ok := m[name]; ok {
+		o.undo[name] = &prev
+	} else {
+		o.undo[name] = nil
+	}
+}
+
+// rollback puts back the prepared statements o changed.
+func (a *account) rollback(o *op) {
+	for name, prev := range o.undo {
+		if prev == nil {
+			delete(a.statements, name)
+		} else {
+			a.statements[name] = *prev
+		}
+	}
+	o.undo = nil
+}
+
+// digest is a short digest of Bind parameter values.
+func digest(b []byte) string {
+	return strconv.FormatUint(maphash.Bytes(paramSeed, b), 16)
+}
+
 // startsRoundTrip reports whether forwarding the current burst begins a new
-// round trip: it waits for the server and nothing earlier is still waiting.
+// round trip: it waits for the server (it holds a Query or Sync, or a
+// Flush after messages the server answers) and nothing earlier is still
+// waiting.
 func (a *account) startsRoundTrip() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.burstSyncs > 0 && a.outstanding == 0
+	return a.waits() && a.round == 0
+}
+
+func (a *account) waits() bool {
+	return a.burstSyncs > 0 || (a.burstFlush && len(a.queue) > 0)
 }
 
 // sent records that the current burst has been forwarded at time at.
 func (a *account) sent(at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.burstSyncs > 0 && a.outstanding == 0 {
+	if a.waits() && a.round == 0 {
 		a.round = a.trace.newRoundTrip()
 		a.roundStart = at
 		a.executed = false
+		for _, o := range a.queue {
+			if o.round == 0 { // sent earlier without waiting for an answer
+				o.round = a.round
+			}
+		}
 	}
 	a.outstanding += a.burstSyncs
 	for _, o := range a.burst {
-		o.sent, o.round = at, a.round
+		o.sent, o.start, o.round = at, at, a.round
 	}
-	a.burst, a.burstSyncs = a.burst[:0], 0
+	a.burst, a.burstSyncs, a.burstFlush = a.burst[:0], 0, false
 }
 
 // server takes one message from the server, before it is forwarded. For
@@ -158,19 +265,26 @@ func (a *account) server(typ byte, body []byte) {
 		if head != nil {
 			head.rows++
 		}
-	case '1':
-		a.pop('P')
-	case '2':
-		a.pop('B')
-	case '3':
-		a.pop('C')
-	case 'n':
+	case '1': // ParseComplete
+		if h := a.pop('P'); h != nil {
+			h.undo = nil
+		}
+	case '2': // BindComplete
+		if h := a.pop('B'); h != nil {
+			// Binding a portal drops the one of that name, even suspended.
+			a.finishSuspended(h.name, "")
+		}
+	case '3': // CloseComplete
+		if h := a.pop('C'); h != nil && h.target == 'P' {
+			a.finishSuspended(h.name, "")
+		}
+	case 'n': // NoData
 		a.pop('D')
-	case 'T':
+	case 'T': // RowDescription: the answer to a Describe, or the head of a Query's rows
 		if head != nil && head.kind == 'D' {
 			a.pop('D')
 		}
-	case 'C', 'I':
+	case 'C', 'I': // CommandComplete, EmptyQueryResponse
 		tag := ""
 		if typ == 'C' {
 			tag = cstring(body)
@@ -178,16 +292,27 @@ func (a *account) server(typ byte, body []byte) {
 		a.complete(head, tag, "")
 	case 's': // PortalSuspended
 		if head != nil && head.kind == 'E' {
-			a.suspended[head.name] = head
 			a.queue = a.queue[1:]
+			if prior := a.suspended[head.name]; prior != nil {
+				head.start = prior.start
+				head.rows += prior.rows
+			}
+			head.suspended = true
+			a.suspended[head.name] = head
+			a.executed = true
 		} else {
 			a.problem("PortalSuspended without an Execute")
 		}
 	case 'E':
 		a.fail(head, body)
 	case 'Z':
-		a.ready()
+		status := byte('I')
+		if len(body) > 0 {
+			status = body[0]
+		}
+		a.ready(status)
 	}
+	a.endFlushRound()
 }
 
 func (a *account) head() *op {
@@ -197,13 +322,16 @@ func (a *account) head() *op {
 	return a.queue[0]
 }
 
-// pop removes the head of the queue, which must be of the given kind.
-func (a *account) pop(kind byte) {
-	if h := a.head(); h == nil || h.kind != kind {
+// pop removes and returns the head of the queue, which must be of the
+// given kind.
+func (a *account) pop(kind byte) *op {
+	h := a.head()
+	if h == nil || h.kind != kind {
 		a.problem(fmt.Sprintf("server answered %q with nothing of that kind waiting", kind))
-		return
+		return nil
 	}
 	a.queue = a.queue[1:]
+	return h
 }
 
 // complete records a statement that ended with CommandComplete or
@@ -214,7 +342,7 @@ func (a *account) complete(head *op, tag, errMsg string) {
 		return
 	}
 	sql := head.sql
-	start := head.sent
+	start := head.start
 	rows := head.rows
 	if head.kind == 'Q' {
 		if head.next < len(head.stmts) {
@@ -223,20 +351,22 @@ func (a *account) complete(head *op, tag, errMsg string) {
 		head.next++
 		head.rows = 0
 	} else {
-		if prior, ok := a.suspended[head.name]; ok {
-			start = prior.sent
+		if prior, ok := a.suspended[head.name]; ok && prior != head {
+			start = prior.start
 			rows += prior.rows
-			delete(a.suspended, head.name)
 		}
+		delete(a.suspended, head.name)
 		a.queue = a.queue[1:]
 	}
 	if n, ok := copyRows(tag); ok {
 		rows = n
 	}
 	end := a.now()
+	if head.kind == 'Q' {
+		head.start = end // the next statement of the query starts now
+	}
 	a.executed = true
-	a.trace.addStatement(Statement{
-		Conn:      a.conn,
+	a.record(Statement{
 		RoundTrip: head.round,
 		SQL:       sql,
 		Tag:       tag,
@@ -244,8 +374,37 @@ func (a *account) complete(head *op, tag, errMsg string) {
 		Error:     errMsg,
 		Data:      sqlshape.IsData(tag, sql),
 		Extended:  head.kind == 'E',
+		Params:    head.params,
 		Start:     start,
 		Duration:  end.Sub(start),
+	})
+}
+
+func (a *account) record(s Statement) {
+	s.Conn = a.conn
+	a.trace.addStatement(s)
+}
+
+// finishSuspended records the statement of a suspended portal that will
+// not be continued: the portal was closed, rebound, or ended with its
+// transaction. The server counts it as one execution with the rows it sent.
+func (a *account) finishSuspended(name, errMsg string) {
+	o, ok := a.suspended[name]
+	if !ok {
+		return
+	}
+	delete(a.suspended, name)
+	end := a.now()
+	a.record(Statement{
+		RoundTrip: o.round,
+		SQL:       o.sql,
+		Rows:      o.rows,
+		Error:     errMsg,
+		Data:      sqlshape.IsData("", o.sql),
+		Extended:  true,
+		Params:    o.params,
+		Start:     o.start,
+		Duration:  end.Sub(o.start),
 	})
 }
 
@@ -264,41 +423,47 @@ func (a *account) fail(head *op, body []byte) {
 	}
 	switch head.kind {
 	case 'Q':
+		a.rollback(head)
 		a.complete(head, "", msg) // the rest of its statements never run
 		return
 	case 'E':
+		a.rollback(head)
 		a.complete(head, "", msg)
 	case 'P', 'B', 'D':
-		if head.kind == 'P' {
-			if head.prev != nil {
-				a.statements[head.name] = *head.prev
-			} else {
-				delete(a.statements, head.name)
-			}
-		}
+		a.rollback(head)
 		// The statement was meant to run but failed before it could: it
 		// counts as a failed statement, as the client saw it fail.
-		a.queue[0] = &op{kind: 'E', sql: head.sql, sent: head.sent, round: head.round}
+		a.queue[0] = &op{kind: 'E', sql: head.sql, params: head.params, sent: head.sent, start: head.start, round: head.round}
 		a.complete(a.queue[0], "", msg)
 	case 'S', 'F':
+		// A failed implicit COMMIT at Sync, or a failed function call: no
+		// statement of the client's ends here.
 		a.problem("error at Sync: " + msg)
 		return
 	default:
+		a.rollback(head)
 		a.queue = a.queue[1:]
 	}
 	for len(a.queue) > 0 && a.queue[0].kind != 'S' {
+		a.rollback(a.queue[0])
 		a.queue = a.queue[1:]
 	}
 }
 
 // ready handles ReadyForQuery: it answers the oldest Query, Sync or
-// FunctionCall; anything still ahead of it was skipped by the server.
-func (a *account) ready() {
+// FunctionCall; anything still ahead of it was skipped by the server. When
+// the transaction is over, its portals are gone: a suspended portal ends.
+func (a *account) ready(status byte) {
 	for len(a.queue) > 0 {
 		o := a.queue[0]
 		a.queue = a.queue[1:]
 		if o.kind == 'Q' || o.kind == 'S' || o.kind == 'F' {
 			break
+		}
+	}
+	if status != 'T' {
+		for name := range a.suspended {
+			a.finishSuspended(name, "")
 		}
 	}
 	if a.outstanding == 0 {
@@ -307,15 +472,27 @@ func (a *account) ready() {
 	}
 	a.outstanding--
 	if a.outstanding == 0 && a.round != 0 {
-		a.trace.addRoundTrip(RoundTrip{
-			Seq:         a.round,
-			Conn:        a.conn,
-			PrepareOnly: !a.executed,
-			Start:       a.roundStart,
-			Duration:    a.now().Sub(a.roundStart),
-		})
-		a.round = 0
+		a.endRound()
 	}
+}
+
+// endFlushRound ends a round trip begun by a Flush once the server has
+// answered everything the client sent.
+func (a *account) endFlushRound() {
+	if a.round != 0 && a.outstanding == 0 && len(a.queue) == 0 && len(a.burst) == 0 {
+		a.endRound()
+	}
+}
+
+func (a *account) endRound() {
+	a.trace.addRoundTrip(RoundTrip{
+		Seq:         a.round,
+		Conn:        a.conn,
+		PrepareOnly: !a.executed,
+		Start:       a.roundStart,
+		Duration:    a.now().Sub(a.roundStart),
+	})
+	a.round = 0
 }
 
 func (a *account) problem(p string) {

@@ -86,7 +86,7 @@ func TestSimpleQueryWithSeveralStatements(t *testing.T) {
 		{"BEGIN", "BEGIN", 0, "", false, 1},
 		{"SELECT id FROM orders", "SELECT 2", 2, "", true, 1},
 		{"COMMIT", "COMMIT", 0, "", false, 1},
-		{"", "", 0, "", false, 2},
+		{"-- ping", "", 0, "", false, 2},
 	}
 	if diff := cmp.Diff(want, stmts); diff != "" {
 		t.Errorf("statements (-want +got):\n%s", diff)
@@ -189,5 +189,240 @@ func TestCopyRowsFromTag(t *testing.T) {
 	stmts, _, _ := summary(tr)
 	if len(stmts) != 1 || stmts[0].Rows != 2 || !stmts[0].Data {
 		t.Errorf("statements = %+v, want one data statement with 2 rows", stmts)
+	}
+}
+
+func errResp(code, msg string) *pgproto3.ErrorResponse {
+	return &pgproto3.ErrorResponse{Severity: "ERROR", Code: code, Message: msg}
+}
+
+// DEALLOCATE and Close forget a statement; a name reused afterwards runs
+// its new text. A DEALLOCATE the server refuses forgets nothing.
+func TestDeallocateAndClose(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Name: "s1", Query: "SELECT 1"}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, ready)
+	s.client(&pgproto3.Query{String: "DEALLOCATE s1"})
+	s.server(tag("DEALLOCATE"), ready)
+	s.client(&pgproto3.Parse{Name: "s1", Query: "SELECT 2"}, &pgproto3.Bind{PreparedStatement: "s1"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+
+	s.client(&pgproto3.Close{ObjectType: 'S', Name: "s1"}, &pgproto3.Parse{Name: "s1", Query: "SELECT 3"}, &pgproto3.Bind{PreparedStatement: "s1"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.CloseComplete{}, &pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+
+	// A refused DEALLOCATE ALL (in a failed transaction) keeps the statement.
+	s.client(&pgproto3.Query{String: "DEALLOCATE ALL"})
+	s.server(errResp("25P02", "current transaction is aborted"), &pgproto3.ReadyForQuery{TxStatus: 'E'})
+	s.client(&pgproto3.Query{String: "ROLLBACK"})
+	s.server(tag("ROLLBACK"), ready)
+	s.client(&pgproto3.Bind{PreparedStatement: "s1"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+
+	stmts, rts, prep := summary(tr)
+	want := []got{
+		{"DEALLOCATE s1", "DEALLOCATE", 0, "", false, 2},
+		{"SELECT 2", "SELECT 1", 1, "", true, 3},
+		{"SELECT 3", "SELECT 1", 1, "", true, 4},
+		{"DEALLOCATE ALL", "", 0, "25P02: current transaction is aborted", false, 5},
+		{"ROLLBACK", "ROLLBACK", 0, "", false, 6},
+		{"SELECT 3", "SELECT 1", 1, "", true, 7},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 7 || prep != 1 {
+		t.Errorf("round trips = %d (%d prepare-only), want 7 (1)", rts, prep)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// The unnamed statement is replaced by each Parse that names it; drivers
+// such as lib/pq and pgx's describe modes use nothing else.
+func TestUnnamedStatement(t *testing.T) {
+	s, tr := newScript(t)
+	for _, q := range []string{"SELECT a FROM t", "SELECT b FROM t"} {
+		s.client(&pgproto3.Parse{Query: q}, &pgproto3.Describe{ObjectType: 'S'}, &pgproto3.Sync{})
+		s.server(&pgproto3.ParseComplete{}, &pgproto3.ParameterDescription{}, &pgproto3.RowDescription{}, ready)
+		s.client(&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		s.server(&pgproto3.BindComplete{}, dataRow, dataRow, tag("SELECT 2"), ready)
+	}
+	stmts, rts, prep := summary(tr)
+	want := []got{
+		{"SELECT a FROM t", "SELECT 2", 2, "", true, 2},
+		{"SELECT b FROM t", "SELECT 2", 2, "", true, 4},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 4 || prep != 2 {
+		t.Errorf("round trips = %d (%d prepare-only), want 4 (2)", rts, prep)
+	}
+}
+
+// A round trip that only describes a portal or a statement runs nothing.
+func TestDescribeOnlyRoundTrip(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Name: "q", Query: "UPDATE t SET a = 1"}, &pgproto3.Describe{ObjectType: 'S', Name: "q"}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.ParameterDescription{}, &pgproto3.NoData{}, ready)
+	s.client(&pgproto3.Bind{PreparedStatement: "q", DestinationPortal: "p"}, &pgproto3.Describe{ObjectType: 'P', Name: "p"}, &pgproto3.Sync{})
+	s.server(&pgproto3.BindComplete{}, &pgproto3.NoData{}, ready)
+	stmts, rts, prep := summary(tr)
+	if len(stmts) != 0 || rts != 2 || prep != 2 {
+		t.Errorf("got %d statements, %d round trips (%d prepare-only), want 0, 2 (2)", len(stmts), rts, prep)
+	}
+}
+
+// A portal run a few rows at a time is one statement with all its rows,
+// whether it runs to the end or is closed early.
+func TestSuspendedPortals(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Name: "g", Query: "SELECT g FROM generate_series(1,5) g"}, &pgproto3.Bind{PreparedStatement: "g", DestinationPortal: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Flush{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, dataRow, &pgproto3.PortalSuspended{})
+	s.client(&pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Flush{})
+	s.server(dataRow, dataRow, &pgproto3.PortalSuspended{})
+	s.client(&pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{})
+	s.server(dataRow, tag("SELECT 1"), ready)
+
+	// Closed after the first rows.
+	s.client(&pgproto3.Bind{PreparedStatement: "g", DestinationPortal: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Flush{})
+	s.server(&pgproto3.BindComplete{}, dataRow, dataRow, &pgproto3.PortalSuspended{})
+	s.client(&pgproto3.Close{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{})
+	s.server(&pgproto3.CloseComplete{}, ready)
+
+	// Left suspended when the implicit transaction ends at Sync.
+	s.client(&pgproto3.Bind{PreparedStatement: "g"}, &pgproto3.Execute{MaxRows: 1}, &pgproto3.Sync{})
+	s.server(&pgproto3.BindComplete{}, dataRow, &pgproto3.PortalSuspended{}, ready)
+
+	stmts, rts, prep := summary(tr)
+	const sql = "SELECT g FROM generate_series(1,5) g"
+	want := []got{
+		{sql, "SELECT 1", 5, "", true, 3},
+		{sql, "", 2, "", true, 4},
+		{sql, "", 1, "", true, 6},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 6 || prep != 1 {
+		t.Errorf("round trips = %d (%d prepare-only), want 6 (1)", rts, prep)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// A pipeline with several Syncs in one burst is one round trip; an error
+// skips the rest of its own segment only.
+func TestPipelineWithSeveralSyncs(t *testing.T) {
+	s, tr := newScript(t)
+	seg := func(q string) []pgproto3.FrontendMessage {
+		return []pgproto3.FrontendMessage{&pgproto3.Parse{Query: q}, &pgproto3.Bind{}, &pgproto3.Execute{}}
+	}
+	var burst []pgproto3.FrontendMessage
+	burst = append(burst, seg("SELECT 1")...)
+	burst = append(burst, &pgproto3.Sync{})
+	burst = append(burst, seg("SELECT 1/0")...)
+	burst = append(burst, seg("SELECT 'skipped'")...)
+	burst = append(burst, &pgproto3.Sync{})
+	burst = append(burst, seg("SELECT 3")...)
+	burst = append(burst, &pgproto3.Sync{})
+	s.client(burst...)
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, errResp("22012", "division by zero"), ready)
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+	stmts, rts, _ := summary(tr)
+	want := []got{
+		{"SELECT 1", "SELECT 1", 1, "", true, 1},
+		{"SELECT 1/0", "", 0, "22012: division by zero", true, 1},
+		{"SELECT 3", "SELECT 1", 1, "", true, 1},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 1 {
+		t.Errorf("round trips = %d, want 1", rts)
+	}
+}
+
+// COPY FROM STDIN: the client streams CopyData without waiting; the rows
+// come from the tag.
+func TestCopyIn(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Query{String: "COPY t FROM STDIN"})
+	s.server(&pgproto3.CopyInResponse{})
+	s.client(&pgproto3.CopyData{Data: []byte("1\n")}, &pgproto3.CopyData{Data: []byte("2\n")})
+	s.client(&pgproto3.CopyData{Data: []byte("3\n")}, &pgproto3.CopyDone{})
+	s.server(tag("COPY 3"), ready)
+	stmts, rts, _ := summary(tr)
+	if diff := cmp.Diff([]got{{"COPY t FROM STDIN", "COPY 3", 3, "", true, 1}}, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 1 {
+		t.Errorf("round trips = %d, want 1", rts)
+	}
+}
+
+// Notices, notifications and parameter changes come at any time; they
+// are relayed and change nothing. An empty statement sent with the
+// extended protocol is one non-data statement.
+func TestAsyncMessagesAndEmptyStatements(t *testing.T) {
+	s, tr := newScript(t)
+	notice := &pgproto3.NoticeResponse{Severity: "NOTICE", Code: "00000", Message: "hello"}
+	notify := &pgproto3.NotificationResponse{PID: 1, Channel: "c", Payload: "x"}
+	param := &pgproto3.ParameterStatus{Name: "TimeZone", Value: "UTC"}
+	s.server(notify)
+	s.client(&pgproto3.Query{String: "SET TimeZone = 'UTC'; SELECT 1"})
+	s.server(notice, param, tag("SET"), notify, &pgproto3.RowDescription{}, dataRow, notice, tag("SELECT 1"), ready)
+	s.client(&pgproto3.Parse{Query: ""}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, &pgproto3.EmptyQueryResponse{}, ready)
+	stmts, _, _ := summary(tr)
+	want := []got{
+		{"SET TimeZone = 'UTC'", "SET", 0, "", false, 1},
+		{"SELECT 1", "SELECT 1", 1, "", true, 1},
+		{"", "", 0, "", false, 2},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// Bind parameters are digested, so that the same statement with the same
+// values can be told from one with other values.
+func TestParamsDigest(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Name: "u", Query: "SELECT name FROM users WHERE id = $1"}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, ready)
+	for _, v := range []string{"1", "2", "1"} {
+		s.client(&pgproto3.Bind{PreparedStatement: "u", Parameters: [][]byte{[]byte(v)}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		s.server(&pgproto3.BindComplete{}, dataRow, tag("SELECT 1"), ready)
+	}
+	stmts, _ := tr.Since(Mark{})
+	if len(stmts) != 3 || stmts[0].Params == "" || stmts[0].Params == stmts[1].Params || stmts[0].Params != stmts[2].Params {
+		t.Errorf("params digests %q, %q, %q: want the 1st and 3rd equal, the 2nd different", stmts[0].Params, stmts[1].Params, stmts[2].Params)
+	}
+}
+
+// DEALLOCATE sent through the unnamed statement (psycopg 3 does this)
+// runs as itself and drops the named statements, not the unnamed one.
+func TestDeallocateThroughExtendedProtocol(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Name: "_pg3_0", Query: "SELECT 10"}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, ready)
+	s.client(&pgproto3.Parse{Query: "DEALLOCATE ALL"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, tag("DEALLOCATE ALL"), ready)
+	s.client(&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.BindComplete{}, tag("DEALLOCATE ALL"), ready)
+	stmts, _, _ := summary(tr)
+	want := []got{
+		{"DEALLOCATE ALL", "DEALLOCATE ALL", 0, "", false, 2},
+		{"DEALLOCATE ALL", "DEALLOCATE ALL", 0, "", false, 3},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
 	}
 }

@@ -8,8 +8,12 @@
 // it and records statements and round trips in a Trace, by the rules in
 // DESIGN.md: a statement is one CommandComplete, EmptyQueryResponse or
 // ErrorResponse; a round trip is one client burst holding a Query or Sync,
-// answered by ReadyForQuery. The simulated round-trip time is added once per
-// round trip, before the burst is forwarded.
+// answered by ReadyForQuery (or ending in a Flush, answered when all it
+// asked for is). The simulated round-trip time is added once per round
+// trip, before the burst is forwarded. Per connection it keeps prepared
+// statement name → SQL and portal → statement, follows Close, DEALLOCATE
+// and DISCARD ALL, counts a portal run in pieces (PortalSuspended) once, and
+// skips what the server skips after an error until Sync.
 //
 // Result rows stream through: the proxy reads whole only the messages it
 // must decode (Query, Parse, Bind, Execute, Describe, Close from the client;

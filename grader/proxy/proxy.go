@@ -160,6 +160,7 @@ func (p *Proxy) handle(client net.Conn) {
 			cfg.RuntimeParams[k] = v
 		}
 	}
+	dialed := withHandoff(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
 	up, err := pgconn.ConnectConfig(ctx, cfg)
 	cancel()
@@ -175,6 +176,13 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	server := hj.Conn
+	if h := dialed(); h != nil && server == net.Conn(h) { // not under TLS
+		if server, err = h.detach(); err != nil {
+			h.Close()
+			refuse(client, "08006", "the grader could not take over its database connection")
+			return
+		}
+	}
 	defer server.Close()
 	if !p.track(server, true) {
 		return

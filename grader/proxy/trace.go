@@ -9,23 +9,28 @@ import (
 // CommandComplete, EmptyQueryResponse or ErrorResponse, tied to the Query or
 // Execute (or, for an error, the Parse or Bind) that caused it.
 type Statement struct {
-	Seq       int           `json:"seq"`        // order of completion across all connections, from 1
-	Conn      int           `json:"conn"`       // connection number, from 1
-	RoundTrip int           `json:"round_trip"` // the round trip (Trace-wide number) it ran in
-	SQL       string        `json:"sql"`        // the statement's text as the client sent it
-	Tag       string        `json:"tag,omitempty"`
-	Rows      int64         `json:"rows"`            // DataRows sent to the client
-	Error     string        `json:"error,omitempty"` // "SQLSTATE: message" when it failed
-	Data      bool          `json:"data"`            // a data statement (graded), not control overhead
-	Extended  bool          `json:"extended"`        // sent with the extended protocol
-	Start     time.Time     `json:"start"`
-	Duration  time.Duration `json:"duration_ns"`
+	Seq       int    `json:"seq"`        // order of completion across all connections, from 1
+	Conn      int    `json:"conn"`       // connection number, from 1
+	RoundTrip int    `json:"round_trip"` // the round trip (Trace-wide number) it ran in
+	SQL       string `json:"sql"`        // the statement's text as the client sent it
+	Tag       string `json:"tag,omitempty"`
+	Rows      int64  `json:"rows"`            // DataRows sent to the client
+	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed
+	Data      bool   `json:"data"`            // a data statement (graded), not control overhead
+	Extended  bool   `json:"extended"`        // sent with the extended protocol
+	// Params is a digest of the parameter values the statement was bound
+	// with (extended protocol); equal digests mean equal values. Empty for
+	// the simple protocol, where the values are in the SQL.
+	Params   string        `json:"params,omitempty"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
-// RoundTrip is one client burst that waited for the server: it held at least
-// one Query or Sync and ended with the matching ReadyForQuery. Bursts the
-// client sends before the server has answered the previous one (pipelining)
-// belong to the same round trip.
+// RoundTrip is one client burst that waited for the server: either it held
+// at least one Query or Sync and ended with the matching ReadyForQuery, or
+// it ended with a Flush after messages the server answers and ended once
+// they were all answered. Bursts the client sends before the server has
+// answered the previous one (pipelining) belong to the same round trip.
 type RoundTrip struct {
 	Seq  int `json:"seq"` // numbered in the order round trips began, from 1
 	Conn int `json:"conn"`

@@ -1,392 +1,97 @@
 // Package sqlshape turns SQL text into statement shapes: the same statement
 // whatever its literals, so that `WHERE id = 1`, `WHERE id = $1`,
-// `WHERE id IN (1, 2, 3)` and `WHERE id = ANY($1)` group together.
+// `WHERE id = 'x'`, `WHERE id IN (1, 2, 3)`, `WHERE id IN ($1, $2)` and
+// `WHERE id = ANY($1)` group together.
 //
-// It also splits a simple-protocol Query holding several statements, and
-// tells data statements from control statements (BEGIN, SET, ...), which the
-// grade counts apart as overhead.
+// Shapes come from PostgreSQL's own parser (libpg_query, compiled to
+// WebAssembly and run by github.com/wasilibs/go-pgquery): the fingerprint
+// is libpg_query's, the normalized text is its normalization. A statement
+// the parser rejects falls back to a literal-scrubbing lexer, which never
+// fails. The first use of the parser compiles it (a second or more): call
+// Warm early, while something else is starting.
+//
+// The package also splits a simple-protocol Query holding several
+// statements the way the server does, and tells data statements from
+// control statements (BEGIN, SET, ...), which the grade counts apart as
+// overhead. Every function is safe for concurrent use.
 package sqlshape
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"sync"
 )
 
 // Shape is a statement's normalized form and a short stable fingerprint of it.
 type Shape struct {
 	// Normalized is the SQL with literals and parameters replaced by "?",
-	// lists collapsed, keywords lower-cased and whitespace collapsed.
+	// lists collapsed, keywords lower-cased, comments dropped and
+	// whitespace collapsed: `select name from users where id = ?`.
 	Normalized string
-	// Fingerprint is a 16-hex-digit digest of Normalized.
+	// Fingerprint is 16 hex digits. Two statements have the same
+	// fingerprint when they differ only in literals, parameters, the
+	// length of a value list, comments, case and whitespace.
 	Fingerprint string
+	// Parsed is set when the fingerprint comes from PostgreSQL's parser;
+	// when the statement did not parse it is a digest of Normalized.
+	Parsed bool
 }
 
 // Of returns the shape of one statement.
 func Of(sql string) Shape {
-	n := Normalize(sql)
-	sum := sha256.Sum256([]byte(n))
-	return Shape{Normalized: n, Fingerprint: hex.EncodeToString(sum[:8])}
+	if sh, ok := shapes.get(sql); ok {
+		return sh
+	}
+	sh := Shape{Normalized: Normalize(sql)}
+	if fp, ok := parsedFingerprint(sql); ok {
+		sh.Fingerprint, sh.Parsed = fp, true
+	} else if fp, ok := parsedFingerprint(placeholders(sh.Normalized)); ok {
+		// SQL as a driver logs it (`id = %s`), or with "?" markers.
+		sh.Fingerprint, sh.Parsed = fp, true
+	} else {
+		sum := sha256.Sum256([]byte(sh.Normalized))
+		sh.Fingerprint = hex.EncodeToString(sum[:8])
+	}
+	shapes.put(sql, sh)
+	return sh
 }
 
-// token is one lexical unit of SQL; literals are already "?".
-type token struct {
-	text  string
-	ident bool // a word: keyword or identifier (quoted identifiers included)
-}
+// placeholders turns the "?" of a scrubbed statement into $1, which the
+// parser accepts.
+func placeholders(scrubbed string) string { return strings.ReplaceAll(scrubbed, "?", "$1") }
 
 // Normalize returns the statement with every literal and parameter replaced
-// by "?", `IN (?, ?)`, `= ANY(?)` and `= ANY(ARRAY[?, ?])` all written
-// `= ?`, comments dropped and whitespace collapsed. Unquoted words are
+// by "?" (the parser finds the literals), value lists collapsed so that
+// `IN (?, ?)`, `= ANY(?)` and `= ANY(ARRAY[?, ?])` all read `= ?`,
+// comments dropped and whitespace collapsed. Unquoted words are
 // lower-cased; quoted identifiers keep their case.
 func Normalize(sql string) string {
-	toks := collapse(lex(sql))
-	var b strings.Builder
-	for i, t := range toks {
-		if i > 0 && needsSpace(toks[i-1], t) {
-			b.WriteByte(' ')
-		}
-		b.WriteString(t.text)
+	if n, ok := parsedNormalize(sql); ok {
+		return scrub(n)
 	}
-	return b.String()
-}
-
-func needsSpace(prev, cur token) bool {
-	switch {
-	case cur.text == "," || cur.text == ")" || cur.text == "." || cur.text == ";":
-		return false
-	case prev.text == "(" || prev.text == ".":
-		return false
-	case cur.text == "(" && prev.ident:
-		return false // function call: count(
-	}
-	return true
-}
-
-// collapse rewrites list forms of a value into one "= ?" so that a batched
-// statement and a single-value statement have the same shape.
-func collapse(in []token) []token {
-	out := make([]token, 0, len(in))
-	for i := 0; i < len(in); i++ {
-		t := in[i]
-		// IN ( ? , ? , ... ) -> = ?
-		if t.text == "in" {
-			if end, ok := valueList(in, i+1); ok {
-				out = append(out, token{text: "="}, token{text: "?"})
-				i = end
-				continue
-			}
-		}
-		// = ANY ( ? ) / = ANY ( ARRAY [ ? , ? ] ) -> = ?
-		if (t.text == "any" || t.text == "some") && len(out) > 0 && out[len(out)-1].text == "=" {
-			if end, ok := anyArg(in, i+1); ok {
-				out = append(out, token{text: "?"})
-				i = end
-				continue
-			}
-		}
-		// ARRAY [ ? , ? ] -> ?
-		if t.text == "array" {
-			if end, ok := bracketList(in, i+1); ok {
-				out = append(out, token{text: "?"})
-				i = end
-				continue
-			}
-		}
-		// ?::type casts of a placeholder stay a placeholder.
-		out = append(out, t)
-	}
-	return out
-}
-
-// valueList matches "( ? [, ?]... )" starting at in[i]; it returns the index
-// of the closing parenthesis.
-func valueList(in []token, i int) (int, bool) {
-	if i >= len(in) || in[i].text != "(" {
-		return 0, false
-	}
-	j := i + 1
-	for j < len(in) {
-		if in[j].text != "?" {
-			return 0, false
-		}
-		j = skipCast(in, j+1)
-		if j < len(in) && in[j].text == ")" {
-			return j, true
-		}
-		if j >= len(in) || in[j].text != "," {
-			return 0, false
-		}
-		j++
-	}
-	return 0, false
-}
-
-// bracketList matches "[ ? [, ?]... ]" (or "[ ]") starting at in[i].
-func bracketList(in []token, i int) (int, bool) {
-	if i >= len(in) || in[i].text != "[" {
-		return 0, false
-	}
-	j := i + 1
-	for j < len(in) {
-		switch in[j].text {
-		case "]":
-			return j, true
-		case "?", ",":
-			j = skipCast(in, j+1)
-		default:
-			return 0, false
-		}
-	}
-	return 0, false
-}
-
-// anyArg matches "( ? )" or "( ARRAY [ ... ] )", each with optional casts.
-func anyArg(in []token, i int) (int, bool) {
-	if i >= len(in) || in[i].text != "(" {
-		return 0, false
-	}
-	j := i + 1
-	switch {
-	case j < len(in) && in[j].text == "?":
-		j = skipCast(in, j+1)
-	case j < len(in) && in[j].text == "array":
-		end, ok := bracketList(in, j+1)
-		if !ok {
-			return 0, false
-		}
-		j = skipCast(in, end+1)
-	default:
-		return 0, false
-	}
-	if j < len(in) && in[j].text == ")" {
-		return j, true
-	}
-	return 0, false
-}
-
-// skipCast skips "::type" and "::type[]" after a value.
-func skipCast(in []token, j int) int {
-	for j+1 < len(in) && in[j].text == "::" && in[j+1].ident {
-		j += 2
-		for j+1 < len(in) && in[j].text == "[" && in[j+1].text == "]" {
-			j += 2
-		}
-	}
-	return j
-}
-
-// lex splits SQL into tokens, dropping comments and turning every literal
-// and parameter into "?".
-func lex(sql string) []token {
-	var toks []token
-	s := sql
-	for len(s) > 0 {
-		c := s[0]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			s = s[1:]
-		case strings.HasPrefix(s, "--"):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				end = len(s)
-			}
-			s = s[end:]
-		case strings.HasPrefix(s, "/*"):
-			s = s[blockCommentEnd(s):]
-		case c == '\'':
-			s = s[quotedEnd(s, '\'', false):]
-			toks = append(toks, token{text: "?"})
-		case (c == 'e' || c == 'E') && len(s) > 1 && s[1] == '\'':
-			s = s[1+quotedEnd(s[1:], '\'', true):]
-			toks = append(toks, token{text: "?"})
-		case (c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && len(s) > 1 && s[1] == '\'':
-			s = s[1+quotedEnd(s[1:], '\'', false):]
-			toks = append(toks, token{text: "?"})
-		case c == '"':
-			end := quotedEnd(s, '"', false)
-			toks = append(toks, token{text: s[:end], ident: true})
-			s = s[end:]
-		case c == '$' && len(s) > 1 && isDigit(s[1]):
-			end := 1
-			for end < len(s) && isDigit(s[end]) {
-				end++
-			}
-			s = s[end:]
-			toks = append(toks, token{text: "?"})
-		case c == '$':
-			if end, ok := dollarQuoteEnd(s); ok {
-				s = s[end:]
-				toks = append(toks, token{text: "?"})
-				continue
-			}
-			toks = append(toks, token{text: "$"})
-			s = s[1:]
-		case c == '%' && len(s) > 1 && (s[1] == 's' || s[1] == '('):
-			// Driver-side placeholders (%s, %(name)s) in logged SQL.
-			end := 2
-			if s[1] == '(' {
-				if k := strings.Index(s, ")s"); k > 0 {
-					end = k + 2
-				}
-			}
-			s = s[end:]
-			toks = append(toks, token{text: "?"})
-		case isDigit(c) || (c == '.' && len(s) > 1 && isDigit(s[1])):
-			end := 0
-			for end < len(s) && (isDigit(s[end]) || s[end] == '.' || s[end] == '_' ||
-				((s[end] == 'e' || s[end] == 'E') && end+1 < len(s)) ||
-				((s[end] == '+' || s[end] == '-') && end > 0 && (s[end-1] == 'e' || s[end-1] == 'E'))) {
-				end++
-			}
-			s = s[end:]
-			toks = append(toks, token{text: "?"})
-		case isWordStart(c):
-			end := 0
-			for end < len(s) && isWordPart(s[end]) {
-				end++
-			}
-			toks = append(toks, token{text: strings.ToLower(s[:end]), ident: true})
-			s = s[end:]
-		case c == ':' && len(s) > 1 && s[1] == ':':
-			toks = append(toks, token{text: "::"})
-			s = s[2:]
-		case c == '?':
-			toks = append(toks, token{text: "?"})
-			s = s[1:]
-		default:
-			// Operators: keep runs of operator characters together.
-			end := 1
-			if strings.IndexByte("+-*/<>=~!@#%^&|`", c) >= 0 {
-				for end < len(s) && strings.IndexByte("+-*/<>=~!@#%^&|`", s[end]) >= 0 &&
-					!strings.HasPrefix(s[end:], "--") && !strings.HasPrefix(s[end:], "/*") {
-					end++
-				}
-			}
-			toks = append(toks, token{text: s[:end]})
-			s = s[end:]
-		}
-	}
-	return toks
-}
-
-func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
-func isWordStart(c byte) bool { return c == '_' || c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z') }
-func isWordPart(c byte) bool  { return isWordStart(c) || isDigit(c) || c == '$' }
-
-// quotedEnd returns the index just past the closing quote of a literal that
-// starts at s[0]; a doubled quote is an escaped quote, and with backslash
-// set, so is \'. An unterminated literal runs to the end.
-func quotedEnd(s string, q byte, backslash bool) int {
-	for i := 1; i < len(s); i++ {
-		switch {
-		case backslash && s[i] == '\\':
-			i++
-		case s[i] == q:
-			if i+1 < len(s) && s[i+1] == q {
-				i++
-				continue
-			}
-			return i + 1
-		}
-	}
-	return len(s)
-}
-
-// blockCommentEnd returns the index just past a (possibly nested) /* */.
-func blockCommentEnd(s string) int {
-	depth := 0
-	for i := 0; i+1 < len(s); i++ {
-		switch {
-		case s[i] == '/' && s[i+1] == '*':
-			depth++
-			i++
-		case s[i] == '*' && s[i+1] == '/':
-			depth--
-			i++
-			if depth == 0 {
-				return i + 1
-			}
-		}
-	}
-	return len(s)
-}
-
-// dollarQuoteEnd matches $tag$...$tag$ at the start of s.
-func dollarQuoteEnd(s string) (int, bool) {
-	end := 1
-	for end < len(s) && s[end] != '$' {
-		if !isWordPart(s[end]) || s[end] == '$' {
-			return 0, false
-		}
-		end++
-	}
-	if end >= len(s) {
-		return 0, false
-	}
-	tag := s[:end+1]
-	k := strings.Index(s[end+1:], tag)
-	if k < 0 {
-		return len(s), true
-	}
-	return end + 1 + k + len(tag), true
+	return scrub(sql)
 }
 
 // Split splits a simple-protocol query string into its statements, the way
-// the server will run them: on semicolons outside literals, quoted
-// identifiers, comments and dollar quotes. Pieces holding nothing but
-// whitespace and comments are dropped, except that a query that is all
-// empty yields one empty statement (the server answers it with
-// EmptyQueryResponse).
+// the server will run them, each trimmed of surrounding whitespace. A query
+// with no statement (empty, or only comments) yields one empty statement:
+// the server answers it with EmptyQueryResponse. A query that does not
+// parse is one statement: the server rejects it whole before running any
+// of it.
+//
+// A query the lexer finds to hold one statement is returned without the
+// parser, so the common case costs microseconds.
 func Split(sql string) []string {
-	var out []string
-	start := 0
-	s := sql
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case strings.HasPrefix(s[i:], "--"):
-			end := strings.IndexByte(s[i:], '\n')
-			if end < 0 {
-				end = len(s) - i
-			}
-			i += end
-		case strings.HasPrefix(s[i:], "/*"):
-			i += blockCommentEnd(s[i:])
-		case c == '\'':
-			backslash := i > 0 && (s[i-1] == 'e' || s[i-1] == 'E')
-			i += quotedEnd(s[i:], '\'', backslash)
-		case c == '"':
-			i += quotedEnd(s[i:], '"', false)
-		case c == '$' && (i == 0 || !isWordPart(s[i-1])):
-			if end, ok := dollarQuoteEnd(s[i:]); ok {
-				i += end
-			} else {
-				i++
-			}
-		case c == ';':
-			if piece := s[start:i]; !blank(piece) {
-				out = append(out, strings.TrimSpace(piece))
-			}
-			i++
-			start = i
-		default:
-			i++
-		}
+	pieces := scrubSplit(sql)
+	if len(pieces) <= 1 {
+		return pieces
 	}
-	if piece := s[start:]; !blank(piece) {
-		out = append(out, strings.TrimSpace(piece))
+	if stmts, ok := parsedSplit(sql); ok {
+		return stmts
 	}
-	if len(out) == 0 {
-		return []string{""}
-	}
-	return out
+	return pieces
 }
-
-// blank reports whether a piece of SQL has nothing but whitespace and
-// comments.
-func blank(sql string) bool { return len(lex(sql)) == 0 }
 
 // controlWords are the first words of statements that manage the session or
 // transaction rather than read or write data.
@@ -401,11 +106,11 @@ var controlWords = map[string]bool{
 // the server returned decides when there is one (it names what actually
 // ran, e.g. "SELECT 3" for an EXECUTE of a prepared SELECT); otherwise the
 // statement's first word does. Empty statements (a pool's "-- ping") are
-// not data.
+// not data. It uses the lexer only: the proxy calls it for every statement.
 func IsData(tag, sql string) bool {
 	word := firstWord(tag)
 	if word == "" {
-		word = firstWord(Normalize(sql))
+		word = firstWord(firstToken(sql))
 	}
 	if word == "" {
 		return false
@@ -418,7 +123,48 @@ func IsData(tag, sql string) bool {
 
 // Verb returns the statement's first keyword in upper case ("SELECT",
 // "WITH", ...), or "" for an empty statement.
-func Verb(sql string) string { return strings.ToUpper(firstWord(Normalize(sql))) }
+func Verb(sql string) string { return strings.ToUpper(firstWord(firstToken(sql))) }
+
+// firstToken is the statement's first token, past comments and opening
+// parentheses: "(SELECT 1) UNION ..." begins with SELECT.
+func firstToken(sql string) string {
+	for _, t := range lexN(sql, 64) {
+		if t.text != "(" {
+			return t.text
+		}
+	}
+	return ""
+}
+
+// Deallocated reads a DEALLOCATE statement: the prepared statement it
+// removes (as the server names it: unquoted names fold to lower case), or
+// all of them. ok is false for any other statement.
+func Deallocated(sql string) (name string, all, ok bool) {
+	toks := lexN(sql, 3)
+	if len(toks) < 2 || toks[0].text != "deallocate" {
+		return "", false, false
+	}
+	t := toks[1]
+	if t.text == "prepare" && len(toks) > 2 {
+		t = toks[2]
+	}
+	switch {
+	case t.text == "all":
+		return "", true, true
+	case strings.HasPrefix(t.text, `"`):
+		return strings.ReplaceAll(strings.Trim(t.text, `"`), `""`, `"`), false, true
+	case t.ident:
+		return t.text, false, true
+	}
+	return "", false, false
+}
+
+// DiscardsAll reports whether a statement is DISCARD ALL, which drops
+// every prepared statement and portal of the session.
+func DiscardsAll(sql string) bool {
+	toks := lexN(sql, 3)
+	return len(toks) == 2 && toks[0].text == "discard" && toks[1].text == "all"
+}
 
 func firstWord(s string) string {
 	s = strings.TrimLeft(s, " (")
@@ -427,4 +173,37 @@ func firstWord(s string) string {
 		end++
 	}
 	return strings.ToLower(s[:end])
+}
+
+// shapeCache remembers the shapes of recent statements: a request often
+// sends the same text many times, and the parser costs about 100 µs.
+type shapeCache struct {
+	mu sync.Mutex
+	m  map[string]Shape
+}
+
+const (
+	cacheEntries = 4096
+	cacheMaxSQL  = 8 << 10 // longer statements are not kept
+)
+
+var shapes shapeCache
+
+func (c *shapeCache) get(sql string) (Shape, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sh, ok := c.m[sql]
+	return sh, ok
+}
+
+func (c *shapeCache) put(sql string, sh Shape) {
+	if len(sql) > cacheMaxSQL {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= cacheEntries {
+		c.m = make(map[string]Shape)
+	}
+	c.m[sql] = sh
 }

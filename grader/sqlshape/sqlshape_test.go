@@ -1,6 +1,8 @@
 package sqlshape
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,7 +22,20 @@ func TestSameShape(t *testing.T) {
 			"SELECT name, email FROM users WHERE id = %s",
 			"SELECT  name,\n\temail FROM users -- trailing comment\n WHERE id = 42",
 			"/* app:orders */ SELECT name, email FROM users WHERE id = 1e3",
+			"SELECT name, email FROM users WHERE id = 'x'",
+			"SELECT name, email FROM users WHERE (id = $1)",
+			"SELECT name, email FROM users WHERE id = ANY(ARRAY[$1, $2]::int[])",
+			"SELECT name, email FROM users WHERE id = ANY('{1,2,3}')",
+			"SELECT name, email FROM users WHERE id = ?",
+			"SELECT name, email FROM users WHERE id = %(id)s",
 		},
+		{
+			"INSERT INTO orders (id, product) VALUES (1, 'a')",
+			"INSERT INTO orders (id, product) VALUES ($1, $2)",
+			"INSERT INTO orders (id, product) VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+		},
+		{"BEGIN", "begin", "BEGIN ISOLATION LEVEL SERIALIZABLE"},
+		{"", "-- ping", "  /* nothing */ "},
 		{
 			`SELECT o.id, u."Name" FROM orders o JOIN users u ON u.id = o.user_id WHERE o.product = 'it''s'`,
 			`SELECT o.id, u."Name" FROM orders o JOIN users u ON u.id = o.user_id WHERE o.product = E'it\'s'`,
@@ -30,7 +45,7 @@ func TestSameShape(t *testing.T) {
 	for _, g := range groups {
 		want := Of(g[0])
 		for _, sql := range g[1:] {
-			if got := Of(sql); got != want {
+			if got := Of(sql); got.Fingerprint != want.Fingerprint {
 				t.Errorf("shape of %q = %q, want %q (shape of %q)", sql, got.Normalized, want.Normalized, g[0])
 			}
 		}
@@ -38,8 +53,80 @@ func TestSameShape(t *testing.T) {
 	if Of(`SELECT "Name" FROM users`) == Of(`SELECT "name" FROM users`) {
 		t.Error("quoted identifiers that differ in case must not share a shape")
 	}
-	if Of("SELECT a FROM t WHERE x = 1") == Of("SELECT a FROM t WHERE y = 1") {
-		t.Error("different columns must not share a shape")
+	for _, pair := range [][2]string{
+		{"SELECT a FROM t WHERE x = 1", "SELECT a FROM t WHERE y = 1"},
+		{"SELECT a FROM t WHERE x = 1", "SELECT a FROM t WHERE x > 1"},
+		{"SELECT a FROM t WHERE x = 1", "SELECT a FROM u WHERE x = 1"},
+		{"SELECT a FROM t WHERE x = ANY($1)", "SELECT a FROM t WHERE x = ANY(ARRAY[y, z])"},
+		{"SELECT a FROM t WHERE x = 1", "SELEC a FROM t WHERE x = 1"},
+	} {
+		if a, b := Of(pair[0]), Of(pair[1]); a.Fingerprint == b.Fingerprint {
+			t.Errorf("%q and %q share the shape %s (%q)", pair[0], pair[1], a.Fingerprint, a.Normalized)
+		}
+	}
+}
+
+// The parser does the work when it can: its fingerprint, and a statement
+// that does not parse still gets a stable shape from the lexer.
+func TestParserAndFallback(t *testing.T) {
+	Warm()
+	if sh := Of("SELECT 1"); !sh.Parsed || len(sh.Fingerprint) != 16 {
+		t.Errorf("Of(SELECT 1) = %+v, want a parsed 16-digit fingerprint", sh)
+	}
+	bad := Of("SELEC name FROM users WHERE id = 1")
+	if bad.Parsed || len(bad.Fingerprint) != 16 || bad.Normalized != "selec name from users where id = ?" {
+		t.Errorf("Of(a syntax error) = %+v, want a lexer shape", bad)
+	}
+	if again := Of("SELEC name FROM users WHERE id = 2"); again != bad {
+		t.Errorf("the lexer fallback is not stable: %+v vs %+v", again, bad)
+	}
+}
+
+// Shapes are asked for from many connections at once; the parser is
+// shared and must give every caller the same answer.
+func TestConcurrentShapes(t *testing.T) {
+	want := Of("SELECT name FROM users WHERE id = 1")
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				sql := fmt.Sprintf("SELECT name FROM users WHERE id = %d", g*100+i)
+				if got := Of(sql); got.Fingerprint != want.Fingerprint {
+					errs <- fmt.Sprintf("%s: %+v, want %+v", sql, got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestDeallocated(t *testing.T) {
+	tests := []struct {
+		sql     string
+		name    string
+		all, ok bool
+	}{
+		{"DEALLOCATE stmtcache_1", "stmtcache_1", false, true},
+		{"deallocate prepare _pg3_0", "_pg3_0", false, true},
+		{`DEALLOCATE "Mixed"`, "Mixed", false, true},
+		{"DEALLOCATE Mixed", "mixed", false, true},
+		{"DEALLOCATE ALL", "", true, true},
+		{"DEALLOCATE PREPARE ALL", "", true, true},
+		{"SELECT 1", "", false, false},
+		{"DEALLOCATE", "", false, false},
+	}
+	for _, tt := range tests {
+		name, all, ok := Deallocated(tt.sql)
+		if name != tt.name || all != tt.all || ok != tt.ok {
+			t.Errorf("Deallocated(%q) = %q, %v, %v; want %q, %v, %v", tt.sql, name, all, ok, tt.name, tt.all, tt.ok)
+		}
 	}
 }
 
@@ -64,6 +151,11 @@ func TestSplit(t *testing.T) {
 		{"", []string{""}},
 		{"-- ping", []string{""}},
 		{" ; ; ", []string{""}},
+		// The parser, not the lexer, decides where a function body ends.
+		{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT f()",
+			[]string{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "SELECT f()"}},
+		// The server rejects a query that does not parse before running any of it.
+		{"SELECT 1; SELEC 2", []string{"SELECT 1; SELEC 2"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, Split(tt.sql)); diff != "" {

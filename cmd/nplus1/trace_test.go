@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/internal/leaktest"
+)
+
+// helperEnv makes the test binary act as the traced command (see
+// TestTraceHelperProcess): "request" starts a Python program and sends it
+// one request, like `sh -c 'python3 main.py & sleep 1; curl ...'`;
+// "hang" runs three queries and waits to be interrupted; "exit" runs one
+// query and exits 7.
+const helperEnv = "NPLUS1_TRACE_HELPER"
+
+func TestTraceHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		return
+	}
+	ctx := context.Background()
+	switch mode {
+	case "request":
+		os.Exit(sendOneRequest(os.Getenv("NPLUS1_TRACE_PYTHON"), os.Getenv("NPLUS1_TRACE_DIR")))
+	case "hang", "exit":
+		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		n := 3
+		if mode == "exit" {
+			n = 1
+		}
+		for i := 0; i < n; i++ {
+			if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+		}
+		if mode == "exit" {
+			os.Exit(7)
+		}
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+}
+
+// sendOneRequest starts dir/main.py on a free port, sends it GET
+// /api/orders, stops it, and returns 0 when the answer was 200.
+func sendOneRequest(python, dir string) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 2
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(python, "main.py")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	url := fmt.Sprintf("http://127.0.0.1:%d/api/orders", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err != nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		resp.Body.Close()
+		fmt.Fprintln(os.Stderr, "request:", resp.Status)
+		if resp.StatusCode == 200 {
+			return 0
+		}
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "the program never answered")
+	return 2
+}
+
+// needTrace fails the test when what a trace needs is missing in CI, and
+// skips it elsewhere.
+func needTrace(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is needed: %v", what, err)
+	}
+	t.Skipf("%s is not available: %v", what, err)
+}
+
+func needLocalPostgres(t *testing.T) {
+	t.Helper()
+	if _, err := postgres.Auto(context.Background(), postgres.AutoOptions{}); errors.Is(err, postgres.ErrNotAvailable) {
+		needTrace(t, "a local PostgreSQL", err)
+	}
+}
+
+// The acceptance test: the orders-users Python starter, one request sent
+// to it, shows the user lookup as one shape ×100, flagged N+1, with the
+// orders query as its source.
+func TestTraceStarterShowsNPlusOne(t *testing.T) {
+	needLocalPostgres(t)
+	python := "/usr/bin/python3"
+	_, err := exec.Command(python, "-c", "import psycopg2").CombinedOutput()
+	needTrace(t, "python3-psycopg2 ("+python+")", err)
+	dir, err := filepath.Abs("../../challenges/orders-users/starter/python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(t.TempDir(), "trace.json")
+	tmp := leaktest.PrivateTmp(t)
+	t.Setenv(helperEnv, "request")
+	t.Setenv("NPLUS1_TRACE_PYTHON", python)
+	t.Setenv("NPLUS1_TRACE_DIR", dir)
+
+	code, out, errOut := run(t, "trace", "--postgres", "local", "--challenge", "orders-users", "--json", js,
+		"--", os.Args[0], "-test.run=^TestTraceHelperProcess$")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"101 data statements",
+		"2-101.  ×100  select name, email from users where id = ?  -- 1 row each  [N+1]",
+		"N+1 (burst 1): `select name, email from users where id = ?` ran 100 times in one request, once for each of the 100 rows of `select id, user_id, product from orders order by id`",
+		"OVER-FETCH (burst 1): ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	var report struct {
+		ExitCode   int `json:"exit_code"`
+		Statements []struct {
+			SQL  string `json:"sql"`
+			Data bool   `json:"data"`
+		} `json:"statements"`
+		Shapes []struct {
+			Count    int  `json:"count"`
+			NPlusOne bool `json:"n_plus_one"`
+		} `json:"shapes"`
+		Bursts []struct {
+			Findings []struct {
+				Kind   string `json:"kind"`
+				Source string `json:"source"`
+			} `json:"findings"`
+		} `json:"bursts"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatal(err)
+	}
+	flagged := 0
+	for _, s := range report.Shapes {
+		if s.NPlusOne {
+			flagged++
+			if s.Count != 100 {
+				t.Errorf("the N+1 shape ran %d times, want 100", s.Count)
+			}
+		}
+	}
+	if flagged != 1 || len(report.Bursts) != 1 || len(report.Bursts[0].Findings) == 0 ||
+		report.Bursts[0].Findings[0].Source != "select id, user_id, product from orders order by id" {
+		t.Errorf("--json: %d flagged shapes, bursts %+v; want one N+1 fed by the orders", flagged, report.Bursts)
+	}
+	leaktest.AssertNothingLeft(t, tmp)
+}
+
+// traceBuffer is a bytes.Buffer safe for the command's and the test's
+// goroutines.
+type traceBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *traceBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *traceBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Ctrl-C: the command is interrupted, the report covers what it did, and
+// nplus1 exits with the command's code (130: ended by SIGINT).
+func TestTraceInterruptPrintsReport(t *testing.T) {
+	needLocalPostgres(t)
+	t.Setenv(helperEnv, "hang")
+	out, errOut := &traceBuffer{}, &traceBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for !strings.Contains(out.String(), "ready") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	opts := &TraceOptions{
+		IO:       IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
+		Command:  []string{os.Args[0], "-test.run=^TestTraceHelperProcess$"},
+		Postgres: "local",
+		Gap:      500 * time.Millisecond,
+	}
+	start := time.Now()
+	err := runTrace(ctx, opts)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 130 {
+		t.Fatalf("runTrace = %v, want exit 130\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the interrupted trace took %s", took)
+	}
+	for _, want := range []string{"was interrupted (exit 130)", "3 data statements", "1-3.  ×3  select ?"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTraceExitCodeAndUsage(t *testing.T) {
+	if code, _, errOut := run(t, "trace", "python3", "app.py"); code != exitUsage || !strings.Contains(errOut, "nplus1 trace [flags] -- COMMAND") {
+		t.Errorf("trace without --: exit %d, stderr %q; want 2 and the usage", code, errOut)
+	}
+	if code, _, errOut := run(t, "trace", "--", "/nonexistent/program"); code != 127 || !strings.Contains(errOut, "/nonexistent/program") {
+		t.Errorf("trace of a missing program: exit %d, stderr %q; want 127", code, errOut)
+	}
+	if code, _, errOut := run(t, "trace", "--challenge", "nope", "--", "true"); code != exitUsage {
+		t.Errorf("trace --challenge nope: exit %d, stderr %q; want 2", code, errOut)
+	}
+	needLocalPostgres(t)
+	t.Setenv(helperEnv, "exit")
+	code, out, errOut := run(t, "trace", "--postgres", "local", "--", os.Args[0], "-test.run=^TestTraceHelperProcess$")
+	if code != 7 || !strings.Contains(out, "exited 7") || !strings.Contains(out, "1 data") {
+		t.Errorf("trace of a program exiting 7: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

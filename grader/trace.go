@@ -1,0 +1,276 @@
+package grader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/grader/sqlshape"
+)
+
+// TraceOptions are the inputs of Trace: a command to run with its SQL
+// traced.
+type TraceOptions struct {
+	// Command is the program to run and its arguments.
+	Command []string
+	// DatabaseURL, when set, is the database to trace as it is: the proxy
+	// connects to it with its credentials, and nothing is created in it
+	// unless SchemaFiles say so. Provider is then unused.
+	DatabaseURL string
+	// Provider starts a throwaway Postgres when DatabaseURL is empty. The
+	// proxy connects as its administrator: the command may read and write.
+	Provider postgres.Provider
+	// Challenge, when set, loads a catalog challenge's schema and seed
+	// data (Seed and Size as in a grade; 0 means seed 1 and the
+	// challenge's size) into the throwaway Postgres.
+	Challenge   string
+	Seed        int64
+	Size        int
+	SchemaFiles []string // SQL files run, in order, before the command
+	// RTT is the simulated network round trip, added once per round trip.
+	RTT time.Duration
+	// Stdin, Stdout and Stderr are the command's; nil means none.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Progress receives nplus1's own lines; nil discards them.
+	Progress io.Writer
+	// Grace is how long the command has to end after an interrupt before
+	// it is killed (0: 5 s).
+	Grace time.Duration
+}
+
+// TraceResult is what a traced command did.
+type TraceResult struct {
+	Statements  []proxy.Statement
+	RoundTrips  []proxy.RoundTrip
+	Problems    []string
+	Connections int
+	// ExitCode is the command's exit status; 128+N when signal N ended it.
+	ExitCode int
+	// Interrupted is set when ctx ended before the command did: the
+	// command was interrupted and the result is what it did until then.
+	Interrupted bool
+	Elapsed     time.Duration
+}
+
+// CommandError is returned by Trace when the command could not be started
+// at all (not found, not executable).
+type CommandError struct{ Err error }
+
+func (e *CommandError) Error() string { return e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// Trace runs a command with its database traced: it starts Postgres (or
+// takes opts.DatabaseURL), loads the schema it is asked to, starts the
+// proxy, and runs the command with DATABASE_URL and PG* pointing at the
+// proxy. It returns when the command exits, or, once ctx is done, after
+// interrupting it (SIGINT, then SIGKILL after opts.Grace), with every
+// statement the command ran. Whatever the command left running in its
+// process group is stopped; everything Trace started is stopped and
+// removed before it returns.
+func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
+	if len(opts.Command) == 0 {
+		return nil, &UsageError{errors.New("no command to trace")}
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if _, err := exec.LookPath(opts.Command[0]); err != nil {
+		return nil, &CommandError{fmt.Errorf("run %s: %w", opts.Command[0], err)}
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 5 * time.Second
+	}
+	sqlshape.Warm()
+	var ch *challenges.Challenge
+	if opts.Challenge != "" {
+		if opts.DatabaseURL != "" {
+			return nil, &UsageError{errors.New("--challenge loads a challenge into a throwaway Postgres: it cannot be used with --database-url")}
+		}
+		var err error
+		if ch, err = challenges.Load(opts.Challenge); err != nil {
+			return nil, &UsageError{err}
+		}
+	}
+	var schemas []string
+	for _, f := range opts.SchemaFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("read schema: %w", err)}
+		}
+		schemas = append(schemas, string(b))
+	}
+
+	cleanup := context.WithoutCancel(ctx)
+	connString := opts.DatabaseURL
+	if connString == "" {
+		start := time.Now()
+		inst, err := opts.Provider.Start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("start postgres: %w", err)
+		}
+		defer func() {
+			tctx, cancel := context.WithTimeout(cleanup, 30*time.Second)
+			defer cancel()
+			if err := inst.Terminate(tctx); err != nil {
+				fmt.Fprintf(opts.Progress, "warning: %v\n", err)
+			}
+		}()
+		fmt.Fprintf(opts.Progress, "postgres: %s %s ready in %s\n", inst.Provider(), inst.Version(), time.Since(start).Round(time.Millisecond))
+		connString = inst.ConnectionString()
+	}
+	upstream, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return nil, &UsageError{fmt.Errorf("database url: %w", err)}
+	}
+	if ch != nil || len(schemas) > 0 {
+		if err := loadSchemas(ctx, connString, ch, opts.Seed, opts.Size, schemas, opts.Progress); err != nil {
+			return nil, err
+		}
+	}
+
+	trace := &proxy.Trace{}
+	password := randomHex(16)
+	const user = "nplus1"
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: user, Password: password, RTT: opts.RTT, Trace: trace})
+	if err != nil {
+		return nil, err
+	}
+	defer px.Close()
+	addr := px.Addr()
+	dbname := upstream.Database
+	if dbname == "" {
+		dbname = "postgres"
+	}
+	u := url.URL{
+		Scheme: "postgres", User: url.UserPassword(user, password),
+		Host: addr.String(), Path: "/" + dbname, RawQuery: "sslmode=disable",
+	}
+	env := append(withoutDatabaseEnv(os.Environ()),
+		"DATABASE_URL="+u.String(),
+		"PGHOST="+addr.IP.String(),
+		"PGPORT="+strconv.Itoa(addr.Port),
+		"PGUSER="+user,
+		"PGPASSWORD="+password,
+		"PGDATABASE="+dbname,
+		"PGSSLMODE=disable",
+	)
+	fmt.Fprintf(opts.Progress, "proxy: %s (DATABASE_URL and PG* point here)\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
+
+	began := time.Now()
+	code, interrupted, err := runTraced(ctx, opts, env)
+	if err != nil {
+		return nil, err
+	}
+	px.Close() // ends the connections the command left open, so their last statements are in
+	stmts, rounds := trace.Since(proxy.Mark{})
+	return &TraceResult{
+		Statements:  stmts,
+		RoundTrips:  rounds,
+		Problems:    trace.Problems(proxy.Mark{}),
+		Connections: trace.Connections(),
+		ExitCode:    code,
+		Interrupted: interrupted,
+		Elapsed:     time.Since(began),
+	}, nil
+}
+
+// loadSchemas creates a challenge's schema and seeds it, then runs each
+// schema file, as the instance's administrator.
+func loadSchemas(ctx context.Context, connString string, ch *challenges.Challenge, seed int64, size int, schemas []string, progress io.Writer) error {
+	db, err := openDatabase(ctx, connString)
+	if err != nil {
+		return err
+	}
+	defer db.close(context.WithoutCancel(ctx))
+	if ch != nil {
+		if seed == 0 {
+			seed = 1
+		}
+		if size == 0 {
+			size = ch.Size
+		}
+		if err := db.createSchema(ctx, ch); err != nil {
+			return err
+		}
+		if _, err := db.reseed(ctx, ch, seed, size); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "schema: %s, %d rows, seed %d\n", ch.ID, size, seed)
+	}
+	for i, sql := range schemas {
+		if _, err := db.admin.Exec(ctx, sql); err != nil {
+			return &UsageError{fmt.Errorf("schema file %d: %w", i+1, err)}
+		}
+	}
+	return nil
+}
+
+// withoutDatabaseEnv drops the variables that would point the command at
+// another database.
+func withoutDatabaseEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "DATABASE_URL" || (strings.HasPrefix(name, "PG") && name == strings.ToUpper(name)) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// runTraced runs the command to its end, or interrupts it once ctx is
+// done, and stops whatever it left running in its process group.
+func runTraced(ctx context.Context, opts TraceOptions, env []string) (code int, interrupted bool, err error) {
+	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	cmd.SysProcAttr = ownGroup()
+	cmd.WaitDelay = time.Second // output pipes a leftover child holds do not block Wait
+	if err := cmd.Start(); err != nil {
+		return 0, false, &CommandError{fmt.Errorf("run %s: %w", opts.Command[0], err)}
+	}
+	pgid := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		interrupted = true
+		signalGroup(cmd.Process, pgid, syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(opts.Grace):
+			signalGroup(cmd.Process, pgid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	stopGroup(pgid)
+	return exitCode(cmd.ProcessState), interrupted, nil
+}
+
+// exitCode is the shell's view of how a process ended: its status, or
+// 128+N for signal N.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
