@@ -320,6 +320,11 @@ func (g *grade) run(ctx context.Context) {
 	}
 
 	g.phase("build")
+	var starter *baselineBuild
+	if !g.opts.NoBaseline {
+		starter = g.buildBaseline(ctx) // untimed, beside the solution's build
+		defer starter.close()
+	}
 	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
 	built, err := g.sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Output: g.opts.SolutionOutput})
 	if err != nil {
@@ -333,6 +338,9 @@ func (g *grade) run(ctx context.Context) {
 	}
 	defer built.Close()
 
+	if starter != nil {
+		<-starter.done // nothing may compete with the timed requests for the cores
+	}
 	g.phase("start")
 	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
 	if !ok {
@@ -347,7 +355,7 @@ func (g *grade) run(ctx context.Context) {
 			g.machineError(err)
 			return
 		}
-		g.baseline(ctx, upstream)
+		g.baseline(ctx, starter, upstream)
 	}
 	if ctx.Err() != nil {
 		// An interrupted grade says nothing of the solution.
@@ -734,50 +742,83 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 // baseline measures the challenge's broken starter under the same
 // conditions, for the card's before → after. It is best effort: when the
 // starter cannot be measured the card simply has no baseline.
-func (g *grade) baseline(ctx context.Context, upstream *pgconn.Config) {
-	lang := g.sol.Language
-	if !slices.Contains(g.ch.Languages("starter"), lang) {
-		lang = runner.Go
+// baselineBuild is the challenge's starter, built while the solution is
+// measured.
+type baselineBuild struct {
+	lang  string
+	dir   string
+	built *runner.Built
+	err   error
+	done  chan struct{}
+}
+
+// buildBaseline writes the starter to a temp dir and builds it in the
+// background; close must be called once it is no longer needed.
+func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
+	b := &baselineBuild{lang: g.sol.Language, done: make(chan struct{})}
+	if !slices.Contains(g.ch.Languages("starter"), b.lang) {
+		b.lang = runner.Go
 	}
-	dir, err := os.MkdirTemp("", "nplus1-baseline-")
-	if err != nil {
-		g.progress("baseline: skipped: %v", err)
+	go func() {
+		defer close(b.done)
+		b.dir, b.err = os.MkdirTemp("", "nplus1-baseline-")
+		if b.err != nil {
+			return
+		}
+		files, err := g.ch.ProgramFiles("starter", b.lang)
+		if err == nil {
+			_, err = challenges.WriteFiles(b.dir, files)
+		}
+		var sol *runner.Solution
+		if err == nil {
+			sol, err = runner.Detect(b.dir)
+		}
+		if err == nil {
+			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python})
+		}
+		b.err = err
+	}()
+	return b
+}
+
+func (b *baselineBuild) close() {
+	<-b.done
+	if b.built != nil {
+		b.built.Close()
+	}
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// baseline measures the challenge's broken starter under the same
+// conditions, for the card's before → after. It is best effort: when the
+// starter cannot be measured the card simply has no baseline.
+func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn.Config) {
+	<-b.done
+	if b.err != nil {
+		g.progress("baseline: skipped: %v", b.err)
 		return
 	}
-	defer os.RemoveAll(dir)
-	files, err := g.ch.ProgramFiles("starter", lang)
-	if err == nil {
-		_, err = challenges.WriteFiles(dir, files)
-	}
-	var sol *runner.Solution
-	if err == nil {
-		sol, err = runner.Detect(dir)
-	}
-	var built *runner.Built
-	if err == nil {
-		g.progress("baseline: the %s starter of %s", lang, g.ch.ID)
-		built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python})
-	}
-	if err != nil {
-		g.progress("baseline: skipped: %v", err)
-		return
-	}
-	defer built.Close()
+	g.progress("baseline: the %s starter of %s", b.lang, g.ch.ID)
 	// The starter's failures are not the learner's: measure it on a scratch card.
 	scratch := &grade{opts: g.opts, ch: g.ch, card: &reports.Card{}, rtt: g.rtt}
-	t, ok := scratch.start(ctx, built, upstream, nil)
+	t, ok := scratch.start(ctx, b.built, upstream, nil)
 	if !ok {
 		g.progress("baseline: skipped: the starter did not start: %s", scratch.card.Checks)
 		return
 	}
 	defer t.stop()
-	warm, timed := 1, min(3, g.timed)
+	// A starter pays a round trip per row, about RTT × rows a request: two
+	// timed requests (no warm-up: its connection is already open) show that
+	// without doubling the grade's time. The card says how many were timed.
+	warm, timed := 0, min(2, g.timed)
 	_, stats, ok := scratch.send(ctx, t, warm+timed, "baseline", nil)
 	if !ok {
 		g.progress("baseline: skipped: %v", scratch.card.Checks)
 		return
 	}
 	m, _ := metrics(stats, warm)
-	g.card.Baseline = &reports.Baseline{Language: lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
+	g.card.Baseline = &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
 	g.progress("baseline: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
 }
