@@ -182,7 +182,7 @@ func Statements(counts []int, limit int) reports.Check {
 	c := reports.Check{Name: "statements", Value: reports.Float(float64(most)), Limit: reports.Float(float64(limit)), Unit: "statements"}
 	if most <= limit {
 		c.Status = reports.Pass
-		c.Message = fmt.Sprintf("at most %d data statements per request (limit %d)", most, limit)
+		c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit)
 	} else {
 		c.Status = reports.Fail
 		c.Message = fmt.Sprintf("%d data statements in one request; the limit is %d", most, limit)
@@ -610,4 +610,12 @@ func Scaling(per []reports.SizeStatements) reports.Check {
 		c.Message = "the statement count grows with the data: " + strings.Join(parts, ", ")
 	}
 	return c
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
