@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,9 +21,11 @@ const decodeLimit = 1 << 20
 
 // relayClient forwards the client's messages to the server until either
 // side closes, accounting for each and delaying each new round trip by the
-// simulated RTT. Bytes are forwarded as they came.
+// simulated RTT. Bytes are forwarded as they came; each burst goes out in
+// one write.
 func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.Conn) {
-	w := bufio.NewWriterSize(server, 32<<10)
+	cr = rebuffer(cr, socket(client))
+	w := bufio.NewWriterSize(socket(server), 32<<10)
 	var body []byte
 	for {
 		typ, n, err := readHeader(cr)
@@ -46,7 +49,7 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 		} else {
 			acc.client(typ, nil)
 			writeHeader(w, typ, n)
-			if _, err := io.CopyN(w, cr, int64(n)); err != nil {
+			if err := copyBody(w, cr, n); err != nil {
 				acc.problem("client closed mid-message")
 				return
 			}
@@ -76,10 +79,11 @@ func needsBody(typ byte, n int) bool {
 }
 
 // relayServer forwards the server's messages to the client, accounting for
-// each; result rows stream through without being decoded.
+// each; result rows stream through without being decoded. What the server
+// sent in one go goes out in one write.
 func relayServer(acc *account, server, client net.Conn) {
-	sr := bufio.NewReaderSize(server, 32<<10)
-	w := bufio.NewWriterSize(client, 32<<10)
+	sr := bufio.NewReaderSize(socket(server), 32<<10)
+	w := bufio.NewWriterSize(socket(client), 32<<10)
 	var body []byte
 	for {
 		typ, n, err := readHeader(sr)
@@ -104,7 +108,7 @@ func relayServer(acc *account, server, client net.Conn) {
 		default:
 			acc.server(typ, nil)
 			writeHeader(w, typ, n)
-			if _, err := io.CopyN(w, sr, int64(n)); err != nil {
+			if err := copyBody(w, sr, n); err != nil {
 				return
 			}
 		}
@@ -140,11 +144,42 @@ func readBody(r *bufio.Reader, buf []byte, n int) ([]byte, error) {
 	return buf, err
 }
 
+// copyBody copies the next n bytes of r to w through their buffers,
+// without allocating.
+func copyBody(w *bufio.Writer, r *bufio.Reader, n int) error {
+	for n > 0 {
+		if r.Buffered() == 0 {
+			if _, err := r.Peek(1); err != nil {
+				return err
+			}
+		}
+		b, _ := r.Peek(min(n, r.Buffered()))
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		r.Discard(len(b))
+		n -= len(b)
+	}
+	return nil
+}
+
+// rebuffer returns a reader of what r holds buffered and then of c.
+func rebuffer(r *bufio.Reader, c io.Reader) *bufio.Reader {
+	if n := r.Buffered(); n > 0 {
+		held, _ := r.Peek(n)
+		c = io.MultiReader(bytes.NewReader(bytes.Clone(held)), c)
+	}
+	return bufio.NewReaderSize(c, 32<<10)
+}
+
 func writeHeader(w *bufio.Writer, typ byte, n int) {
-	var hdr [5]byte
-	hdr[0] = typ
-	binary.BigEndian.PutUint32(hdr[1:], uint32(n+4))
-	w.Write(hdr[:])
+	// Byte by byte: a [5]byte handed to Write would escape to the heap.
+	l := uint32(n + 4)
+	w.WriteByte(typ)
+	w.WriteByte(byte(l >> 24))
+	w.WriteByte(byte(l >> 16))
+	w.WriteByte(byte(l >> 8))
+	w.WriteByte(byte(l))
 }
 
 func writeMessage(w *bufio.Writer, typ byte, body []byte) {
