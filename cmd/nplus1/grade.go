@@ -125,7 +125,10 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			if len(opts.Solutions) > 1 && (opts.JUnit != "" || opts.Format != "") {
 				return usageError("--junit and --format take one solution; grade several with their cards in --out")
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			// SIGHUP (the terminal closed) and SIGPIPE (the output's reader
+			// went away, e.g. `| head`) end the grade like Ctrl-C does, so
+			// its Postgres and solution are stopped rather than orphaned.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 			defer stop()
 			if runF != nil {
 				return runF(ctx, opts)
