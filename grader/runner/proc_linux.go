@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // member is one process of a process group.
@@ -125,3 +126,7 @@ func procAddr(s string) string {
 	}
 	return net.JoinHostPort(ip.String(), strconv.FormatUint(port, 10))
 }
+
+// dieWithParent has the kernel kill the program if the grader dies first
+// (even by SIGKILL, when no cleanup of ours can run), so it is not orphaned.
+func dieWithParent(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }

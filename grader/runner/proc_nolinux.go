@@ -2,6 +2,8 @@
 
 package runner
 
+import "syscall"
+
 // member is one process of a process group.
 type member struct {
 	pid    int
@@ -13,3 +15,6 @@ func groupMembers(int) ([]member, bool) { return nil, false }
 
 // listenAddrs returns nil: finding a program's sockets needs /proc.
 func listenAddrs(int) []string { return nil }
+
+// dieWithParent does nothing where the kernel has no parent-death signal.
+func dieWithParent(*syscall.SysProcAttr) {}

@@ -9,7 +9,9 @@ import (
 
 // procAttr puts a child in a process group of its own.
 func procAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true}
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(attr)
+	return attr
 }
 
 // signalGroup sends sig to process group pgid; a group that is gone is not
