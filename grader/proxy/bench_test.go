@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/grader/proxy"
-	"github.com/nplus1/nplus1/internal/pgtest"
 )
 
 // benchEnv is a Postgres with the items table, a proxy in front of it
@@ -28,37 +26,8 @@ type benchEnv struct {
 func startBench(b *testing.B) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	inst := pgtest.Start(b)
-	admin, err := pgx.Connect(ctx, inst.ConnectionString())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	_, err = admin.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, name text);
-INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;
-CREATE ROLE reader LOGIN PASSWORD 'reader-secret';
-GRANT SELECT ON items TO reader;`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	up, err := pgconn.ParseConfig(inst.ConnectionString())
-	if err != nil {
-		b.Fatal(err)
-	}
-	up.User, up.Password = "reader", "reader-secret"
-	tr := &proxy.Trace{}
-	p, err := proxy.Listen(proxy.Config{Upstream: up, User: "app", Password: "one-run", Trace: tr})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Close() })
-
-	directCfg, err := pgx.ParseConfig(inst.ConnectionString())
-	if err != nil {
-		b.Fatal(err)
-	}
-	directCfg.User, directCfg.Password = "reader", "reader-secret"
-	proxiedCfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://app:one-run@%s/postgres?sslmode=disable", p.Addr()))
+	tr, url, directCfg := startProxy(b, 0, 1000)
+	proxiedCfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		b.Fatal(err)
 	}

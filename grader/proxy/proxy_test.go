@@ -18,32 +18,42 @@ import (
 // returns the proxy's trace and the connection string a client uses.
 func setup(t *testing.T, rtt time.Duration) (*proxy.Trace, string) {
 	t.Helper()
+	tr, url, _ := startProxy(t, rtt, 50)
+	return tr, url
+}
+
+// startProxy starts Postgres with an items table of the given rows, a
+// reader role, and a proxy (tracing on) that connects as that role. It
+// returns the trace, the proxy's connection string and the reader's direct
+// connection config.
+func startProxy(tb testing.TB, rtt time.Duration, rows int) (*proxy.Trace, string, *pgx.ConnConfig) {
+	tb.Helper()
 	ctx := context.Background()
-	inst := pgtest.Start(t)
+	inst := pgtest.Start(tb)
 	admin, err := pgx.Connect(ctx, inst.ConnectionString())
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	_, err = admin.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, name text);
-INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 50) g;
+	_, err = admin.Exec(ctx, fmt.Sprintf(`CREATE TABLE items (id int PRIMARY KEY, name text);
+INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, %d) g;
 CREATE ROLE reader LOGIN PASSWORD 'reader-secret';
-GRANT SELECT ON items TO reader;`)
+GRANT SELECT ON items TO reader;`, rows))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	up, err := pgconn.ParseConfig(inst.ConnectionString())
+	direct, err := pgx.ParseConfig(inst.ConnectionString())
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	up.User, up.Password = "reader", "reader-secret"
+	direct.User, direct.Password = "reader", "reader-secret"
 	tr := &proxy.Trace{}
-	p, err := proxy.Listen(proxy.Config{Upstream: up, User: "app", Password: "one-run", RTT: rtt, Trace: tr})
+	p, err := proxy.Listen(proxy.Config{Upstream: &direct.Config, User: "app", Password: "one-run", RTT: rtt, Trace: tr})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close() })
-	return tr, fmt.Sprintf("postgres://app:one-run@%s/any?sslmode=disable", p.Addr())
+	tb.Cleanup(func() { p.Close() })
+	return tr, fmt.Sprintf("postgres://app:one-run@%s/any?sslmode=disable", p.Addr()), direct
 }
 
 func connect(t *testing.T, url string) *pgx.Conn {
