@@ -6,7 +6,6 @@
 package grader
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -451,7 +450,8 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		t0 := time.Now()
-		resp, err := g.do(client, req, t.trace, mark)
+		status, body, err := g.do(client, req, t.trace, mark)
+		elapsed := time.Since(t0)
 		if errors.Is(err, errTooManyStatements) {
 			g.fail("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
 			return nil, nil, false
@@ -468,13 +468,6 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
 			}
 			g.fail(failCheck, msg, t.proc.Output())
-			return nil, nil, false
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-		resp.Body.Close()
-		elapsed := time.Since(t0)
-		if err != nil {
-			g.fail(failCheck, fmt.Sprintf("request %d: reading the response: %v", i+1, err), t.proc.Output())
 			return nil, nil, false
 		}
 		if len(body) > maxBody {
@@ -495,7 +488,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				s.prepareOnly++
 			}
 		}
-		responses = append(responses, check.Response{Status: resp.StatusCode, Body: body})
+		responses = append(responses, check.Response{Status: status, Body: body})
 		stats = append(stats, s)
 		if stop != nil && stop(stats) {
 			break
@@ -527,9 +520,10 @@ func (g *grade) maxStatements() int {
 	return 20000
 }
 
-// do sends one request and watches the trace meanwhile: past the statement
-// cap it abandons the request.
-func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark) (*http.Response, error) {
+// do sends one request and reads its response (at most maxBody+1 bytes),
+// watching the trace meanwhile: past the statement cap it abandons the
+// request.
+func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark) (status int, body []byte, err error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	defer cancel(nil)
 	done := make(chan struct{})
@@ -550,20 +544,20 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 		}
 	}()
 	resp, err := client.Do(req.WithContext(ctx))
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		resp.Body.Close()
+		if err != nil {
+			err = fmt.Errorf("reading the response: %w", err)
+		}
+	}
 	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
-		return nil, errTooManyStatements
+		return 0, nil, errTooManyStatements
 	}
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	// The body is read after do returns; keep the cap's context alive until then.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	resp.Body.Close()
-	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
-		return nil, errTooManyStatements
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, err
+	return resp.StatusCode, body, nil
 }
 
 // databaseDown checks, after a request failed, whether the database itself
