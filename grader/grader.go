@@ -62,6 +62,10 @@ type Options struct {
 	// ReadyTimeout bounds the wait for the solution to listen;
 	// RequestTimeout bounds each request. Zero means 30 s each.
 	ReadyTimeout, RequestTimeout time.Duration
+	// MemoryLimit caps in bytes the memory each process of the solution may
+	// allocate, where the system allows (Linux); 0 means
+	// DefaultMemoryLimit, a negative value no limit.
+	MemoryLimit int64
 	// Progress receives the grader's progress lines; nil discards them.
 	Progress io.Writer
 	// SolutionOutput receives a live copy of the solution's build and run
@@ -79,6 +83,10 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// DefaultMemoryLimit is the memory a solution's process may allocate when
+// Options.MemoryLimit is 0: ample for a handler of a few thousand rows.
+const DefaultMemoryLimit = 1 << 30
 
 // maxBody caps a response body the grader reads.
 const maxBody = 64 << 20
@@ -156,6 +164,12 @@ func newGrade(opts Options) (*grade, error) {
 	if opts.StatementTimeout == 0 {
 		opts.StatementTimeout = 10 * time.Second
 	}
+	if opts.MemoryLimit == 0 {
+		opts.MemoryLimit = DefaultMemoryLimit
+	}
+	if opts.MemoryLimit < 0 || !runner.MemoryLimitSupported {
+		opts.MemoryLimit = 0
+	}
 	if opts.Seed < 0 || opts.Seed > MaxSeed {
 		return nil, &UsageError{fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
 	}
@@ -202,6 +216,7 @@ func newGrade(opts Options) (*grade, error) {
 		Environment: reports.Environment{
 			Provider: opts.Provider.Name(), RTTMS: millis(g.rtt),
 			Seed: opts.Seed, Size: g.size, OS: runtime.GOOS, Arch: runtime.GOARCH,
+			MemoryLimitBytes: opts.MemoryLimit,
 		},
 	}
 	return g, nil
@@ -404,7 +419,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 			break
 		}
 		// A free port can be taken before the program binds it: try another.
-		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout})
+		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit})
 		if !errors.Is(err, runner.ErrPortTaken) {
 			break
 		}
@@ -464,6 +479,12 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				return nil, nil, false
 			}
 			msg := fmt.Sprintf("request %d: %v", i+1, err)
+			// A program that crashed mid-request closes the connection a
+			// moment before it is reaped: give it that moment.
+			select {
+			case <-t.proc.Done():
+			case <-time.After(time.Second):
+			}
 			if exited, exitErr := t.proc.Exited(); exited {
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
 			}

@@ -109,8 +109,11 @@ type Environment struct {
 	// DataDigest is a sha256 over every row the seed made at Size: the same
 	// seed gives the same digest on the same PostgreSQL major version.
 	DataDigest string `json:"data_digest,omitempty"`
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
+	// MemoryLimitBytes is the memory each process of the solution could
+	// allocate; absent when there was no limit (or the system sets none).
+	MemoryLimitBytes int64  `json:"memory_limit_bytes,omitempty"`
+	OS               string `json:"os"`
+	Arch             string `json:"arch"`
 }
 
 // Check is one graded property.

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
@@ -40,6 +41,8 @@ type GradeOptions struct {
 	Python         string
 	ReadyTimeout   time.Duration
 	RequestTimeout time.Duration
+	Memory         string // --memory as given
+	MemoryLimit    int64  // bytes; negative: none
 	Verbose        bool
 	Live, Color    bool // a live status line; colour (a terminal without NO_COLOR)
 	JUnit          string
@@ -122,6 +125,11 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			default:
 				return usageError("--format %q: use gradescope or classroom", opts.Format)
 			}
+			limit, err := parseMemory(opts.Memory)
+			if err != nil {
+				return err
+			}
+			opts.MemoryLimit = limit
 			if len(opts.Solutions) > 1 && (opts.JUnit != "" || opts.Format != "") {
 				return usageError("--junit and --format take one solution; grade several with their cards in --out")
 			}
@@ -151,12 +159,26 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Python, "python", "", "Python interpreter for Python solutions (default python3); env NPLUS1_PYTHON")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
+	fl.StringVar(&opts.Memory, "memory", "1GiB", "memory each process of the solution may allocate (Linux), e.g. 512MiB or 2GiB; none for no limit")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file")
 	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT)")
 	fl.Float64Var(&opts.MaxScore, "max-score", 100, "points of a whole grade for --format, split evenly over the checks")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
 	return cmd
+}
+
+// parseMemory reads --memory: a size such as 512MiB, 2g or 1073741824
+// (bytes), or none (returned as -1).
+func parseMemory(s string) (int64, error) {
+	if s == "none" {
+		return -1, nil
+	}
+	n, err := units.RAMInBytes(s)
+	if err != nil || n < 64<<20 {
+		return 0, usageError("--memory %q: give a size of at least 64MiB, such as 512MiB or 2GiB, or none", s)
+	}
+	return n, nil
 }
 
 // provider picks the Postgres provider the options ask for. With auto and
@@ -240,6 +262,7 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 		Python:         o.Python,
 		ReadyTimeout:   o.ReadyTimeout,
 		RequestTimeout: o.RequestTimeout,
+		MemoryLimit:    o.MemoryLimit,
 		Version:        Version(),
 		Now:            o.Now,
 	}

@@ -63,6 +63,8 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "does/not/exist", "--challenge", "orders-users"}, "does/not/exist"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--challenge", "nope"}, "unknown challenge"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "-4"}, "--seed -4 is out of range"},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "lots"}, `--memory "lots": give a size of at least 64MiB`},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "1m"}, `--memory "1m"`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, append(tt.args, "--out", t.TempDir())...)

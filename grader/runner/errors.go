@@ -3,7 +3,10 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/docker/go-units"
 )
 
 // LearnerError is implemented by errors that are the learner's fault, as
@@ -75,13 +78,30 @@ type ExitError struct {
 	Addr string
 	// Output is what the program printed, its last 64 KiB at most.
 	Output string
+	// MemoryLimit is the memory limit it ran under, in bytes (0: none).
+	MemoryLimit int64
 }
 
 func (e *ExitError) Error() string {
-	if e.Addr != "" {
-		return fmt.Sprintf("the program exited before it listened on %s (%s)", e.Addr, e.State)
+	state := e.State
+	if e.MemoryLimit > 0 && outOfMemory(e.Output) {
+		state += fmt.Sprintf("; it ran out of memory: a solution may allocate at most %s", units.BytesSize(float64(e.MemoryLimit)))
 	}
-	return e.State
+	if e.Addr != "" {
+		return fmt.Sprintf("the program exited before it listened on %s (%s)", e.Addr, state)
+	}
+	return state
+}
+
+// outOfMemory reports whether a program's output says an allocation failed,
+// as Go's runtime, Python and C libraries say it.
+func outOfMemory(output string) bool {
+	for _, s := range []string{"out of memory", "MemoryError", "Cannot allocate memory", "std::bad_alloc"} {
+		if strings.Contains(output, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // LearnerOutput is the program's output.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,7 +40,16 @@ type StartOptions struct {
 	// ReadyTimeout bounds the wait for the program to listen; zero means
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// MemoryLimit, if positive, caps in bytes the memory each process of
+	// the program may allocate (Linux only; see MemoryLimitSupported). It
+	// is set on the program right after it starts and again, once it
+	// listens, on every process of its group (workers it forked meanwhile).
+	MemoryLimit int64
 }
+
+// MemoryLimitSupported reports whether StartOptions.MemoryLimit is enforced
+// on this system.
+const MemoryLimitSupported = memoryLimitSupported
 
 // Process is a running solution program and the processes it started, all
 // in one process group. Stop it when done, whatever happened.
@@ -48,6 +58,7 @@ type Process struct {
 	pgid   int
 	addr   string
 	out    *tail
+	memory int64         // StartOptions.MemoryLimit
 	pr     *os.File      // read end of the output pipe
 	exited chan struct{} // closed once the program has exited and is reaped
 	copied chan struct{} // closed once the output pipe is drained
@@ -103,6 +114,7 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		pgid:   cmd.Process.Pid,
 		addr:   addr,
 		out:    &tail{live: opts.Output},
+		memory: opts.MemoryLimit,
 		pr:     pr,
 		exited: make(chan struct{}),
 		copied: make(chan struct{}),
@@ -115,6 +127,12 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		_ = p.cmd.Wait() // the state is in cmd.ProcessState
 		close(p.exited)
 	}()
+	if p.memory > 0 {
+		if err := limitMemory(p.pgid, p.memory); err != nil && !errors.Is(err, syscall.ESRCH) {
+			_ = p.Stop()
+			return nil, fmt.Errorf("start solution: limit its memory: %w", err)
+		}
+	}
 	if err := p.waitReady(ctx, timeout); err != nil {
 		return nil, err
 	}
@@ -139,6 +157,7 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 		default:
 		}
 		if accepts(ctx, p.addr) {
+			p.limitGroupMemory()
 			return nil
 		}
 		select {
@@ -152,6 +171,18 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 			_ = p.Stop()
 			return &NotListeningError{Addr: p.addr, Timeout: timeout, Listening: listening, Output: p.Output()}
 		}
+	}
+}
+
+// limitGroupMemory sets the memory limit on every process of the group:
+// the program may have forked before its own limit was set.
+func (p *Process) limitGroupMemory() {
+	if p.memory <= 0 {
+		return
+	}
+	members, _ := groupMembers(p.pgid)
+	for _, m := range members {
+		_ = limitMemory(m.pid, p.memory) // a process that is gone needs no limit
 	}
 }
 
@@ -170,7 +201,7 @@ func accepts(ctx context.Context, addr string) bool {
 // is closed.
 func (p *Process) exitError() *ExitError {
 	st := p.cmd.ProcessState
-	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output()}
+	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output(), MemoryLimit: p.memory}
 }
 
 // Output is what the program printed so far, stdout and stderr interleaved:
