@@ -112,11 +112,17 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 		return nil, err
 	}
 
-	dir, err := os.MkdirTemp(clusterParent(), "nplus1-pg-")
+	parent := clusterParent()
+	removeOrphans(parent)
+	dir, err := os.MkdirTemp(parent, clusterDirPrefix)
 	if err != nil {
 		return nil, err
 	}
 	inst := &localInstance{dir: dir, password: password}
+	if inst.lock, err = lockDir(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -179,6 +185,9 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 	ok = true
 	return inst, nil
 }
+
+// clusterDirPrefix starts the name of every throwaway cluster's temp dir.
+const clusterDirPrefix = "nplus1-pg-"
 
 // runAs says which user the server must run as: nil for the current user,
 // or the configured unprivileged user when we are root.
@@ -401,7 +410,8 @@ func tail(b []byte, n int) string {
 
 // localInstance is a server started by the local provider.
 type localInstance struct {
-	dir      string // temp dir: data/ and server.log
+	dir      string   // temp dir: data/, server.log and the owner lock
+	lock     *os.File // the owner lock, held while dir is in use
 	port     int
 	password string
 	version  string
@@ -484,7 +494,11 @@ func (i *localInstance) waitReady(ctx context.Context) (string, error) {
 // stop stops the server and removes the temp dir.
 func (i *localInstance) stop(ctx context.Context) error {
 	i.kill(ctx)
-	if err := os.RemoveAll(i.dir); err != nil {
+	err := os.RemoveAll(i.dir)
+	if i.lock != nil {
+		i.lock.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("remove %s: %w", i.dir, err)
 	}
 	return nil

@@ -8,9 +8,10 @@ import (
 )
 
 // procAttr puts a child in its own process group, running as the given
-// user if not nil.
+// user if not nil, that ends if the grader dies (see dieWithParent).
 func procAttr(as *runAs) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(attr)
 	if as != nil {
 		attr.Credential = &syscall.Credential{Uid: as.uid, Gid: as.gid}
 	}
