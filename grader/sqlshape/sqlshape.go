@@ -19,6 +19,7 @@ package sqlshape
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -81,16 +82,26 @@ func Normalize(sql string) string {
 // of it.
 //
 // A query the lexer finds to hold one statement is returned without the
-// parser, so the common case costs microseconds.
+// parser, so the common case costs microseconds; so is a query whose shape
+// (its text with literals scrubbed) the parser already split as the lexer
+// does, as when a loop sends the same statements with other values.
 func Split(sql string) []string {
 	pieces := scrubSplit(sql)
 	if len(pieces) <= 1 {
 		return pieces
 	}
-	if stmts, ok := parsedSplit(sql); ok {
-		return stmts
+	key := scrub(sql)
+	if _, ok := lexerSplits.get(key); ok {
+		return pieces
 	}
-	return pieces
+	stmts, ok := parsedSplit(sql)
+	if !ok {
+		return pieces
+	}
+	if slices.Equal(stmts, pieces) {
+		lexerSplits.put(key, true)
+	}
+	return stmts
 }
 
 // controlWords are the first words of statements that manage the session or
@@ -175,11 +186,11 @@ func firstWord(s string) string {
 	return strings.ToLower(s[:end])
 }
 
-// shapeCache remembers the shapes of recent statements: a request often
-// sends the same text many times, and the parser costs about 100 µs.
-type shapeCache struct {
+// cache remembers results for recent statements: a request often sends
+// the same text many times, and the parser costs about 100 µs.
+type cache[V any] struct {
 	mu sync.Mutex
-	m  map[string]Shape
+	m  map[string]V
 }
 
 const (
@@ -187,23 +198,28 @@ const (
 	cacheMaxSQL  = 8 << 10 // longer statements are not kept
 )
 
-var shapes shapeCache
+var (
+	shapes cache[Shape]
+	// lexerSplits holds the scrubbed text of multi-statement queries that
+	// the parser split exactly as the lexer does.
+	lexerSplits cache[bool]
+)
 
-func (c *shapeCache) get(sql string) (Shape, bool) {
+func (c *cache[V]) get(sql string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sh, ok := c.m[sql]
-	return sh, ok
+	v, ok := c.m[sql]
+	return v, ok
 }
 
-func (c *shapeCache) put(sql string, sh Shape) {
+func (c *cache[V]) put(sql string, v V) {
 	if len(sql) > cacheMaxSQL {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= cacheEntries {
-		c.m = make(map[string]Shape)
+		c.m = make(map[string]V)
 	}
-	c.m[sql] = sh
+	c.m[sql] = v
 }
