@@ -62,6 +62,10 @@ type Options struct {
 	// ReadyTimeout bounds the wait for the solution to listen;
 	// RequestTimeout bounds each request. Zero means 30 s each.
 	ReadyTimeout, RequestTimeout time.Duration
+	// BuildCache is where built Go programs are kept between grades (see
+	// runner.BuildOptions.Cache): "" means <user cache dir>/nplus1/build,
+	// "off" none.
+	BuildCache string
 	// MemoryLimit caps in bytes the memory each process of the solution may
 	// allocate, where the system allows (Linux); 0 means
 	// DefaultMemoryLimit, a negative value no limit.
@@ -166,6 +170,14 @@ func newGrade(opts Options) (*grade, error) {
 	}
 	if opts.MemoryLimit == 0 {
 		opts.MemoryLimit = DefaultMemoryLimit
+	}
+	switch opts.BuildCache {
+	case "":
+		if dir, err := os.UserCacheDir(); err == nil {
+			opts.BuildCache = filepath.Join(dir, "nplus1", "build")
+		}
+	case "off":
+		opts.BuildCache = ""
 	}
 	if opts.MemoryLimit < 0 || !runner.MemoryLimitSupported {
 		opts.MemoryLimit = 0
@@ -340,7 +352,10 @@ func (g *grade) run(ctx context.Context) {
 		defer starter.close()
 	}
 	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
-	built, err := g.sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Output: g.opts.SolutionOutput})
+	built, err := g.sol.Build(ctx, runner.BuildOptions{
+		Python: g.opts.Python, Output: g.opts.SolutionOutput,
+		Cache: g.opts.BuildCache, CacheKey: g.card.Solution.Digest,
+	})
 	if err != nil {
 		var be *runner.BuildError
 		if errors.As(err, &be) {
@@ -788,8 +803,12 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 		if err == nil {
 			sol, err = runner.Detect(b.dir)
 		}
+		var key string
 		if err == nil {
-			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python})
+			key, err = digestDir(b.dir)
+		}
+		if err == nil {
+			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Cache: g.opts.BuildCache, CacheKey: key})
 		}
 		b.err = err
 	}()

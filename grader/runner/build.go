@@ -8,9 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/filelock"
 )
 
 // BuildOptions are the options of Solution.Build.
@@ -21,7 +25,17 @@ type BuildOptions struct {
 	// Output, if not nil, gets a live copy of the build's output. It is
 	// written from another goroutine while Build runs.
 	Output io.Writer
+	// Cache, if not empty, is a directory where Go programs are kept
+	// between builds, under CacheKey (a digest of the solution's files):
+	// building the same files again, from any directory, costs the go
+	// command's up-to-date check (about 0.1 s) instead of a link (about
+	// 0.6 s). The go command still rebuilds whatever changed. The cache
+	// keeps the cacheEntries most recently used programs.
+	Cache, CacheKey string
 }
+
+// cacheEntries is how many programs a build cache keeps.
+const cacheEntries = 16
 
 // Built is a solution ready to start. Close removes its build directory.
 type Built struct {
@@ -63,9 +77,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("build go solution: the go toolchain is not installed or not on PATH: %w", err)
 		}
 		bin := filepath.Join(b.tmp, "solution")
-		// -buildvcs=false: a solution in a repository that git refuses to
-		// read (CI containers, other owners) must still build.
-		if err := runBuild(ctx, s.Dir, b.tmp, []string{goBin, "build", "-buildvcs=false", "-o", bin, "."}, "go build -o solution .", opts.Output); err != nil {
+		if err := buildGo(ctx, s.Dir, b.tmp, goBin, bin, opts); err != nil {
 			return err
 		}
 		b.argv, b.display = []string{bin}, "./solution"
@@ -98,6 +110,100 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		return fmt.Errorf("build: unknown language %q", s.Language)
 	}
 	return nil
+}
+
+// buildGo builds the Go program in dir to bin, through opts.Cache if set.
+// -trimpath keeps the directory out of the program, so the same files
+// build to the same program wherever they are; -buildvcs=false lets a
+// solution in a repository that git refuses to read (CI containers, other
+// owners) build.
+func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOptions) error {
+	const display = "go build -o solution ."
+	argv := func(out string) []string {
+		return []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", out, "."}
+	}
+	key := cacheKey(opts.CacheKey)
+	if opts.Cache == "" || key == "" {
+		return runBuild(ctx, dir, scratch, argv(bin), display, opts.Output)
+	}
+	// One build in the cache at a time: grades of the same files (a
+	// batch's baselines) must not write the same program at once, and
+	// pruning must not remove an entry in use.
+	if err := os.MkdirAll(opts.Cache, 0o700); err != nil {
+		return fmt.Errorf("build cache: %w", err)
+	}
+	lock, err := filelock.Lock(ctx, filepath.Join(opts.Cache, ".lock"))
+	if err != nil {
+		return fmt.Errorf("build cache: %w", err)
+	}
+	defer lock.Close()
+	entry := filepath.Join(opts.Cache, key)
+	if err := os.MkdirAll(entry, 0o700); err != nil {
+		return fmt.Errorf("build cache: %w", err)
+	}
+	cached := filepath.Join(entry, "solution")
+	if err := runBuild(ctx, dir, scratch, argv(cached), display, opts.Output); err != nil {
+		return err
+	}
+	// The grade runs its own copy: a later build may replace the cached one.
+	if err := copyFile(cached, bin); err != nil {
+		return fmt.Errorf("build cache: %w", err)
+	}
+	now := time.Now()
+	_ = os.Chtimes(entry, now, now) // most recently used
+	pruneCache(opts.Cache)
+	return nil
+}
+
+// cacheKey turns a digest ("sha256:<hex>") into an entry name, or "" if it
+// is not one.
+func cacheKey(digest string) string {
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hex) < 32 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return ""
+	}
+	return hex[:32]
+}
+
+// pruneCache removes all but the cacheEntries most recently used entries
+// of a build cache. Call it holding the cache's lock.
+func pruneCache(cache string) {
+	entries, _ := os.ReadDir(cache)
+	type entry struct {
+		path string
+		used time.Time
+	}
+	var dirs []entry
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.IsDir() {
+			dirs = append(dirs, entry{filepath.Join(cache, e.Name()), info.ModTime()})
+		}
+	}
+	if len(dirs) <= cacheEntries {
+		return
+	}
+	slices.SortFunc(dirs, func(a, b entry) int { return b.used.Compare(a.used) })
+	for _, d := range dirs[cacheEntries:] {
+		os.RemoveAll(d.path)
+	}
+}
+
+// copyFile copies the executable src to dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // runBuild runs a build command in dir, in its own process group, and kills
