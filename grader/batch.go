@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
 )
@@ -20,22 +23,29 @@ type BatchResult struct {
 }
 
 // GradeMany grades several solutions against one Postgres server, jobs at
-// a time: the server starts once, and every grade gets a database of its
-// own on it, made and dropped around it. opts applies to every grade;
-// progress, when not nil, returns where each solution's progress lines go.
-// Results come in the order of dirs.
+// a time: the server starts once, the challenge's data is seeded once (per
+// challenge) into a template database, and every grade gets a copy of it
+// of its own, made and dropped around it. Every grade uses the same seed,
+// opts.Seed or one picked at random, so all solutions answer the same data.
+// opts applies to every grade; progress, when not nil, returns where each
+// solution's progress lines go. Results come in the order of dirs.
 func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progress func(dir string) io.Writer) ([]BatchResult, error) {
 	if jobs < 1 {
 		jobs = 1
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Int64N(MaxSeed) + 1
 	}
 	outer := opts.Provider
 	inst, err := outer.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
+	tmpls := &templates{admin: inst.ConnectionString()}
 	defer func() {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		tmpls.drop(tctx)
 		inst.Terminate(tctx)
 	}()
 	results := make([]BatchResult, len(dirs))
@@ -50,6 +60,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 			o := opts
 			o.Solution = dir
 			o.Provider = postgres.NewURL(inst.ConnectionString())
+			o.templates = tmpls
 			if progress != nil {
 				o.Progress = progress(dir)
 			}
@@ -62,6 +73,75 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	}
 	wg.Wait()
 	return results, nil
+}
+
+// templates seeds, once per challenge, seed and size, a database on a
+// batch's server for the batch's grades to copy.
+type templates struct {
+	admin string // the server's connection string
+
+	mu   sync.Mutex
+	made map[string]*template // by challenge, seed and size
+}
+
+// template is one seeded database, made by the first grade that needs it.
+type template struct {
+	once sync.Once
+	inst postgres.Instance
+	name string // the database
+	err  error
+}
+
+// get returns the name of the database seeded for ch, seed and size,
+// making it the first time. It has no open session, so it can be copied.
+func (ts *templates) get(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", ch.Source, ch.ID, seed, size)
+	ts.mu.Lock()
+	if ts.made == nil {
+		ts.made = map[string]*template{}
+	}
+	t := ts.made[key]
+	if t == nil {
+		t = &template{}
+		ts.made[key] = t
+	}
+	ts.mu.Unlock()
+	t.once.Do(func() { t.err = t.make(ctx, ts.admin, ch, seed, size) })
+	return t.name, t.err
+}
+
+func (t *template) make(ctx context.Context, admin string, ch *challenges.Challenge, seed int64, size int) error {
+	inst, err := postgres.NewURL(admin).Start(ctx)
+	if err != nil {
+		return err
+	}
+	t.inst = inst
+	cfg, err := pgconn.ParseConfig(inst.ConnectionString())
+	if err != nil {
+		return err
+	}
+	t.name = cfg.Database
+	db, err := openDatabase(ctx, inst.ConnectionString())
+	if err != nil {
+		return err
+	}
+	defer db.close(context.WithoutCancel(ctx)) // a template must have no session
+	if err := db.createSchema(ctx, ch); err != nil {
+		return err
+	}
+	_, err = db.reseed(ctx, ch, seed, size)
+	return err
+}
+
+// drop drops every template database.
+func (ts *templates) drop(ctx context.Context) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, t := range ts.made {
+		if t.inst != nil {
+			t.inst.Terminate(ctx)
+		}
+	}
 }
 
 // CardDirs names an output directory per solution: the directory's base

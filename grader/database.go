@@ -46,6 +46,12 @@ func (db *database) createSchema(ctx context.Context, ch *challenges.Challenge) 
 	if _, err := db.admin.Exec(ctx, ch.SchemaSQL); err != nil {
 		return fmt.Errorf("create schema (%s/schema.sql): %w", ch.Source, err)
 	}
+	return db.listTables(ctx)
+}
+
+// listTables notes the tables of a database that holds a challenge's
+// schema, in an order they can be emptied in (referencing tables first).
+func (db *database) listTables(ctx context.Context) error {
 	rows, err := db.admin.Query(ctx, `
 SELECT c.relname, coalesce(array_agg(r.relname) FILTER (WHERE r.relname IS NOT NULL AND r.oid <> c.oid), '{}')
 FROM pg_class c

@@ -79,6 +79,10 @@ type Options struct {
 	Version string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// templates, set by GradeMany, seeds a database once per challenge for
+	// the batch's grades to copy; Provider then names the batch's server.
+	templates *templates
 }
 
 // UsageError is returned by Grade when the input is wrong and no grade was
@@ -290,7 +294,17 @@ func (g *grade) run(ctx context.Context) {
 	defer g.endPhase()
 	g.phase("postgres")
 	start := g.opts.Now()
-	inst, err := g.opts.Provider.Start(ctx)
+	provider := g.opts.Provider
+	if g.opts.templates != nil {
+		// In a batch: a copy of a database seeded once for this challenge.
+		tmpl, err := g.opts.templates.get(ctx, g.ch, g.opts.Seed, g.size)
+		if err != nil {
+			g.machineError(fmt.Errorf("seed the batch's template database: %w", err))
+			return
+		}
+		provider = postgres.NewURLFromTemplate(g.opts.templates.admin, tmpl)
+	}
+	inst, err := provider.Start(ctx)
 	if err != nil {
 		g.machineError(fmt.Errorf("start postgres: %w", err))
 		return
@@ -319,11 +333,18 @@ func (g *grade) run(ctx context.Context) {
 		}
 	}()
 	g.db = db
-	if err := db.createSchema(ctx, g.ch); err != nil {
-		g.machineError(err)
-		return
+	var want []byte
+	if g.opts.templates != nil { // the copy holds the schema and the data
+		err = db.listTables(ctx)
+		if err == nil {
+			want, err = db.expected(ctx, g.ch)
+		}
+	} else {
+		err = db.createSchema(ctx, g.ch)
+		if err == nil {
+			want, err = db.reseed(ctx, g.ch, g.opts.Seed, g.size)
+		}
 	}
-	want, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size)
 	if err != nil {
 		g.machineError(err)
 		return

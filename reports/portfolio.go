@@ -96,16 +96,23 @@ func Latest(cards []*Card) []*Card {
 // Portfolio is the summary of a learner's latest cards, as portfolio.json
 // holds it.
 type Portfolio struct {
-	SchemaVersion int              `json:"schema_version"`
-	Title         string           `json:"title"`
-	Tool          Tool             `json:"tool"`
-	Challenges    int              `json:"challenges"`
-	Passed        int              `json:"passed"`
-	Entries       []PortfolioEntry `json:"entries"`
+	SchemaVersion int    `json:"schema_version"`
+	Title         string `json:"title"`
+	Tool          Tool   `json:"tool"`
+	Challenges    int    `json:"challenges"`
+	// EachCard marks a batch's summary: an entry per card, each naming its
+	// solution (see PortfolioOptions.EachCard); Solutions is their number.
+	EachCard  bool             `json:"each_card,omitempty"`
+	Solutions int              `json:"solutions,omitempty"`
+	Passed    int              `json:"passed"`
+	Entries   []PortfolioEntry `json:"entries"`
 }
 
 // PortfolioEntry is one challenge in a Portfolio.
 type PortfolioEntry struct {
+	// Solution is the graded directory as the card names it; set with
+	// EachCard only.
+	Solution        string    `json:"solution,omitempty"`
 	ChallengeID     string    `json:"challenge_id"`
 	Title           string    `json:"title"`
 	Verdict         string    `json:"verdict"`
@@ -150,6 +157,10 @@ type PortfolioOptions struct {
 	Title string
 	// Version of the tool writing the export.
 	Version string
+	// EachCard makes an entry of every card, in the given order, naming its
+	// solution: the summary of a batch or a class (cards merged from CI
+	// shards, say) rather than a learner's one card per challenge.
+	EachCard bool
 }
 
 // NewPortfolio summarizes cards, which should be one per challenge (see
@@ -159,6 +170,13 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		o.Title = "N+1 fixes"
 	}
 	p := &Portfolio{SchemaVersion: 1, Title: o.Title, Tool: Tool{Name: "nplus1", Version: o.Version}, Challenges: len(cards), Entries: []PortfolioEntry{}}
+	if o.EachCard {
+		ids := map[string]bool{}
+		for _, c := range cards {
+			ids[c.Challenge.ID] = true
+		}
+		p.EachCard, p.Solutions, p.Challenges = true, len(cards), len(ids)
+	}
 	for _, c := range cards {
 		e := PortfolioEntry{
 			ChallengeID: c.Challenge.ID, Title: c.Challenge.Title, Verdict: c.Verdict, GradedAt: c.GradedAt.UTC(),
@@ -179,6 +197,9 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		}
 		if c.Baseline != nil {
 			e.Before = figures(&c.Baseline.Metrics)
+		}
+		if o.EachCard {
+			e.Solution = c.Solution.Path
 		}
 		if c.Signature != nil {
 			e.SignedBy = c.Signature.KeyID
@@ -205,7 +226,11 @@ func (p *Portfolio) JSON() ([]byte, error) {
 func (p *Portfolio) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n%s\n\n", p.Title, p.summary())
-	b.WriteString("| challenge | result | queries per request | p95 latency | technique |\n|---|---|---:|---:|---|\n")
+	if p.EachCard {
+		b.WriteString("| solution | challenge | result | queries per request | p95 latency | technique |\n|---|---|---|---:|---:|---|\n")
+	} else {
+		b.WriteString("| challenge | result | queries per request | p95 latency | technique |\n|---|---|---:|---:|---|\n")
+	}
 	for _, e := range p.Entries {
 		q, l := "", ""
 		if a := e.After; a != nil {
@@ -215,10 +240,16 @@ func (p *Portfolio) Markdown() string {
 				l = msText(bf.P95MS) + " → " + msText(a.P95MS)
 			}
 		}
+		if p.EachCard {
+			fmt.Fprintf(&b, "| %s ", cell(e.Solution))
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(e.Title), verdictMark(e.Verdict), q, l, cell(e.Technique))
 	}
 	b.WriteString("\n")
 	for _, e := range p.Entries {
+		if p.EachCard {
+			break // the table says it all; a line per solution would drown it
+		}
 		text := e.Line
 		if text == "" && e.Error != "" {
 			text = "Could not be graded: " + e.Error
@@ -232,6 +263,9 @@ func (p *Portfolio) Markdown() string {
 }
 
 func (p *Portfolio) summary() string {
+	if p.EachCard {
+		return fmt.Sprintf("%d of %d solutions passed.", p.Passed, p.Solutions)
+	}
 	if p.Challenges == 1 {
 		if p.Passed == 1 {
 			return "1 challenge, passed."
@@ -453,8 +487,8 @@ footer{margin-top:24px;color:var(--muted);font-size:.8rem}
 <p>{{.Summary}} Each grade ran the solution against a real PostgreSQL with every SQL statement traced, at a simulated network round trip.</p>
 </header>
 <div class="cards">
-{{range .Views}}<article class="{{.E.Verdict}}" id="{{.E.ChallengeID}}">
-<h2><span>{{.E.Title}}</span> <span class="verdict">{{.E.Verdict}}</span></h2>
+{{range .Views}}<article class="{{.E.Verdict}}"{{if not $.P.EachCard}} id="{{.E.ChallengeID}}"{{end}}>
+<h2><span>{{if .E.Solution}}{{.E.Solution}} · {{end}}{{.E.Title}}</span> <span class="verdict">{{.E.Verdict}}</span></h2>
 {{if .E.Line}}<p class="line">{{.E.Line}}</p>{{else if .E.Error}}<p class="line">Could not be graded: {{.E.Error}}</p>{{end}}
 {{.Chart}}
 {{if .Rows}}<table>

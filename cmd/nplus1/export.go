@@ -19,6 +19,7 @@ type ExportOptions struct {
 	Out    string
 	Format string
 	Title  string
+	Each   bool // an entry per card rather than per challenge
 }
 
 // NewCmdExport builds `nplus1 export`. runF replaces runExport in tests.
@@ -44,7 +45,10 @@ The format follows the output's extension, or --format:
   nplus1 export a/result.json b/result.json -o portfolio.md
 
   # The summary as JSON on standard output
-  nplus1 export results/ --format json -o -`,
+  nplus1 export results/ --format json -o -
+
+  # A class's table: every card under cards/ (e.g. merged from CI shards)
+  nplus1 export cards/ --each -o class.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if len(opts.Paths) == 0 {
@@ -60,6 +64,7 @@ The format follows the output's extension, or --format:
 	fl.StringVarP(&opts.Out, "output", "o", "portfolio.html", "file to write (- for standard output)")
 	fl.StringVar(&opts.Format, "format", "", "html, md or json (default: from the output's extension)")
 	fl.StringVar(&opts.Title, "title", "N+1 fixes", "title of the page")
+	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the latest card of each challenge")
 	return cmd
 }
 
@@ -96,8 +101,11 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	latest := reports.Latest(cards)
-	p := reports.NewPortfolio(latest, reports.PortfolioOptions{Title: opts.Title, Version: Version()})
+	entries := cards
+	if !opts.Each {
+		entries = reports.Latest(cards)
+	}
+	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Version: Version(), EachCard: opts.Each})
 	var out []byte
 	switch format {
 	case "html":
@@ -122,6 +130,10 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	if err := os.WriteFile(opts.Out, out, 0o644); err != nil {
 		return &exitError{code: exitGradeError, err: fmt.Errorf("export: %w", err)}
 	}
-	fmt.Fprintf(opts.IO.Out, "%s: %d challenges (%d passed) from %d cards\n", opts.Out, p.Challenges, p.Passed, len(cards))
+	if p.EachCard {
+		fmt.Fprintf(opts.IO.Out, "%s: %d solutions (%d passed)\n", opts.Out, p.Solutions, p.Passed)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "%s: %d challenges (%d passed) from %d cards\n", opts.Out, p.Challenges, p.Passed, len(cards))
+	}
 	return nil
 }

@@ -98,6 +98,37 @@ func TestExport(t *testing.T) {
 	}
 }
 
+// --each: the cards of a batch, merged from two shards' result
+// directories, as one table with a row per solution.
+func TestExportEach(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	writeCard(t, filepath.Join(dir, "shard-1", "alice"), "orders-users", "Orders and their users", reports.Pass, now, 1)
+	writeCard(t, filepath.Join(dir, "shard-1", "bob"), "orders-users", "Orders and their users", reports.Fail, now, 101)
+	writeCard(t, filepath.Join(dir, "shard-2", "carol"), "orders-users", "Orders and their users", reports.Pass, now, 2)
+	for name, path := range map[string]string{"alice": "shard-1/alice", "bob": "shard-1/bob", "carol": "shard-2/carol"} {
+		c, err := reports.ReadCard(filepath.Join(dir, path, "result.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Solution.Path = "submissions/" + name
+		if err := c.Write(filepath.Join(dir, path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "class.md")
+	code, stdout, stderr := runWith(t, nil, "export", filepath.Join(dir, "shard-1"), filepath.Join(dir, "shard-2"), "--each", "-o", out)
+	if code != 0 || !strings.Contains(stdout, "3 solutions (2 passed)") {
+		t.Fatalf("export --each: exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	for _, want := range []string{"2 of 3 solutions passed.", "| solution | challenge |", "| submissions/alice | Orders and their users | ✅", "| submissions/bob |", "| submissions/carol |"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("class.md lacks %q:\n%s", want, b)
+		}
+	}
+}
+
 func TestExportUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {

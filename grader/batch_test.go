@@ -1,0 +1,71 @@
+package grader_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/internal/leaktest"
+	"github.com/nplus1/nplus1/internal/pgtest"
+	"github.com/nplus1/nplus1/reports"
+)
+
+// A batch on one server: each solution graded against its own challenge
+// (named by its nplus1.yaml), one seed for all, each challenge's data seeded
+// once and copied per grade, and nothing left on the server afterwards.
+func TestGradeManyOnOneServer(t *testing.T) {
+	server := pgtest.Start(t)
+	tmp := leaktest.PrivateTmp(t) // the grades', not the server's
+	dirs := []string{
+		"../challenges/orders-users/reference/go",
+		"../challenges/orders-users/starter/go",
+		"../challenges/orders-items/reference/go",
+		"../challenges/orders-users/reference/python",
+	}
+	results, err := grader.GradeMany(context.Background(), dirs, 2, grader.Options{
+		Provider: postgres.NewURL(server.ConnectionString()),
+		Requests: 3, Python: python(), Version: "test", NoBaseline: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{reports.Pass, reports.Fail, reports.Pass, reports.Pass}
+	digests := map[string]string{} // challenge -> data digest
+	for i, r := range results {
+		if r.Err != nil || r.Card == nil {
+			t.Fatalf("%s: %v", dirs[i], r.Err)
+		}
+		c := r.Card
+		if c.Verdict != want[i] {
+			t.Errorf("%s: verdict %s (%s), want %s; checks %+v", dirs[i], c.Verdict, c.Error, want[i], c.Checks)
+		}
+		if c.Environment.Seed != results[0].Card.Environment.Seed {
+			t.Errorf("%s: seed %d, want the batch's one seed %d", dirs[i], c.Environment.Seed, results[0].Card.Environment.Seed)
+		}
+		if d, ok := digests[c.Challenge.ID]; ok && d != c.Environment.DataDigest {
+			t.Errorf("%s: data digest %s, want %s like the other %s grades", dirs[i], c.Environment.DataDigest, d, c.Challenge.ID)
+		}
+		digests[c.Challenge.ID] = c.Environment.DataDigest
+	}
+	if len(digests) != 2 {
+		t.Errorf("challenges graded: %v, want orders-users and orders-items", digests)
+	}
+
+	conn, err := pgx.Connect(t.Context(), server.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var left []string
+	rows, _ := conn.Query(t.Context(), "SELECT datname FROM pg_database WHERE datname LIKE 'nplus1%' UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'nplus1_%'")
+	left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("left on the server: %v", left)
+	}
+	leaktest.AssertNothingLeft(t, tmp)
+}
