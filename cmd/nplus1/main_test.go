@@ -128,3 +128,40 @@ func TestInitWritesTheStarterAndRefusesToOverwrite(t *testing.T) {
 		t.Errorf("init --lang cobol: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Bad input and hostile solutions through the CLI: the exit code says
+// whose fault it is, and a card is always written.
+func TestGradeExitCodesAndCards(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		verdict string
+		want    string // in the card's error or one of its checks' messages
+	}{
+		{"build fails", []string{"../../grader/testdata/hostile/buildfail"}, exitFail, reports.Fail, "undefined: notDeclared"},
+		{"answers 500", []string{"../../grader/testdata/hostile/status500"}, exitFail, reports.Fail, "status 500"},
+		{"no solution", []string{"does/not/exist", "--challenge", "orders-users"}, exitUsage, reports.Error, "does/not/exist"},
+		{"no database", []string{"../../challenges/orders-users/reference/go", "--database-url", "postgres://nobody:x@127.0.0.1:1/x"}, exitGradeError, reports.Error, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, stderr := run(t, append(append([]string{"grade"}, tt.args...), "--out", out, "--requests", "3", "--no-baseline")...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			card, err := reports.ReadCard(filepath.Join(out, "result.json"))
+			if err != nil {
+				t.Fatalf("no card: %v", err)
+			}
+			text := card.Error
+			for _, c := range card.Checks {
+				text += "\n" + c.Message
+			}
+			if card.Verdict != tt.verdict || !strings.Contains(text, tt.want) {
+				t.Errorf("card: verdict %s, messages %q; want %s with %q", card.Verdict, text, tt.verdict, tt.want)
+			}
+		})
+	}
+}
