@@ -62,6 +62,10 @@ type Options struct {
 	// ReadyTimeout bounds the wait for the solution to listen;
 	// RequestTimeout bounds each request. Zero means 30 s each.
 	ReadyTimeout, RequestTimeout time.Duration
+	// SolutionTimeout bounds all of the solution's requests together, from
+	// the first to the last (0: DefaultSolutionTimeout); past it the grade
+	// stops the solution and fails the check under way.
+	SolutionTimeout time.Duration
 	// BuildCache is where built Go programs are kept between grades (see
 	// runner.BuildOptions.Cache): "" means <user cache dir>/nplus1/build,
 	// "off" none.
@@ -91,6 +95,10 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// DefaultSolutionTimeout is Options.SolutionTimeout's default: a fixed
+// solution answers in seconds, a starter in well under a minute.
+const DefaultSolutionTimeout = 5 * time.Minute
 
 // DefaultMemoryLimit is the memory a solution's process may allocate when
 // Options.MemoryLimit is 0: ample for a handler of a few thousand rows.
@@ -171,6 +179,9 @@ func newGrade(opts Options) (*grade, error) {
 	}
 	if opts.StatementTimeout == 0 {
 		opts.StatementTimeout = 10 * time.Second
+	}
+	if opts.SolutionTimeout == 0 {
+		opts.SolutionTimeout = DefaultSolutionTimeout
 	}
 	if opts.MemoryLimit == 0 {
 		opts.MemoryLimit = DefaultMemoryLimit
@@ -396,6 +407,9 @@ func (g *grade) run(ctx context.Context) {
 	if !ok {
 		return
 	}
+	var stopLimit context.CancelFunc
+	target.limit, stopLimit = context.WithTimeoutCause(ctx, g.opts.SolutionTimeout, errSolutionTimeout)
+	defer stopLimit()
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
 
@@ -419,6 +433,9 @@ type target struct {
 	proxy *proxy.Proxy
 	trace *proxy.Trace
 	url   string
+	// limit, if not nil, ends with Options.SolutionTimeout: the requests
+	// run under it.
+	limit context.Context
 }
 
 func (t *target) stop() {
@@ -490,12 +507,24 @@ type requestStats struct {
 // more.
 func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]requestStats) bool) (responses []check.Response, stats []requestStats, ok bool) {
 	client := &http.Client{Timeout: g.opts.RequestTimeout}
+	rctx := ctx
+	if t.limit != nil {
+		rctx = t.limit
+	}
+	overTime := func(i int) bool {
+		if ctx.Err() != nil || !errors.Is(context.Cause(rctx), errSolutionTimeout) {
+			return false
+		}
+		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, g.opts.SolutionTimeout), t.proc.Output())
+		return true
+	}
 	for i := 0; i < n; i++ {
-		if ctx.Err() != nil {
+		if rctx.Err() != nil {
+			overTime(i)
 			return nil, nil, false
 		}
 		mark := t.trace.Mark()
-		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
+		req, err := http.NewRequestWithContext(rctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
 			g.machineError(err)
 			return nil, nil, false
@@ -508,7 +537,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || overTime(i) {
 				return nil, nil, false
 			}
 			if g.databaseDown(ctx) {
@@ -567,6 +596,9 @@ func firstLines(s string, n int) string {
 
 // errTooManyStatements ends a request that ran past the statement cap.
 var errTooManyStatements = errors.New("too many statements")
+
+// errSolutionTimeout ends a target's limit: Options.SolutionTimeout passed.
+var errSolutionTimeout = errors.New("the solution's time is up")
 
 // maxStatements is the cap on statements in one request: far above any
 // limit, low enough that a runaway loop cannot stall the grade.

@@ -28,6 +28,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "correct", "Timeout", func(o *grader.Options) { o.RequestTimeout = time.Second }},
+		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"status500", reports.Fail, "correct", "status 500", nil},
 		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
 		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},

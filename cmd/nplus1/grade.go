@@ -25,32 +25,33 @@ type GradeOptions struct {
 	IO  IOStreams
 	Now func() time.Time
 
-	Solutions      []string
-	Jobs           int
-	Challenge      string
-	ChallengeDir   string
-	NoBaseline     bool
-	Postgres       string
-	DatabaseURL    string
-	Image          string
-	Out            string
-	Seed           int64
-	RTT            time.Duration
-	Requests       int
-	Size           int
-	Python         string
-	ReadyTimeout   time.Duration
-	RequestTimeout time.Duration
-	Memory         string // --memory as given
-	MemoryLimit    int64  // bytes; negative: none
-	Verbose        bool
-	Live, Color    bool // a live status line; colour (a terminal without NO_COLOR)
-	JUnit          string
-	Format         string
-	MaxScore       float64
-	SigningKey     ed25519.PrivateKey // from NPLUS1_SIGNING_KEY
-	StepSummary    string             // $GITHUB_STEP_SUMMARY
-	GitHubOutput   string             // $GITHUB_OUTPUT
+	Solutions       []string
+	Jobs            int
+	Challenge       string
+	ChallengeDir    string
+	NoBaseline      bool
+	Postgres        string
+	DatabaseURL     string
+	Image           string
+	Out             string
+	Seed            int64
+	RTT             time.Duration
+	Requests        int
+	Size            int
+	Python          string
+	ReadyTimeout    time.Duration
+	RequestTimeout  time.Duration
+	SolutionTimeout time.Duration
+	Memory          string // --memory as given
+	MemoryLimit     int64  // bytes; negative: none
+	Verbose         bool
+	Live, Color     bool // a live status line; colour (a terminal without NO_COLOR)
+	JUnit           string
+	Format          string
+	MaxScore        float64
+	SigningKey      ed25519.PrivateKey // from NPLUS1_SIGNING_KEY
+	StepSummary     string             // $GITHUB_STEP_SUMMARY
+	GitHubOutput    string             // $GITHUB_OUTPUT
 }
 
 // NewCmdGrade builds `nplus1 grade`. runF replaces runGrade in tests.
@@ -159,6 +160,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Python, "python", "", "Python interpreter for Python solutions (default python3); env NPLUS1_PYTHON")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
+	fl.DurationVar(&opts.SolutionTimeout, "solution-timeout", grader.DefaultSolutionTimeout, "how long all of the solution's requests may take together")
 	fl.StringVar(&opts.Memory, "memory", "1GiB", "memory each process of the solution may allocate (Linux), e.g. 512MiB or 2GiB; none for no limit")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file")
@@ -251,20 +253,21 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 // graderOptions are the options every grade of this command shares.
 func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 	return grader.Options{
-		Challenge:      o.Challenge,
-		ChallengeDir:   o.ChallengeDir,
-		NoBaseline:     o.NoBaseline,
-		Provider:       p,
-		Seed:           o.Seed,
-		RTT:            o.RTT,
-		Requests:       o.Requests,
-		Size:           o.Size,
-		Python:         o.Python,
-		ReadyTimeout:   o.ReadyTimeout,
-		RequestTimeout: o.RequestTimeout,
-		MemoryLimit:    o.MemoryLimit,
-		Version:        Version(),
-		Now:            o.Now,
+		Challenge:       o.Challenge,
+		ChallengeDir:    o.ChallengeDir,
+		NoBaseline:      o.NoBaseline,
+		Provider:        p,
+		Seed:            o.Seed,
+		RTT:             o.RTT,
+		Requests:        o.Requests,
+		Size:            o.Size,
+		Python:          o.Python,
+		ReadyTimeout:    o.ReadyTimeout,
+		RequestTimeout:  o.RequestTimeout,
+		SolutionTimeout: o.SolutionTimeout,
+		MemoryLimit:     o.MemoryLimit,
+		Version:         Version(),
+		Now:             o.Now,
 	}
 }
 
