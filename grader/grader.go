@@ -822,9 +822,6 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 	return true
 }
 
-// baseline measures the challenge's broken starter under the same
-// conditions, for the card's before → after. It is best effort: when the
-// starter cannot be measured the card simply has no baseline.
 // baselineBuild is the challenge's starter, built while the solution is
 // measured.
 type baselineBuild struct {

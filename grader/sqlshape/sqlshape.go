@@ -151,6 +151,9 @@ func firstToken(sql string) string {
 // removes (as the server names it: unquoted names fold to lower case), or
 // all of them. ok is false for any other statement.
 func Deallocated(sql string) (name string, all, ok bool) {
+	if !mayStartWith(sql, 'd') {
+		return "", false, false
+	}
 	toks := lexN(sql, 3)
 	if len(toks) < 2 || toks[0].text != "deallocate" {
 		return "", false, false
@@ -173,8 +176,27 @@ func Deallocated(sql string) (name string, all, ok bool) {
 // DiscardsAll reports whether a statement is DISCARD ALL, which drops
 // every prepared statement and portal of the session.
 func DiscardsAll(sql string) bool {
+	if !mayStartWith(sql, 'd') {
+		return false
+	}
 	toks := lexN(sql, 3)
 	return len(toks) == 2 && toks[0].text == "discard" && toks[1].text == "all"
+}
+
+// mayStartWith reports whether sql's first word may begin with the lower
+// case letter c. It is false only when the first byte past blanks is
+// another ASCII letter, so that the proxy skips the lexer for nearly every
+// statement it asks about DEALLOCATE and DISCARD; comments, parentheses and
+// anything else leave the question to the lexer.
+func mayStartWith(sql string, c byte) bool {
+	s := strings.TrimLeft(sql, " \t\r\n\f\v")
+	if s == "" {
+		return false
+	}
+	if b := s[0] | 0x20; b >= 'a' && b <= 'z' {
+		return b == c
+	}
+	return true
 }
 
 func firstWord(s string) string {

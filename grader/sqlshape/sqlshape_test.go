@@ -121,11 +121,27 @@ func TestDeallocated(t *testing.T) {
 		{"DEALLOCATE PREPARE ALL", "", true, true},
 		{"SELECT 1", "", false, false},
 		{"DEALLOCATE", "", false, false},
+		{"  \n\tdeallocate s1", "s1", false, true},
+		{"/* pool */ DEALLOCATE s2", "s2", false, true},
+		{"-- c\nDEALLOCATE ALL", "", true, true},
+		{"delete from t", "", false, false},
+		{"", "", false, false},
 	}
 	for _, tt := range tests {
 		name, all, ok := Deallocated(tt.sql)
 		if name != tt.name || all != tt.all || ok != tt.ok {
 			t.Errorf("Deallocated(%q) = %q, %v, %v; want %q, %v, %v", tt.sql, name, all, ok, tt.name, tt.all, tt.ok)
+		}
+	}
+}
+
+func TestDiscardsAll(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"DISCARD ALL": true, " discard all ": true, "/* x */ DISCARD ALL": true,
+		"DISCARD PLANS": false, "SELECT 'DISCARD ALL'": false, "": false, "discard": false,
+	} {
+		if got := DiscardsAll(sql); got != want {
+			t.Errorf("DiscardsAll(%q) = %v, want %v", sql, got, want)
 		}
 	}
 }
