@@ -41,11 +41,11 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	tmpls := &templates{admin: inst.ConnectionString()}
+	shared := &batch{admin: inst.ConnectionString()}
 	defer func() {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		tmpls.drop(tctx)
+		shared.drop(tctx)
 		inst.Terminate(tctx)
 	}()
 	results := make([]BatchResult, len(dirs))
@@ -60,7 +60,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 			o := opts
 			o.Solution = dir
 			o.Provider = postgres.NewURL(inst.ConnectionString())
-			o.templates = tmpls
+			o.batch = shared
 			if progress != nil {
 				o.Progress = progress(dir)
 			}
@@ -75,42 +75,71 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	return results, nil
 }
 
-// templates seeds, once per challenge, seed and size, a database on a
-// batch's server for the batch's grades to copy.
-type templates struct {
+// batch is what the grades of a batch share: once per challenge, seed and
+// size, a seeded database on the batch's server for the grades to copy;
+// once per set of conditions (see grade.baselineKey), the baseline.
+type batch struct {
 	admin string // the server's connection string
 
-	mu   sync.Mutex
-	made map[string]*template // by challenge, seed and size
+	mu        sync.Mutex
+	made      map[string]*seededDB       // by challenge, seed and size
+	baselines map[string]*sharedBaseline // by grade.baselineKey
 }
 
-// template is one seeded database, made by the first grade that needs it.
-type template struct {
+// sharedBaseline is one baseline, measured by the first grade that needs it.
+type sharedBaseline struct {
+	once sync.Once
+	b    *reports.Baseline // nil when the starter could not be measured
+}
+
+// baseline returns the baseline measured under the conditions key names,
+// calling measure the first time; each caller gets its own copy.
+func (bt *batch) baseline(key string, measure func() *reports.Baseline) *reports.Baseline {
+	bt.mu.Lock()
+	if bt.baselines == nil {
+		bt.baselines = map[string]*sharedBaseline{}
+	}
+	sb := bt.baselines[key]
+	if sb == nil {
+		sb = &sharedBaseline{}
+		bt.baselines[key] = sb
+	}
+	bt.mu.Unlock()
+	sb.once.Do(func() { sb.b = measure() })
+	if sb.b == nil {
+		return nil
+	}
+	b := *sb.b
+	return &b
+}
+
+// seededDB is one seeded database, made by the first grade that needs it.
+type seededDB struct {
 	once sync.Once
 	inst postgres.Instance
 	name string // the database
 	err  error
 }
 
-// get returns the name of the database seeded for ch, seed and size,
+// templateFor returns the name of the database seeded for ch, seed and size,
 // making it the first time. It has no open session, so it can be copied.
-func (ts *templates) get(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
+func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", ch.Source, ch.ID, seed, size)
-	ts.mu.Lock()
-	if ts.made == nil {
-		ts.made = map[string]*template{}
+	bt.mu.Lock()
+	if bt.made == nil {
+		bt.made = map[string]*seededDB{}
 	}
-	t := ts.made[key]
+	t := bt.made[key]
 	if t == nil {
-		t = &template{}
-		ts.made[key] = t
+		t = &seededDB{}
+		bt.made[key] = t
 	}
-	ts.mu.Unlock()
-	t.once.Do(func() { t.err = t.make(ctx, ts.admin, ch, seed, size) })
+	bt.mu.Unlock()
+	t.once.Do(func() { t.err = t.make(ctx, bt.admin, ch, seed, size) })
 	return t.name, t.err
 }
 
-func (t *template) make(ctx context.Context, admin string, ch *challenges.Challenge, seed int64, size int) error {
+func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challenge, seed int64, size int) error {
 	inst, err := postgres.NewURL(admin).Start(ctx)
 	if err != nil {
 		return err
@@ -134,10 +163,10 @@ func (t *template) make(ctx context.Context, admin string, ch *challenges.Challe
 }
 
 // drop drops every template database.
-func (ts *templates) drop(ctx context.Context) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	for _, t := range ts.made {
+func (bt *batch) drop(ctx context.Context) {
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	for _, t := range bt.made {
 		if t.inst != nil {
 			t.inst.Terminate(ctx)
 		}

@@ -14,7 +14,8 @@ import (
 
 // A batch on one server: each solution graded against its own challenge
 // (named by its nplus1.yaml), one seed for all, each challenge's data seeded
-// once and copied per grade, and nothing left on the server afterwards.
+// once and copied per grade, each starter measured once for the baselines,
+// and nothing left on the server afterwards.
 func TestGradeManyOnOneServer(t *testing.T) {
 	server := pgtest.Start(t)
 	tmp := leaktest.PrivateTmp(t) // the grades', not the server's
@@ -26,13 +27,14 @@ func TestGradeManyOnOneServer(t *testing.T) {
 	}
 	results, err := grader.GradeMany(context.Background(), dirs, 2, grader.Options{
 		Provider: postgres.NewURL(server.ConnectionString()),
-		Requests: 3, Python: python(), Version: "test", NoBaseline: true,
+		Requests: 3, Python: python(), Version: "test",
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{reports.Pass, reports.Fail, reports.Pass, reports.Pass}
-	digests := map[string]string{} // challenge -> data digest
+	digests := map[string]string{}    // challenge -> data digest
+	baselines := map[string]float64{} // challenge and language -> the baseline's p95
 	for i, r := range results {
 		if r.Err != nil || r.Card == nil {
 			t.Fatalf("%s: %v", dirs[i], r.Err)
@@ -48,6 +50,19 @@ func TestGradeManyOnOneServer(t *testing.T) {
 			t.Errorf("%s: data digest %s, want %s like the other %s grades", dirs[i], c.Environment.DataDigest, d, c.Challenge.ID)
 		}
 		digests[c.Challenge.ID] = c.Environment.DataDigest
+		// The starter is measured once per challenge and language.
+		if c.Baseline == nil || c.Baseline.Metrics.Statements < 100 {
+			t.Errorf("%s: baseline %+v, want the starter's N+1", dirs[i], c.Baseline)
+			continue
+		}
+		key := c.Challenge.ID + " " + c.Baseline.Language
+		if p95, ok := baselines[key]; ok && p95 != c.Baseline.Metrics.Latency.P95 {
+			t.Errorf("%s: baseline p95 %v, want the batch's one measurement %v", dirs[i], c.Baseline.Metrics.Latency.P95, p95)
+		}
+		baselines[key] = c.Baseline.Metrics.Latency.P95
+	}
+	if len(baselines) != 3 {
+		t.Errorf("baselines measured: %v, want orders-users go and python, orders-items go", baselines)
 	}
 	if len(digests) != 2 {
 		t.Errorf("challenges graded: %v, want orders-users and orders-items", digests)

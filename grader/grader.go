@@ -84,9 +84,10 @@ type Options struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
-	// templates, set by GradeMany, seeds a database once per challenge for
-	// the batch's grades to copy; Provider then names the batch's server.
-	templates *templates
+	// batch, set by GradeMany, is what the grades of a batch share: a
+	// seeded template database per challenge (Provider then names the
+	// batch's server), and the baselines.
+	batch *batch
 }
 
 // UsageError is returned by Grade when the input is wrong and no grade was
@@ -306,14 +307,14 @@ func (g *grade) run(ctx context.Context) {
 	g.phase("postgres")
 	start := g.opts.Now()
 	provider := g.opts.Provider
-	if g.opts.templates != nil {
+	if g.opts.batch != nil {
 		// In a batch: a copy of a database seeded once for this challenge.
-		tmpl, err := g.opts.templates.get(ctx, g.ch, g.opts.Seed, g.size)
+		tmpl, err := g.opts.batch.templateFor(ctx, g.ch, g.opts.Seed, g.size)
 		if err != nil {
 			g.machineError(fmt.Errorf("seed the batch's template database: %w", err))
 			return
 		}
-		provider = postgres.NewURLFromTemplate(g.opts.templates.admin, tmpl)
+		provider = postgres.NewURLFromTemplate(g.opts.batch.admin, tmpl)
 	}
 	inst, err := provider.Start(ctx)
 	if err != nil {
@@ -345,7 +346,7 @@ func (g *grade) run(ctx context.Context) {
 	}()
 	g.db = db
 	var want []byte
-	if g.opts.templates != nil { // the copy holds the schema and the data
+	if g.opts.batch != nil { // the copy holds the schema and the data
 		err = db.listTables(ctx)
 		if err == nil {
 			want, err = db.expected(ctx, g.ch)
@@ -379,7 +380,7 @@ func (g *grade) run(ctx context.Context) {
 
 	g.phase("build")
 	var starter *baselineBuild
-	if !g.opts.NoBaseline {
+	if !g.opts.NoBaseline && g.opts.batch == nil {
 		starter = g.buildBaseline(ctx) // untimed, beside the solution's build
 		defer starter.close()
 	}
@@ -415,11 +416,28 @@ func (g *grade) run(ctx context.Context) {
 
 	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
 		g.phase("baseline")
-		if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
-			g.machineError(err)
+		measure := func() {
+			if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
+				g.machineError(err)
+				return
+			}
+			g.baseline(ctx, starter, upstream)
+		}
+		if g.opts.batch != nil {
+			// In a batch the starter is measured once, by the first grade
+			// to get here, under the batch's conditions, for every card.
+			g.card.Baseline = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
+				starter = g.buildBaseline(ctx)
+				defer starter.close()
+				measure()
+				return g.card.Baseline
+			})
+		} else {
+			measure()
+		}
+		if g.card.Verdict == reports.Error {
 			return
 		}
-		g.baseline(ctx, starter, upstream)
 	}
 	if ctx.Err() != nil {
 		// An interrupted grade says nothing of the solution.
@@ -835,10 +853,7 @@ type baselineBuild struct {
 // buildBaseline writes the starter to a temp dir and builds it in the
 // background; close must be called once it is no longer needed.
 func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
-	b := &baselineBuild{lang: g.sol.Language, done: make(chan struct{})}
-	if !slices.Contains(g.ch.Languages("starter"), b.lang) {
-		b.lang = runner.Go
-	}
+	b := &baselineBuild{lang: g.starterLanguage(), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
 		b.dir, b.err = os.MkdirTemp("", "nplus1-baseline-")
@@ -863,6 +878,21 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 		b.err = err
 	}()
 	return b
+}
+
+// starterLanguage is the language of the starter the baseline measures:
+// the solution's, when the challenge has a starter in it, else Go.
+func (g *grade) starterLanguage() string {
+	if slices.Contains(g.ch.Languages("starter"), g.sol.Language) {
+		return g.sol.Language
+	}
+	return runner.Go
+}
+
+// baselineKey names the conditions a baseline is measured under: one
+// measurement serves a batch's grades that share them.
+func (g *grade) baselineKey() string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%d", g.ch.Source, g.ch.ID, g.starterLanguage(), g.opts.Seed, g.size, g.rtt, g.timed)
 }
 
 func (b *baselineBuild) close() {
