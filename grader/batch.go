@@ -79,63 +79,77 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 // size, a seeded database on the batch's server for the grades to copy;
 // once per set of conditions (see grade.baselineKey), the baseline.
 type batch struct {
-	admin string // the server's connection string
-
-	mu        sync.Mutex
-	made      map[string]*seededDB       // by challenge, seed and size
-	baselines map[string]*sharedBaseline // by grade.baselineKey
+	admin     string                     // the server's connection string
+	templates onceMap[*seededDB]         // by challenge, seed and size
+	baselines onceMap[*reports.Baseline] // by grade.baselineKey; nil: not measured
 }
 
-// sharedBaseline is one baseline, measured by the first grade that needs it.
-type sharedBaseline struct {
+// onceMap makes a value per key the first time it is asked for, once, for
+// callers that may ask at the same time.
+type onceMap[V any] struct {
+	mu sync.Mutex
+	m  map[string]*onceValue[V]
+}
+
+type onceValue[V any] struct {
 	once sync.Once
-	b    *reports.Baseline // nil when the starter could not be measured
+	v    V
+}
+
+func (o *onceMap[V]) get(key string, build func() V) V {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceValue[V]{}
+	}
+	e := o.m[key]
+	if e == nil {
+		e = &onceValue[V]{}
+		o.m[key] = e
+	}
+	o.mu.Unlock()
+	e.once.Do(func() { e.v = build() })
+	return e.v
+}
+
+// values returns the values made so far.
+func (o *onceMap[V]) values() []V {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var vs []V
+	for _, e := range o.m {
+		vs = append(vs, e.v)
+	}
+	return vs
 }
 
 // baseline returns the baseline measured under the conditions key names,
 // calling measure the first time; each caller gets its own copy.
 func (bt *batch) baseline(key string, measure func() *reports.Baseline) *reports.Baseline {
-	bt.mu.Lock()
-	if bt.baselines == nil {
-		bt.baselines = map[string]*sharedBaseline{}
-	}
-	sb := bt.baselines[key]
-	if sb == nil {
-		sb = &sharedBaseline{}
-		bt.baselines[key] = sb
-	}
-	bt.mu.Unlock()
-	sb.once.Do(func() { sb.b = measure() })
-	if sb.b == nil {
+	b := bt.baselines.get(key, measure)
+	if b == nil {
 		return nil
 	}
-	b := *sb.b
-	return &b
+	cp := *b
+	return &cp
 }
 
 // seededDB is one seeded database, made by the first grade that needs it.
 type seededDB struct {
-	once sync.Once
-	inst postgres.Instance
-	name string // the database
+	inst postgres.Instance // nil if it could not be made
+	name string            // the database
 	err  error
 }
 
-// templateFor returns the name of the database seeded for ch, seed and size,
-// making it the first time. It has no open session, so it can be copied.
+// templateFor returns the name of the database seeded for ch, seed and
+// size, making it the first time. It has no open session, so it can be
+// copied.
 func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", ch.Source, ch.ID, seed, size)
-	bt.mu.Lock()
-	if bt.made == nil {
-		bt.made = map[string]*seededDB{}
-	}
-	t := bt.made[key]
-	if t == nil {
-		t = &seededDB{}
-		bt.made[key] = t
-	}
-	bt.mu.Unlock()
-	t.once.Do(func() { t.err = t.make(ctx, bt.admin, ch, seed, size) })
+	t := bt.templates.get(key, func() *seededDB {
+		t := &seededDB{}
+		t.err = t.make(ctx, bt.admin, ch, seed, size)
+		return t
+	})
 	return t.name, t.err
 }
 
@@ -162,11 +176,9 @@ func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challe
 	return err
 }
 
-// drop drops every template database.
+// drop drops every template database; call it once the grades are done.
 func (bt *batch) drop(ctx context.Context) {
-	bt.mu.Lock()
-	defer bt.mu.Unlock()
-	for _, t := range bt.made {
+	for _, t := range bt.templates.values() {
 		if t.inst != nil {
 			t.inst.Terminate(ctx)
 		}
