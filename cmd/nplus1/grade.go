@@ -71,8 +71,9 @@ challenge and the build and run commands; without one, go.mod or main.go
 means Go and main.py means Python.
 
 The card is written to --out as result.json and result.md. With several
-directories, one Postgres serves them all (a database each), --jobs at a time,
-and each card goes to --out/<directory name>/.
+directories, one Postgres serves them all, --jobs at a time: one seed for the
+batch, each challenge's data seeded once and copied per solution, the starter
+measured once for every card; each card goes to --out/<directory name>/.
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 		Example: `  # Grade the Go reference solution of orders-users
   nplus1 grade challenges/orders-users/reference/go --challenge orders-users
@@ -153,7 +154,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Image, "image", postgres.DefaultImage, "PostgreSQL image for the docker provider (used as is when present locally, else pulled); env NPLUS1_POSTGRES_IMAGE")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
 	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for result.json and result.md")
-	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, recorded in the card)")
+	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, one for a whole batch; recorded in the card)")
 	fl.DurationVar(&opts.RTT, "rtt", 0, "simulated network round trip (default: the challenge's)")
 	fl.IntVar(&opts.Requests, "requests", 0, "timed requests (default: the challenge's)")
 	fl.IntVar(&opts.Size, "size", 0, "data size in parent rows (default: the challenge's)")
