@@ -70,8 +70,9 @@ type Options struct {
 	// runner.BuildOptions.Cache): "" means <user cache dir>/nplus1/build,
 	// "off" none.
 	BuildCache string
-	// MemoryLimit caps in bytes the memory each process of the solution may
-	// allocate, where the system allows (Linux); 0 means
+	// MemoryLimit caps in bytes the resident memory of the solution's
+	// processes together, where the system allows (Linux): past it the
+	// solution is stopped (see runner.StartOptions). 0 means
 	// DefaultMemoryLimit, a negative value no limit.
 	MemoryLimit int64
 	// Progress receives the grader's progress lines; nil discards them.
@@ -101,7 +102,7 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // solution answers in seconds, a starter in well under a minute.
 const DefaultSolutionTimeout = 5 * time.Minute
 
-// DefaultMemoryLimit is the memory a solution's process may allocate when
+// DefaultMemoryLimit is the memory a solution may use when
 // Options.MemoryLimit is 0: ample for a handler of a few thousand rows.
 const DefaultMemoryLimit = 1 << 30
 

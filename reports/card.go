@@ -109,8 +109,9 @@ type Environment struct {
 	// DataDigest is a sha256 over every row the seed made at Size: the same
 	// seed gives the same digest on the same PostgreSQL major version.
 	DataDigest string `json:"data_digest,omitempty"`
-	// MemoryLimitBytes is the memory each process of the solution could
-	// allocate; absent when there was no limit (or the system sets none).
+	// MemoryLimitBytes is the resident memory the solution's processes
+	// could use together; absent when there was no limit (or the system
+	// cannot measure it).
 	MemoryLimitBytes int64  `json:"memory_limit_bytes,omitempty"`
 	OS               string `json:"os"`
 	Arch             string `json:"arch"`

@@ -162,7 +162,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
 	fl.DurationVar(&opts.SolutionTimeout, "solution-timeout", grader.DefaultSolutionTimeout, "how long all of the solution's requests may take together")
-	fl.StringVar(&opts.Memory, "memory", "1GiB", "memory each process of the solution may allocate (Linux), e.g. 512MiB or 2GiB; none for no limit")
+	fl.StringVar(&opts.Memory, "memory", "1GiB", "resident memory the solution may use, all its processes together (Linux), e.g. 512MiB or 2GiB; none for no limit")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file")
 	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT)")

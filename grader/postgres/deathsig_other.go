@@ -4,6 +4,7 @@ package postgres
 
 import "syscall"
 
-// dieWithParent does nothing where the kernel has no parent-death signal;
-// an orphaned server notices its data dir is gone within a minute.
+// dieWithParent does nothing where the kernel has no parent-death signal:
+// a server whose grader was killed runs on until the next local start
+// removes its dir (see removeOrphans), which it notices within a minute.
 func dieWithParent(*syscall.SysProcAttr) {}

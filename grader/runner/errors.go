@@ -3,7 +3,6 @@ package runner
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/docker/go-units"
@@ -78,30 +77,22 @@ type ExitError struct {
 	Addr string
 	// Output is what the program printed, its last 64 KiB at most.
 	Output string
-	// MemoryLimit is the memory limit it ran under, in bytes (0: none).
-	MemoryLimit int64
+	// MemoryLimit is the memory limit it ran under, in bytes (0: none);
+	// MemoryUsed, if not 0, is the resident memory of its group when the
+	// runner killed it for passing the limit.
+	MemoryLimit, MemoryUsed int64
 }
 
 func (e *ExitError) Error() string {
 	state := e.State
-	if e.MemoryLimit > 0 && outOfMemory(e.Output) {
-		state += fmt.Sprintf("; it ran out of memory: a solution may allocate at most %s", units.BytesSize(float64(e.MemoryLimit)))
+	if e.MemoryUsed > 0 {
+		state += fmt.Sprintf("; it used %s of memory, over the %s a solution may use, and was stopped",
+			units.BytesSize(float64(e.MemoryUsed)), units.BytesSize(float64(e.MemoryLimit)))
 	}
 	if e.Addr != "" {
 		return fmt.Sprintf("the program exited before it listened on %s (%s)", e.Addr, state)
 	}
 	return state
-}
-
-// outOfMemory reports whether a program's output says an allocation failed,
-// as Go's runtime, Python and C libraries say it.
-func outOfMemory(output string) bool {
-	for _, s := range []string{"out of memory", "MemoryError", "Cannot allocate memory", "std::bad_alloc"} {
-		if strings.Contains(output, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // LearnerOutput is the program's output.

@@ -18,3 +18,9 @@ func listenAddrs(int) []string { return nil }
 
 // dieWithParent does nothing where the kernel has no parent-death signal.
 func dieWithParent(*syscall.SysProcAttr) {}
+
+// memoryWatchSupported: there is no /proc to measure memory with.
+const memoryWatchSupported = false
+
+// groupResident returns 0: it needs /proc.
+func groupResident(int) int64 { return 0 }

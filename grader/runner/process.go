@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -40,16 +40,21 @@ type StartOptions struct {
 	// ReadyTimeout bounds the wait for the program to listen; zero means
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
-	// MemoryLimit, if positive, caps in bytes the memory each process of
-	// the program may allocate (Linux only; see MemoryLimitSupported). It
-	// is set on the program right after it starts and again, once it
-	// listens, on every process of its group (workers it forked meanwhile).
+	// MemoryLimit, if positive, caps in bytes the resident memory of the
+	// program's whole process group (Linux only; see
+	// MemoryLimitSupported): it is measured every 50 ms, and a group over
+	// it is killed (Process.Exited then says so). Resident memory, not
+	// address space: thread stacks and reservations that are never touched
+	// do not count.
 	MemoryLimit int64
 }
 
 // MemoryLimitSupported reports whether StartOptions.MemoryLimit is enforced
-// on this system.
-const MemoryLimitSupported = memoryLimitSupported
+// on this system: it needs /proc.
+const MemoryLimitSupported = memoryWatchSupported
+
+// memoryPoll is how often the memory of a program with a limit is measured.
+const memoryPoll = 50 * time.Millisecond
 
 // Process is a running solution program and the processes it started, all
 // in one process group. Stop it when done, whatever happened.
@@ -58,10 +63,13 @@ type Process struct {
 	pgid   int
 	addr   string
 	out    *tail
-	memory int64         // StartOptions.MemoryLimit
-	pr     *os.File      // read end of the output pipe
-	exited chan struct{} // closed once the program has exited and is reaped
-	copied chan struct{} // closed once the output pipe is drained
+	memory int64 // StartOptions.MemoryLimit
+	// overMemory is the group's resident memory when it was killed for
+	// passing the limit; 0 if it was not.
+	overMemory atomic.Int64
+	pr         *os.File      // read end of the output pipe
+	exited     chan struct{} // closed once the program has exited and is reaped
+	copied     chan struct{} // closed once the output pipe is drained
 
 	stopOnce sync.Once
 	stopErr  error
@@ -127,11 +135,8 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		_ = p.cmd.Wait() // the state is in cmd.ProcessState
 		close(p.exited)
 	}()
-	if p.memory > 0 {
-		if err := limitMemory(p.pgid, p.memory); err != nil && !errors.Is(err, syscall.ESRCH) {
-			_ = p.Stop()
-			return nil, fmt.Errorf("start solution: limit its memory: %w", err)
-		}
+	if p.memory > 0 && MemoryLimitSupported {
+		go p.watchMemory()
 	}
 	if err := p.waitReady(ctx, timeout); err != nil {
 		return nil, err
@@ -157,7 +162,6 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 		default:
 		}
 		if accepts(ctx, p.addr) {
-			p.limitGroupMemory()
 			return nil
 		}
 		select {
@@ -174,15 +178,22 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// limitGroupMemory sets the memory limit on every process of the group:
-// the program may have forked before its own limit was set.
-func (p *Process) limitGroupMemory() {
-	if p.memory <= 0 {
-		return
-	}
-	members, _ := groupMembers(p.pgid)
-	for _, m := range members {
-		_ = limitMemory(m.pid, p.memory) // a process that is gone needs no limit
+// watchMemory kills the group once its resident memory passes the limit,
+// until the program exits.
+func (p *Process) watchMemory() {
+	tick := time.NewTicker(memoryPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.exited:
+			return
+		case <-tick.C:
+		}
+		if used := groupResident(p.pgid); used > p.memory {
+			p.overMemory.Store(used)
+			_ = signalGroup(p.pgid, syscall.SIGKILL)
+			return
+		}
 	}
 }
 
@@ -201,7 +212,7 @@ func accepts(ctx context.Context, addr string) bool {
 // is closed.
 func (p *Process) exitError() *ExitError {
 	st := p.cmd.ProcessState
-	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output(), MemoryLimit: p.memory}
+	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output(), MemoryLimit: p.memory, MemoryUsed: p.overMemory.Load()}
 }
 
 // Output is what the program printed so far, stdout and stderr interleaved:

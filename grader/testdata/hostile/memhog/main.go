@@ -10,7 +10,7 @@ var kept [][]byte
 
 func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i < 256; i++ { // 16 GiB at most
+		for i := 0; i < 256; i++ { // 16 GiB at most, touched so resident
 			b := make([]byte, 64<<20)
 			for j := range b {
 				b[j] = byte(j)
