@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -12,10 +13,26 @@ import (
 // whose lock can be taken belongs to a grader that was killed.
 const ownerLock = "nplus1.lock"
 
-// lockDir creates dir's owner lock and locks it; keep the file open while
-// the dir is in use, and close it after removing the dir.
+// lockDir creates dir's owner lock, locked; keep the file open while the
+// dir is in use, and close it after removing the dir. The lock is taken
+// on a file of another name, then renamed: removeOrphans never sees an
+// owner lock that is not yet locked. Where there are no file locks it
+// returns nil: dirs of killed graders are then left for the system's temp
+// cleaner.
 func lockDir(dir string) (*os.File, error) {
-	return filelock.TryLock(filepath.Join(dir, ownerLock))
+	staging := filepath.Join(dir, ownerLock+".new")
+	f, err := filelock.TryLock(staging)
+	if errors.Is(err, filelock.ErrUnsupported) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(staging, filepath.Join(dir, ownerLock)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // removeOrphans removes the throwaway cluster dirs under parent that a

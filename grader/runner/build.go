@@ -30,7 +30,8 @@ type BuildOptions struct {
 	// building the same files again, from any directory, costs the go
 	// command's up-to-date check (about 0.1 s) instead of a link (about
 	// 0.6 s). The go command still rebuilds whatever changed. The cache
-	// keeps the cacheEntries most recently used programs.
+	// keeps the cacheEntries most recently used programs. A cache that
+	// cannot be used (not writable, no file locks) is done without.
 	Cache, CacheKey string
 }
 
@@ -118,36 +119,58 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 // solution in a repository that git refuses to read (CI containers, other
 // owners) build.
 func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOptions) error {
-	const display = "go build -o solution ."
 	argv := func(out string) []string {
 		return []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", out, "."}
 	}
-	key := cacheKey(opts.CacheKey)
-	if opts.Cache == "" || key == "" {
-		return runBuild(ctx, dir, scratch, argv(bin), display, opts.Output)
+	if key := cacheKey(opts.CacheKey); opts.Cache != "" && key != "" {
+		err := buildCached(ctx, dir, scratch, argv, bin, opts, key)
+		if !errors.Is(err, errNoCache) {
+			return err
+		}
+		// The cache cannot serve here (not writable, no file locks, a
+		// full disk): build without it.
 	}
-	// One build in the cache at a time: grades of the same files (a
-	// batch's baselines) must not write the same program at once, and
-	// pruning must not remove an entry in use.
+	return runBuild(ctx, dir, scratch, argv(bin), goBuildDisplay, opts.Output)
+}
+
+// goBuildDisplay is how a Go build is shown to the learner.
+const goBuildDisplay = "go build -o solution ."
+
+// errNoCache is wrapped by buildCached when the cache, not the solution,
+// stood in the way.
+var errNoCache = errors.New("build cache unusable")
+
+// buildCached builds into the cache entry key and copies the program to
+// bin: the grade runs its own copy, as a later build may replace the
+// cached one. Builds of one entry wait for each other (a batch's
+// baselines); builds of others do not.
+func buildCached(ctx context.Context, dir, scratch string, argv func(string) []string, bin string, opts BuildOptions, key string) error {
 	if err := os.MkdirAll(opts.Cache, 0o700); err != nil {
-		return fmt.Errorf("build cache: %w", err)
+		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
-	lock, err := filelock.Lock(ctx, filepath.Join(opts.Cache, ".lock"))
+	entry := filepath.Join(opts.Cache, key)
+	lock, err := filelock.Lock(ctx, entry+".lock")
 	if err != nil {
-		return fmt.Errorf("build cache: %w", err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
 	defer lock.Close()
-	entry := filepath.Join(opts.Cache, key)
 	if err := os.MkdirAll(entry, 0o700); err != nil {
-		return fmt.Errorf("build cache: %w", err)
+		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
 	cached := filepath.Join(entry, "solution")
-	if err := runBuild(ctx, dir, scratch, argv(cached), display, opts.Output); err != nil {
+	err = runBuild(ctx, dir, scratch, argv(cached), goBuildDisplay, opts.Output)
+	var be *BuildError
+	if errors.As(err, &be) && strings.Contains(be.Output, opts.Cache) {
+		return fmt.Errorf("%w: %v", errNoCache, err) // writing the program failed, not compiling it
+	}
+	if err != nil {
 		return err
 	}
-	// The grade runs its own copy: a later build may replace the cached one.
 	if err := copyFile(cached, bin); err != nil {
-		return fmt.Errorf("build cache: %w", err)
+		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
 	now := time.Now()
 	_ = os.Chtimes(entry, now, now) // most recently used
@@ -166,8 +189,14 @@ func cacheKey(digest string) string {
 }
 
 // pruneCache removes all but the cacheEntries most recently used entries
-// of a build cache. Call it holding the cache's lock.
+// of a build cache, skipping entries a build holds. One build prunes at a
+// time; the others skip it.
 func pruneCache(cache string) {
+	lock, err := filelock.TryLock(filepath.Join(cache, ".lock"))
+	if err != nil {
+		return
+	}
+	defer lock.Close()
 	entries, _ := os.ReadDir(cache)
 	type entry struct {
 		path string
@@ -184,7 +213,13 @@ func pruneCache(cache string) {
 	}
 	slices.SortFunc(dirs, func(a, b entry) int { return b.used.Compare(a.used) })
 	for _, d := range dirs[cacheEntries:] {
+		held, err := filelock.TryLock(d.path + ".lock")
+		if err != nil {
+			continue // being built
+		}
 		os.RemoveAll(d.path)
+		os.Remove(d.path + ".lock")
+		held.Close()
 	}
 }
 

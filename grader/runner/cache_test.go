@@ -79,3 +79,17 @@ func TestCacheKey(t *testing.T) {
 		}
 	}
 }
+
+// A cache that cannot be written is done without: the build still works.
+func TestBuildCacheUnusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	b, err := mustDetect(t, "testdata/gosolution").Build(context.Background(), BuildOptions{
+		Cache:    filepath.Join(file, "cache"), // under a file: cannot be made
+		CacheKey: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	})
+	if err != nil {
+		t.Fatalf("Build with an unusable cache: %v", err)
+	}
+	b.Close()
+}

@@ -3,8 +3,7 @@
 package filelock
 
 import (
-	"errors"
 	"os"
 )
 
-func tryLock(*os.File) error { return errors.New("file locks need a Unix system") }
+func tryLock(*os.File) error { return ErrUnsupported }
