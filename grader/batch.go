@@ -111,6 +111,13 @@ func (o *onceMap[V]) get(key string, build func() V) V {
 	return e.v
 }
 
+// forget drops key's value: the next get makes it again.
+func (o *onceMap[V]) forget(key string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.m, key)
+}
+
 // values returns the values made so far.
 func (o *onceMap[V]) values() []V {
 	o.mu.Lock()
@@ -127,6 +134,7 @@ func (o *onceMap[V]) values() []V {
 func (bt *batch) baseline(key string, measure func() *reports.Baseline) *reports.Baseline {
 	b := bt.baselines.get(key, measure)
 	if b == nil {
+		bt.baselines.forget(key) // not measured (say, the starter's port was taken): a later grade tries again
 		return nil
 	}
 	cp := *b

@@ -409,9 +409,7 @@ func (g *grade) run(ctx context.Context) {
 	if !ok {
 		return
 	}
-	var stopLimit context.CancelFunc
-	target.limit, stopLimit = context.WithTimeoutCause(ctx, g.opts.SolutionTimeout, errSolutionTimeout)
-	defer stopLimit()
+	target.timeLeft = g.opts.SolutionTimeout
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
 
@@ -452,9 +450,9 @@ type target struct {
 	proxy *proxy.Proxy
 	trace *proxy.Trace
 	url   string
-	// limit, if not nil, ends with Options.SolutionTimeout: the requests
-	// run under it.
-	limit context.Context
+	// timeLeft, if positive, is what is left of Options.SolutionTimeout:
+	// each request's time is taken off it; zero means no limit.
+	timeLeft time.Duration
 }
 
 func (t *target) stop() {
@@ -526,37 +524,46 @@ type requestStats struct {
 // more.
 func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]requestStats) bool) (responses []check.Response, stats []requestStats, ok bool) {
 	client := &http.Client{Timeout: g.opts.RequestTimeout}
-	rctx := ctx
-	if t.limit != nil {
-		rctx = t.limit
-	}
-	overTime := func(i int) bool {
-		if ctx.Err() != nil || !errors.Is(context.Cause(rctx), errSolutionTimeout) {
-			return false
-		}
+	limited := t.timeLeft > 0
+	overTime := func(i int) {
 		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, g.opts.SolutionTimeout), t.proc.Output())
-		return true
 	}
 	for i := 0; i < n; i++ {
-		if rctx.Err() != nil {
-			overTime(i)
+		if ctx.Err() != nil {
 			return nil, nil, false
+		}
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if limited {
+			if t.timeLeft <= 0 {
+				overTime(i)
+				return nil, nil, false
+			}
+			rctx, cancel = context.WithTimeoutCause(ctx, t.timeLeft, errSolutionTimeout)
 		}
 		mark := t.trace.Mark()
 		req, err := http.NewRequestWithContext(rctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
+			cancel()
 			g.machineError(err)
 			return nil, nil, false
 		}
 		t0 := time.Now()
 		status, body, err := g.do(client, req, t.trace, mark)
 		elapsed := time.Since(t0)
+		cancel()
+		if limited {
+			t.timeLeft -= elapsed
+		}
 		if errors.Is(err, errTooManyStatements) {
 			g.fail("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
 			return nil, nil, false
 		}
 		if err != nil {
-			if ctx.Err() != nil || overTime(i) {
+			if ctx.Err() != nil {
+				return nil, nil, false
+			}
+			if errors.Is(context.Cause(rctx), errSolutionTimeout) {
+				overTime(i)
 				return nil, nil, false
 			}
 			if g.databaseDown(ctx) {
@@ -616,7 +623,8 @@ func firstLines(s string, n int) string {
 // errTooManyStatements ends a request that ran past the statement cap.
 var errTooManyStatements = errors.New("too many statements")
 
-// errSolutionTimeout ends a target's limit: Options.SolutionTimeout passed.
+// errSolutionTimeout ends a request when what was left of
+// Options.SolutionTimeout has passed.
 var errSolutionTimeout = errors.New("the solution's time is up")
 
 // maxStatements is the cap on statements in one request: far above any
