@@ -1,22 +1,21 @@
 package postgres
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/leaktest"
 )
 
 // A grader killed with SIGKILL runs no cleanup: the kernel must stop its
 // server, and the next start must remove the dir it left.
 func TestLocalServerDiesWithTheGrader(t *testing.T) {
-	if os.Getenv("NPLUS1_TEST_GRADER") == "1" {
+	if leaktest.IsStandIn() {
 		// The stand-in grader: start a server, say its dir, wait to be killed.
 		inst, err := NewLocal(LocalOptions{CacheDir: testCache}).Start(context.Background())
 		if err != nil {
@@ -28,35 +27,8 @@ func TestLocalServerDiesWithTheGrader(t *testing.T) {
 		return
 	}
 	needLocal(t)
-	tmp, err := os.MkdirTemp("", "nplus1-orphan-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	if err := os.Chmod(tmp, 0o755); err != nil { // reachable by the server's user when root
-		t.Fatal(err)
-	}
-	grader := exec.Command(os.Args[0], "-test.run=^TestLocalServerDiesWithTheGrader$")
-	grader.Env = append(os.Environ(), "NPLUS1_TEST_GRADER=1", "TMPDIR="+tmp)
-	out, _ := grader.StdoutPipe()
-	if err := grader.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	dir := ""
-	for dir == "" && sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "error "); ok {
-			t.Error("the stand-in grader could not start a server:", rest)
-		}
-		if rest, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
-			dir = rest
-		}
-	}
-	grader.Process.Kill()
-	grader.Wait()
-	if dir == "" {
-		t.Fatal("the stand-in grader started no server")
-	}
+	tmp := leaktest.PrivateTmp(t) // the stand-in grader's TMPDIR too
+	dir := leaktest.KillStandIn(t, "TestLocalServerDiesWithTheGrader", "dir ")
 	deadline := time.Now().Add(10 * time.Second)
 	for len(processesUsing(dir)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -68,7 +40,6 @@ func TestLocalServerDiesWithTheGrader(t *testing.T) {
 		t.Fatalf("the killed grader's dir is already gone (%v): nothing to test", err)
 	}
 
-	t.Setenv("TMPDIR", tmp)
 	inst, err := NewLocal(LocalOptions{CacheDir: testCache}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -1,23 +1,23 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/leaktest"
 )
 
 // A grader killed with SIGKILL runs no cleanup; the kernel must still take
 // its solution with it.
 func TestProgramDiesWithTheGrader(t *testing.T) {
-	if os.Getenv("NPLUS1_TEST_GRADER") == "1" {
+	if leaktest.IsStandIn() {
 		// The stand-in grader: start a solution, say its pid, wait to be killed.
 		b, err := mustDetect(t, "testdata/pysolution").Build(context.Background(), BuildOptions{})
 		if err != nil {
@@ -32,26 +32,7 @@ func TestProgramDiesWithTheGrader(t *testing.T) {
 		time.Sleep(time.Minute)
 		return
 	}
-	grader := exec.Command(os.Args[0], "-test.run=^TestProgramDiesWithTheGrader$")
-	grader.Env = append(os.Environ(), "NPLUS1_TEST_GRADER=1")
-	out, _ := grader.StdoutPipe()
-	if err := grader.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	pid := 0
-	for pid == 0 && sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "pid "); ok {
-			pid, _ = strconv.Atoi(rest)
-		}
-	}
-	if pid == 0 {
-		grader.Process.Kill()
-		grader.Wait()
-		t.Fatal("the stand-in grader started no solution")
-	}
-	grader.Process.Kill()
-	grader.Wait()
+	pid, _ := strconv.Atoi(leaktest.KillStandIn(t, "TestProgramDiesWithTheGrader", "pid "))
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))

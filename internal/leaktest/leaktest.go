@@ -3,7 +3,9 @@
 package leaktest
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -51,4 +53,40 @@ func AssertNothingLeft(t testing.TB, tmp string) {
 			t.Errorf("process left running: %s %s (cwd %s)", filepath.Base(p), cmd, cwd)
 		}
 	}
+}
+
+// IsStandIn reports whether this test binary runs as a stand-in grader
+// started by KillStandIn: the test should then do the grader's part, print
+// the line KillStandIn waits for, and wait to be killed.
+func IsStandIn() bool { return os.Getenv("NPLUS1_TEST_GRADER") == "1" }
+
+// KillStandIn runs this test binary again as a stand-in grader for the
+// test named test (see IsStandIn), with env added to its environment,
+// reads its output until a line starts with prefix, kills it with SIGKILL
+// (no cleanup of its own runs) and returns the rest of that line. It
+// fails the test if no such line comes.
+func KillStandIn(t *testing.T, test, prefix string, env ...string) string {
+	t.Helper()
+	grader := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	grader.Env = append(append(os.Environ(), "NPLUS1_TEST_GRADER=1"), env...)
+	out, err := grader.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := grader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	rest, found := "", false
+	sc := bufio.NewScanner(out)
+	for !found && sc.Scan() {
+		lines = append(lines, sc.Text())
+		rest, found = strings.CutPrefix(sc.Text(), prefix)
+	}
+	grader.Process.Kill()
+	grader.Wait()
+	if !found {
+		t.Fatalf("the stand-in grader printed no %q line:\n%s", prefix, strings.Join(lines, "\n"))
+	}
+	return rest
 }
