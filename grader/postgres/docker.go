@@ -40,6 +40,8 @@ const (
 	labelID = "nplus1.id"
 	// LabelPID is the process id of the nplus1 that started the container.
 	LabelPID = "nplus1.pid"
+	// labelOwner names that process for a later nplus1 (processOwner).
+	labelOwner = "nplus1.owner"
 )
 
 // ryukImage is the reaper image testcontainers-go v0.45.0 runs
@@ -90,7 +92,8 @@ type DockerOptions struct {
 // unless it is set already. Either way, Terminate removes the container,
 // and so does a failed or cancelled Start. Containers are labelled
 // ContainerLabel=1 and LabelPID=<the process id>: one left by a killed
-// process is found with docker ps -a --filter label=nplus1=1.
+// process is found with docker ps -a --filter label=nplus1=1, and the next
+// Start on the same machine removes it (see removeOrphanContainers).
 func NewDocker(opts DockerOptions) Provider {
 	return &dockerProvider{opts: opts}
 }
@@ -121,6 +124,7 @@ func (p *dockerProvider) start(ctx context.Context) (*dockerInstance, error) {
 		return nil, fmt.Errorf("%w: %v; %s", ErrNotAvailable, err, dockerHint)
 	}
 	setupTestcontainers(ctx, cli)
+	removeOrphanContainers(ctx, cli)
 
 	image := cmp.Or(p.opts.Image, DefaultImage)
 	inst := &dockerInstance{cli: cli, id: randomID(), password: rand.Text(), image: image}
@@ -138,7 +142,7 @@ func (p *dockerProvider) start(ctx context.Context) (*dockerInstance, error) {
 		tcpostgres.WithDatabase("postgres"),
 		testcontainers.WithEnv(map[string]string{"PGDATA": pgdata}),
 		testcontainers.WithTmpfs(map[string]string{pgdata: "rw"}),
-		testcontainers.WithLabels(map[string]string{ContainerLabel: "1", labelID: inst.id, LabelPID: strconv.Itoa(os.Getpid())}),
+		testcontainers.WithLabels(map[string]string{ContainerLabel: "1", labelID: inst.id, LabelPID: strconv.Itoa(os.Getpid()), labelOwner: processOwner()}),
 		testcontainers.WithCmd("postgres",
 			"-c", "fsync=off",
 			"-c", "synchronous_commit=off",
@@ -181,6 +185,28 @@ func (p *dockerProvider) start(ctx context.Context) (*dockerInstance, error) {
 		return nil, fmt.Errorf("%s: %w\ncontainer log (last lines):\n%s", image, err, tail(log, 20))
 	}
 	return nil, fmt.Errorf("%s: %w", image, err)
+}
+
+// removeOrphanContainers removes the containers that an nplus1 killed
+// before it could clean up left behind: labelled by a process of this boot
+// and PID namespace that has ended (see ownerGone). Containers of other
+// machines, namespaces or live processes are left alone. Errors are
+// ignored: this is housekeeping, bounded to a few seconds.
+func removeOrphanContainers(ctx context.Context, cli *client.Client) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{
+		All:     true,
+		Filters: make(client.Filters).Add("label", ContainerLabel+"=1"),
+	})
+	if err != nil {
+		return
+	}
+	for _, c := range list.Items {
+		if owner := c.Labels[labelOwner]; owner != "" && ownerGone(owner) {
+			cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		}
+	}
 }
 
 // randomID returns 16 random hex digits.
