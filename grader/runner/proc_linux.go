@@ -134,13 +134,12 @@ func dieWithParent(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL
 // memoryWatchSupported: groupResident works here.
 const memoryWatchSupported = true
 
-// groupResident sums the resident memory of the live processes of group
-// pgid, in bytes, from /proc/PID/statm.
-func groupResident(pgid int) int64 {
-	members, _ := groupMembers(pgid)
+// resident sums the resident memory of the live processes among pids, in
+// bytes, from /proc/PID/statm.
+func resident(pids []int) int64 {
 	var pages int64
-	for _, m := range members {
-		statm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(m.pid), "statm"))
+	for _, pid := range pids {
+		statm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "statm"))
 		if err != nil {
 			continue // gone meanwhile
 		}

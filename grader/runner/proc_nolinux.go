@@ -22,5 +22,5 @@ func dieWithParent(*syscall.SysProcAttr) {}
 // memoryWatchSupported: there is no /proc to measure memory with.
 const memoryWatchSupported = false
 
-// groupResident returns 0: it needs /proc.
-func groupResident(int) int64 { return 0 }
+// resident returns 0: it needs /proc.
+func resident([]int) int64 { return 0 }

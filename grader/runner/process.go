@@ -53,8 +53,13 @@ type StartOptions struct {
 // on this system: it needs /proc.
 const MemoryLimitSupported = memoryWatchSupported
 
-// memoryPoll is how often the memory of a program with a limit is measured.
-const memoryPoll = 50 * time.Millisecond
+// memoryPoll is how often the memory of a program with a limit is
+// measured, and memoryRescan how many polls go by before its processes are
+// looked for again (a process started meanwhile is counted from then on).
+const (
+	memoryPoll   = 50 * time.Millisecond
+	memoryRescan = 10
+)
 
 // Process is a running solution program and the processes it started, all
 // in one process group. Stop it when done, whatever happened.
@@ -179,17 +184,27 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 }
 
 // watchMemory kills the group once its resident memory passes the limit,
-// until the program exits.
+// until the program exits. Finding the group's processes means reading
+// every process's /proc entry (milliseconds): it is done every
+// memoryRescan polls, and the polls between read only the members found.
 func (p *Process) watchMemory() {
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
-	for {
+	var pids []int
+	for n := 0; ; n++ {
 		select {
 		case <-p.exited:
 			return
 		case <-tick.C:
 		}
-		if used := groupResident(p.pgid); used > p.memory {
+		if n%memoryRescan == 0 {
+			members, _ := groupMembers(p.pgid)
+			pids = pids[:0]
+			for _, m := range members {
+				pids = append(pids, m.pid)
+			}
+		}
+		if used := resident(pids); used > p.memory {
 			p.overMemory.Store(used)
 			_ = signalGroup(p.pgid, syscall.SIGKILL)
 			return
