@@ -27,6 +27,7 @@ import (
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
+	"github.com/nplus1/nplus1/internal/filelock"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -849,11 +850,15 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 	return true
 }
 
+// baselineDirPrefix starts the name of the temp dir a starter is written to.
+const baselineDirPrefix = "nplus1-baseline-"
+
 // baselineBuild is the challenge's starter, built while the solution is
 // measured.
 type baselineBuild struct {
 	lang  string
 	dir   string
+	lock  *os.File // dir's owner lock (filelock.LockDir), or nil
 	built *runner.Built
 	err   error
 	done  chan struct{}
@@ -865,8 +870,12 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 	b := &baselineBuild{lang: g.starterLanguage(), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
-		b.dir, b.err = os.MkdirTemp("", "nplus1-baseline-")
+		filelock.RemoveOrphans(os.TempDir(), baselineDirPrefix+"*") // of graders that were killed
+		b.dir, b.err = os.MkdirTemp("", baselineDirPrefix)
 		if b.err != nil {
+			return
+		}
+		if b.lock, b.err = filelock.LockDir(b.dir); b.err != nil {
 			return
 		}
 		files, err := g.ch.ProgramFiles("starter", b.lang)
@@ -911,6 +920,9 @@ func (b *baselineBuild) close() {
 	}
 	if b.dir != "" {
 		os.RemoveAll(b.dir)
+	}
+	if b.lock != nil {
+		b.lock.Close()
 	}
 }
 

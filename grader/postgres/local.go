@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/internal/filelock"
 )
 
 // LocalOptions configures the local provider. The zero value is ready to use.
@@ -113,13 +114,13 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 	}
 
 	parent := clusterParent()
-	removeOrphans(parent)
+	filelock.RemoveOrphans(parent, clusterDirPrefix+"*")
 	dir, err := os.MkdirTemp(parent, clusterDirPrefix)
 	if err != nil {
 		return nil, err
 	}
 	inst := &localInstance{dir: dir, password: password}
-	if inst.lock, err = lockDir(dir); err != nil {
+	if inst.lock, err = filelock.LockDir(dir); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}

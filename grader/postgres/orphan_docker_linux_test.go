@@ -26,7 +26,7 @@ func TestDockerOrphanRemoved(t *testing.T) {
 		return
 	}
 	cli, image := needDocker(t)
-	id := leaktest.KillStandIn(t, "TestDockerOrphanRemoved", "id ", "NPLUS1_TEST_IMAGE="+image)
+	id := leaktest.KillStandIn(t, "TestDockerOrphanRemoved", "id ", "NPLUS1_TEST_IMAGE="+image, "NPLUS1_TEST_CACHE="+testCache)
 	orphan := func() int {
 		list, err := cli.ContainerList(context.Background(), client.ContainerListOptions{
 			All: true, Filters: make(client.Filters).Add("label", labelID+"="+id),

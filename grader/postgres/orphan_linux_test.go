@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nplus1/nplus1/internal/filelock"
 	"github.com/nplus1/nplus1/internal/leaktest"
 )
 
@@ -28,7 +29,7 @@ func TestLocalServerDiesWithTheGrader(t *testing.T) {
 	}
 	needLocal(t)
 	tmp := leaktest.PrivateTmp(t) // the stand-in grader's TMPDIR too
-	dir := leaktest.KillStandIn(t, "TestLocalServerDiesWithTheGrader", "dir ")
+	dir := leaktest.KillStandIn(t, "TestLocalServerDiesWithTheGrader", "dir ", "NPLUS1_TEST_CACHE="+testCache)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(processesUsing(dir)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -49,18 +50,12 @@ func TestLocalServerDiesWithTheGrader(t *testing.T) {
 	}
 	// Its own dir, and any in use, stay.
 	live := inst.(*localInstance).dir
-	removeOrphans(tmp)
+	filelock.RemoveOrphans(tmp, clusterDirPrefix+"*")
 	if _, err := os.Stat(filepath.Join(live, "data")); err != nil {
-		t.Errorf("removeOrphans removed a dir in use: %v", err)
+		t.Errorf("RemoveOrphans removed a dir in use: %v", err)
 	}
 	if err := inst.Terminate(t.Context()); err != nil {
 		t.Fatal(err)
-	}
-	// The killed test binary's own cache (its TestMain made it) is no
-	// grader's business.
-	caches, _ := filepath.Glob(filepath.Join(tmp, "nplus1-test-cache-*"))
-	for _, c := range caches {
-		os.RemoveAll(c)
 	}
 	noLeftovers(t, tmp)
 }

@@ -35,6 +35,9 @@ type BuildOptions struct {
 	Cache, CacheKey string
 }
 
+// buildDirPrefix starts the name of every private build directory.
+const buildDirPrefix = "nplus1-build-"
+
 // cacheEntries is how many programs a build cache keeps.
 const cacheEntries = 16
 
@@ -42,6 +45,7 @@ const cacheEntries = 16
 type Built struct {
 	dir     string   // solution directory, the working directory
 	tmp     string   // private build directory
+	lock    *os.File // tmp's owner lock (filelock.LockDir), or nil
 	argv    []string // the command that starts the program
 	display string   // argv as the learner would type it
 
@@ -58,11 +62,17 @@ type Built struct {
 // A build that fails is a *BuildError holding its output. Any other error
 // (no go toolchain, no interpreter, no sh, ctx done) is the machine's.
 func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error) {
-	tmp, err := os.MkdirTemp("", "nplus1-build-")
+	filelock.RemoveOrphans(os.TempDir(), buildDirPrefix+"*") // of graders that were killed
+	tmp, err := os.MkdirTemp("", buildDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	b := &Built{dir: s.Dir, tmp: tmp}
+	lock, err := filelock.LockDir(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	b := &Built{dir: s.Dir, tmp: tmp, lock: lock}
 	if err := b.build(ctx, s, opts); err != nil {
 		_ = b.Close()
 		return nil, err
@@ -294,6 +304,9 @@ func (b *Built) Close() error {
 	b.closeOnce.Do(func() {
 		if err := os.RemoveAll(b.tmp); err != nil {
 			b.closeErr = fmt.Errorf("remove build directory: %w", err)
+		}
+		if b.lock != nil {
+			b.lock.Close()
 		}
 	})
 	return b.closeErr

@@ -28,11 +28,23 @@ func TestProgramDiesWithTheGrader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("pid %d\n", p.Pid())
+		fmt.Printf("pid %d %s\n", p.Pid(), b.tmp)
 		time.Sleep(time.Minute)
 		return
 	}
-	pid, _ := strconv.Atoi(leaktest.KillStandIn(t, "TestProgramDiesWithTheGrader", "pid "))
+	var pid int
+	var buildDir string
+	fmt.Sscan(leaktest.KillStandIn(t, "TestProgramDiesWithTheGrader", "pid "), &pid, &buildDir)
+	if pid == 0 || buildDir == "" {
+		t.Fatal("the stand-in grader did not say its solution's pid and build directory")
+	}
+	// The killed grader's build directory goes with the next build.
+	defer func() {
+		mustBuild(t, mustDetect(t, "testdata/pysolution"))
+		if _, err := os.Stat(buildDir); !os.IsNotExist(err) {
+			t.Errorf("the next build left the killed grader's %s (%v)", buildDir, err)
+		}
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))

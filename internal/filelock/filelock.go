@@ -2,12 +2,17 @@
 // drops when their process dies, however it dies: a lock that can be taken
 // has no living owner. A lock file may be removed by whoever holds it:
 // Lock and TryLock only return a lock on the file the path names.
+//
+// LockDir and RemoveOrphans use them for temporary directories: a process
+// killed with SIGKILL cannot remove its own, so the next one to start
+// removes those whose owner is gone.
 package filelock
 
 import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -55,6 +60,50 @@ func TryLock(path string) (*os.File, error) {
 		f.Close()
 		if err1 != nil {
 			return nil, err1
+		}
+	}
+}
+
+// OwnerLock is the name of the file by which a temporary directory says it
+// is in use (see LockDir).
+const OwnerLock = "nplus1.lock"
+
+// LockDir marks dir as in use by this process until the returned file is
+// closed (close it after removing dir): it creates dir/OwnerLock, locked.
+// The lock is taken on a file of another name, then renamed, so that
+// RemoveOrphans never sees an owner lock that is not yet held. Where there
+// are no file locks it returns nil and no error: such dirs are left for
+// the system's temp cleaner.
+func LockDir(dir string) (*os.File, error) {
+	staging := filepath.Join(dir, OwnerLock+".new")
+	f, err := TryLock(staging)
+	if errors.Is(err, ErrUnsupported) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(staging, filepath.Join(dir, OwnerLock)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// RemoveOrphans removes the directories matching pattern under parent whose
+// owner lock nobody holds: their process was killed before it could
+// remove them. A directory with no owner lock is being set up, or is not
+// ours: it is left alone. Errors are ignored: this is housekeeping.
+func RemoveOrphans(parent, pattern string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, pattern))
+	for _, dir := range dirs {
+		lock := filepath.Join(dir, OwnerLock)
+		if _, err := os.Stat(lock); err != nil {
+			continue
+		}
+		if f, err := TryLock(lock); err == nil {
+			os.RemoveAll(dir)
+			f.Close()
 		}
 	}
 }
