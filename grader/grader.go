@@ -410,7 +410,7 @@ func (g *grade) run(ctx context.Context) {
 	if !ok {
 		return
 	}
-	target.timeLeft = g.opts.SolutionTimeout
+	target.budget = g.opts.SolutionTimeout
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
 
@@ -451,9 +451,9 @@ type target struct {
 	proxy *proxy.Proxy
 	trace *proxy.Trace
 	url   string
-	// timeLeft, if positive, is what is left of Options.SolutionTimeout:
-	// each request's time is taken off it; zero means no limit.
-	timeLeft time.Duration
+	// budget is the time all the requests may take together
+	// (Options.SolutionTimeout; 0: no limit), and spent what they took.
+	budget, spent time.Duration
 }
 
 func (t *target) stop() {
@@ -525,46 +525,40 @@ type requestStats struct {
 // more.
 func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]requestStats) bool) (responses []check.Response, stats []requestStats, ok bool) {
 	client := &http.Client{Timeout: g.opts.RequestTimeout}
-	limited := t.timeLeft > 0
 	overTime := func(i int) {
-		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, g.opts.SolutionTimeout), t.proc.Output())
+		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, t.budget), t.proc.Output())
 	}
 	for i := 0; i < n; i++ {
 		if ctx.Err() != nil {
 			return nil, nil, false
 		}
-		rctx, cancel := ctx, context.CancelFunc(func() {})
-		if limited {
-			if t.timeLeft <= 0 {
+		var left time.Duration // 0: no limit
+		if t.budget > 0 {
+			if left = t.budget - t.spent; left <= 0 {
 				overTime(i)
 				return nil, nil, false
 			}
-			rctx, cancel = context.WithTimeoutCause(ctx, t.timeLeft, errSolutionTimeout)
 		}
 		mark := t.trace.Mark()
-		req, err := http.NewRequestWithContext(rctx, g.ch.Endpoint.Method, t.url, nil)
+		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
-			cancel()
 			g.machineError(err)
 			return nil, nil, false
 		}
 		t0 := time.Now()
-		status, body, err := g.do(client, req, t.trace, mark)
+		status, body, err := g.do(client, req, t.trace, mark, left)
 		elapsed := time.Since(t0)
-		cancel()
-		if limited {
-			t.timeLeft -= elapsed
-		}
+		t.spent += elapsed
 		if errors.Is(err, errTooManyStatements) {
 			g.fail("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
 			return nil, nil, false
 		}
+		if errors.Is(err, errSolutionTimeout) {
+			overTime(i)
+			return nil, nil, false
+		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, nil, false
-			}
-			if errors.Is(context.Cause(rctx), errSolutionTimeout) {
-				overTime(i)
 				return nil, nil, false
 			}
 			if g.databaseDown(ctx) {
@@ -639,10 +633,16 @@ func (g *grade) maxStatements() int {
 
 // do sends one request and reads its response (at most maxBody+1 bytes),
 // watching the trace meanwhile: past the statement cap it abandons the
-// request.
-func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark) (status int, body []byte, err error) {
+// request (errTooManyStatements), and so it does once limit passes, if it
+// is not 0 (errSolutionTimeout).
+func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark, limit time.Duration) (status int, body []byte, err error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	defer cancel(nil)
+	if limit > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, limit, errSolutionTimeout)
+		defer stop()
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -668,10 +668,12 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 			err = fmt.Errorf("reading the response: %w", err)
 		}
 	}
-	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
-		return 0, nil, errTooManyStatements
-	}
 	if err != nil {
+		for _, limitErr := range []error{errTooManyStatements, errSolutionTimeout} {
+			if errors.Is(context.Cause(ctx), limitErr) {
+				return 0, nil, limitErr
+			}
+		}
 		return 0, nil, err
 	}
 	return resp.StatusCode, body, nil
