@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/internal/leaktest"
+	"github.com/nplus1/nplus1/internal/pgtest"
 )
 
 // helperEnv makes the test binary act as the traced command (see
@@ -103,23 +104,10 @@ func sendOneRequest(python, dir string) int {
 	return 2
 }
 
-// needTrace fails the test when what a trace needs is missing in CI, and
-// skips it elsewhere.
-func needTrace(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is needed: %v", what, err)
-	}
-	t.Skipf("%s is not available: %v", what, err)
-}
-
 func needLocalPostgres(t *testing.T) {
 	t.Helper()
 	if _, err := postgres.Auto(context.Background(), postgres.AutoOptions{}); errors.Is(err, postgres.ErrNotAvailable) {
-		needTrace(t, "a local PostgreSQL", err)
+		pgtest.Need(t, "a local PostgreSQL", err)
 	}
 }
 
@@ -130,7 +118,7 @@ func TestTraceStarterShowsNPlusOne(t *testing.T) {
 	needLocalPostgres(t)
 	python := "/usr/bin/python3"
 	_, err := exec.Command(python, "-c", "import psycopg2").CombinedOutput()
-	needTrace(t, "python3-psycopg2 ("+python+")", err)
+	pgtest.Need(t, "python3-psycopg2 ("+python+")", err)
 	dir, err := filepath.Abs("../../challenges/orders-users/starter/python")
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,7 @@ import (
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/sqlshape"
+	"github.com/nplus1/nplus1/internal/pgtest"
 )
 
 // fidelity is one Postgres with pg_stat_statements and a proxy in front of
@@ -78,8 +79,6 @@ func startFidelity(t *testing.T) *fidelity {
 	t.Helper()
 	ctx := context.Background()
 	sqlshape.Warm()
-	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	// The server may run as another user (when we are root): it needs a
 	// directory it can reach, which t.TempDir is not.
 	logDir, err := os.MkdirTemp("", "nplus1-fidelity-")
@@ -88,7 +87,7 @@ func startFidelity(t *testing.T) *fidelity {
 	}
 	t.Cleanup(func() { os.RemoveAll(logDir) })
 	os.Chmod(logDir, 0o777)
-	inst, err := postgres.NewLocal(postgres.LocalOptions{Settings: map[string]string{
+	inst := pgtest.StartWith(t, postgres.LocalOptions{Settings: map[string]string{
 		"shared_preload_libraries":         "pg_stat_statements",
 		"pg_stat_statements.track":         "top",
 		"pg_stat_statements.track_utility": "on",
@@ -99,18 +98,7 @@ func startFidelity(t *testing.T) *fidelity {
 		"log_filename":                     "server.log",
 		"log_rotation_size":                "0",
 		"log_line_prefix":                  logPrefix,
-	}}).Start(startCtx)
-	if err != nil {
-		if errors.Is(err, postgres.ErrNotAvailable) && os.Getenv("CI") == "" {
-			t.Skipf("no local PostgreSQL: %v", err)
-		}
-		t.Fatalf("start local postgres: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := inst.Terminate(context.Background()); err != nil {
-			t.Errorf("terminate postgres: %v", err)
-		}
-	})
+	}})
 	admin, err := pgx.Connect(ctx, inst.ConnectionString())
 	if err != nil {
 		t.Fatal(err)
@@ -433,19 +421,6 @@ func (f *fidelity) printTable(t *testing.T) {
 	}
 	tw.Flush()
 	t.Logf("statements counted, tracer vs pg_stat_statements:\n%s", b.String())
-}
-
-// need fails the test when a client is missing in CI, and skips it
-// elsewhere.
-func need(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is needed: %v", what, err)
-	}
-	t.Skipf("%s is not available: %v", what, err)
 }
 
 func TestFidelity(t *testing.T) {
@@ -802,24 +777,24 @@ func TestFidelity(t *testing.T) {
 	python := "/usr/bin/python3"
 	f.run(t, "psycopg2", func(t *testing.T) int {
 		_, err := exec.Command(python, "-c", "import psycopg2").CombinedOutput()
-		need(t, "python3-psycopg2 ("+python+")", err)
+		pgtest.Need(t, "python3-psycopg2 ("+python+")", err)
 		return f.python(t, python, psycopg2Script)
 	})
 	f.run(t, "psycopg 3", func(t *testing.T) int {
 		_, err := exec.Command(python, "-c", "import psycopg").CombinedOutput()
-		need(t, "python3-psycopg ("+python+")", err)
+		pgtest.Need(t, "python3-psycopg ("+python+")", err)
 		return f.python(t, python, psycopg3Script)
 	})
 
 	pgbench := findPgbench()
 	f.run(t, "pgbench -i (COPY)", func(t *testing.T) int {
-		need(t, "pgbench", pgbenchErr(pgbench))
+		pgtest.Need(t, "pgbench", pgbenchErr(pgbench))
 		f.command(t, pgbench, "-i", "-s", "1", "-q")
 		return 0
 	})
 	for _, mode := range []string{"simple", "extended", "prepared"} {
 		f.run(t, "pgbench -M "+mode, func(t *testing.T) int {
-			need(t, "pgbench", pgbenchErr(pgbench))
+			pgtest.Need(t, "pgbench", pgbenchErr(pgbench))
 			f.command(t, pgbench, "-n", "-M", mode, "-c", "2", "-t", "25")
 			return 0
 		})
