@@ -202,8 +202,9 @@ func removeOrphanContainers(ctx context.Context, cli *client.Client) {
 	if err != nil {
 		return
 	}
+	me := processOwner()
 	for _, c := range list.Items {
-		if owner := c.Labels[labelOwner]; owner != "" && ownerGone(owner) {
+		if owner := c.Labels[labelOwner]; owner != "" && ownerGone(me, owner) {
 			cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		}
 	}

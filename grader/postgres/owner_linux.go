@@ -2,9 +2,10 @@ package postgres
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nplus1/nplus1/internal/procfs"
 )
 
 // processOwner names this process so that another nplus1 can tell, later,
@@ -28,10 +29,11 @@ func processOwner() string {
 }
 
 // ownerGone reports whether the process that owner names (see
-// processOwner) has ended. It is false whenever that cannot be known here:
-// another boot or PID namespace, a malformed label.
-func ownerGone(owner string) bool {
-	mine := strings.Split(processOwner(), "/")
+// processOwner) has ended, as seen by the process that me names. It is
+// false whenever that cannot be known here: another boot or PID
+// namespace, a malformed label.
+func ownerGone(me, owner string) bool {
+	mine := strings.Split(me, "/")
 	theirs := strings.Split(owner, "/")
 	if len(mine) != 4 || len(theirs) != 4 || mine[0] != theirs[0] || mine[1] != theirs[1] {
 		return false
@@ -46,17 +48,8 @@ func ownerGone(owner string) bool {
 // startTime is process pid's start time in clock ticks after boot (field 22
 // of /proc/PID/stat), or "" if there is no such process.
 func startTime(pid int) string {
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return ""
-	}
-	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-	i := strings.LastIndexByte(string(stat), ')')
-	if i < 0 {
-		return ""
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 20 {
+	f, err := procfs.Stat(pid)
+	if err != nil || len(f) < 20 {
 		return ""
 	}
 	return f[19]

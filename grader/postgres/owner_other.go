@@ -7,4 +7,4 @@ package postgres
 func processOwner() string { return "" }
 
 // ownerGone reports false: it cannot be known here.
-func ownerGone(string) bool { return false }
+func ownerGone(_, _ string) bool { return false }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/nplus1/nplus1/internal/procfs"
 )
 
 // member is one process of a process group.
@@ -31,16 +33,10 @@ func groupMembers(pgid int) (members []member, ok bool) {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		f, err := procfs.Stat(pid)
 		if err != nil {
 			continue // exited meanwhile
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		i := strings.LastIndexByte(string(stat), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
 		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
 			continue
 		}
