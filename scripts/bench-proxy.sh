@@ -15,6 +15,7 @@
 #   scripts/bench-proxy.sh                        # REPS=3 DURATION=10
 #   REPS=5 DURATION=20 CLIENTS="1 2 4" scripts/bench-proxy.sh
 #   PGBOUNCER=none scripts/bench-proxy.sh         # without PgBouncer
+#   FORWARDERS=1 scripts/bench-proxy.sh           # and bare forwarders too
 #   CPUPROFILE=/tmp/proxy.prof scripts/bench-proxy.sh
 #   (then: go tool pprof -top <binary printed at the end> /tmp/proxy.prof)
 set -euo pipefail
@@ -86,17 +87,45 @@ INI
   [ "$targets" = "direct proxy pgbouncer" ] || echo "bench-proxy: PgBouncer did not start; going on without it" >&2
 fi
 
+# Bare forwarders, which read nothing of what they forward, as yardsticks of
+# what a hop itself costs here: scripts/forward (C, a thread per direction,
+# blocking I/O) and scripts/goforward (Go, in its two modes).
+if [ -n "${FORWARDERS:-}" ]; then
+  read -r port db < <(echo "$direct" | sed -E 's#^postgres://[^@]*@[^:]*:([0-9]*)/([^?]*).*#\1 \2#')
+  forwarders=()
+  if command -v "${CC:-cc}" >/dev/null; then
+    "${CC:-cc}" -O2 -pthread -o "$work/forward" scripts/forward/forward.c
+    forwarders+=("forward-c:$work/forward")
+  else
+    echo "bench-proxy: no C compiler (set CC); going on without scripts/forward" >&2
+  fi
+  go build -o "$work/goforward" ./scripts/goforward
+  forwarders+=("go-netpoll:$work/goforward -mode netpoll" "go-blocking:$work/goforward -mode blocking")
+  declare -A forward_url
+  for f in "${forwarders[@]}"; do
+    name=${f%%:*}
+    fport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    ${f#*:} "$fport" "$port" &
+    pids+=($!)
+    forward_url[$name]=$(echo "$direct" | sed -E "s#@[^:/]*:[0-9]+/#@127.0.0.1:$fport/#")
+    for _ in $(seq 50); do
+      "$pgbench" -n -S -t 1 "${forward_url[$name]}" >/dev/null 2>&1 && { targets="$targets $name"; break; }
+      sleep 0.1
+    done
+  done
+fi
+
 # tps runs pgbench and prints its TPS (without the initial connection time).
 tps() {
   local url
-  case $2 in direct) url=$direct ;; proxy) url=$proxied ;; pgbouncer) url=$bouncer ;; esac
+  case $2 in direct) url=$direct ;; proxy) url=$proxied ;; pgbouncer) url=$bouncer ;; *) url=${forward_url[$2]} ;; esac
   "$pgbench" -n -S -M extended -c "$1" -j "$1" -T "$duration" "$url" 2>/dev/null |
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
 }
 
 echo "pgbench -S -M extended, ${duration}s per run, $reps rounds; $(nproc) CPUs; load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$("$pgbench" --version); targets: $targets"
-printf '%-6s %-8s %-10s %10s %10s %14s\n' round clients target tps vs_direct added_us_rt
+printf '%-6s %-8s %-12s %10s %10s %14s\n' round clients target tps vs_direct added_us_rt
 for r in $(seq "$reps"); do
   for c in $clients; do
     d=
@@ -105,7 +134,7 @@ for r in $(seq "$reps"); do
       [ -n "$v" ] || { echo "bench-proxy: pgbench failed against $t" >&2; exit 1; }
       [ -n "$d" ] || d=$v
       awk -v r="$r" -v c="$c" -v t="$t" -v d="$d" -v v="$v" 'BEGIN {
-        printf "%-6s %-8s %-10s %10.0f %10.3f %14.1f\n", r, c, t, v, v/d, (c/v - c/d)*1e6 }' |
+        printf "%-6s %-8s %-12s %10.0f %10.3f %14.1f\n", r, c, t, v, v/d, (c/v - c/d)*1e6 }' |
         tee -a "$work/runs"
     done
   done
@@ -113,7 +142,7 @@ done
 
 echo
 echo "medians of $reps rounds (load average at end $(cut -d' ' -f1-3 /proc/loadavg)):"
-printf '%-8s %-10s %10s %10s %14s\n' clients target tps vs_direct added_us_rt
+printf '%-8s %-12s %10s %10s %14s\n' clients target tps vs_direct added_us_rt
 for c in $clients; do
   for t in $targets; do
     awk -v c="$c" -v t="$t" '$2 == c && $3 == t' "$work/runs" | awk '
@@ -122,6 +151,6 @@ for c in $clients; do
         return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
       }
       { n++; v[n] = $4; q[n] = $5; u[n] = $6; c = $2; t = $3 }
-      END { printf "%-8s %-10s %10.0f %10.3f %14.1f\n", c, t, median(v, n), median(q, n), median(u, n) }'
+      END { printf "%-8s %-12s %10.0f %10.3f %14.1f\n", c, t, median(v, n), median(q, n), median(u, n) }'
   done
 done
