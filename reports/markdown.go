@@ -26,7 +26,14 @@ func verdictMark(v string) string {
 // reproduce the grade.
 func Markdown(c *Card) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s: %s\n\n", c.Challenge.Title, verdictMark(c.Verdict))
+	title := c.Challenge.Title
+	if title == "" {
+		title = c.Challenge.ID
+	}
+	if title == "" {
+		title = "nplus1 grade"
+	}
+	fmt.Fprintf(&b, "# %s: %s\n\n", title, verdictMark(c.Verdict))
 	line := c.PortfolioLine
 	if line == "" {
 		line = PortfolioLine(c)
@@ -46,11 +53,11 @@ func Markdown(c *Card) string {
 	if c.Verdict == Error {
 		b.WriteString("The grade could not be made; this says nothing about the solution.")
 		if c.Error != "" {
-			fmt.Fprintf(&b, " **Error:** %s", c.Error)
+			fmt.Fprintf(&b, " **Error:** %s", cell(c.Error))
 		}
 		b.WriteString("\n\n")
 	} else if c.Error != "" {
-		fmt.Fprintf(&b, "**Error:** %s\n\n", c.Error)
+		fmt.Fprintf(&b, "**Error:** %s\n\n", cell(c.Error))
 	}
 	if m := c.Metrics; m != nil {
 		if bl := c.Baseline; bl != nil {
@@ -105,8 +112,12 @@ func Markdown(c *Card) string {
 		fmt.Fprintf(&b, "\n## Solution output\n\n%s\n%s\n%s\n", fence(c.Output), strings.TrimRight(c.Output, "\n"), fence(c.Output))
 	}
 	e := c.Environment
-	fmt.Fprintf(&b, "\n---\nPostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. Reproduce: `nplus1 grade %s --challenge %s --seed %d`.\n",
-		orDash(e.PostgresVersion), e.Provider, ms(e.RTTMS), e.Size, e.Seed, c.Solution.Path, c.Challenge.ID, e.Seed)
+	if e.Seed == 0 { // nothing was seeded: the grade stopped before Postgres
+		fmt.Fprintf(&b, "\n---\nReproduce: `nplus1 grade %s%s`.\n", c.Solution.Path, flagIf(" --challenge ", c.Challenge.ID))
+	} else {
+		fmt.Fprintf(&b, "\n---\nPostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. Reproduce: `nplus1 grade %s%s --seed %d`.\n",
+			orDash(e.PostgresVersion), orDash(e.Provider), ms(e.RTTMS), e.Size, e.Seed, c.Solution.Path, flagIf(" --challenge ", c.Challenge.ID), e.Seed)
+	}
 	fmt.Fprintf(&b, "Solution %s, challenge %s.", orDash(c.Solution.Digest), orDash(c.Challenge.Digest))
 	if s := c.Signature; s != nil {
 		fmt.Fprintf(&b, " Signed (%s, key %s): check with `nplus1 verify result.json --key KEY.pub`.", s.Algorithm, s.KeyID)
@@ -149,6 +160,14 @@ func num(v *float64, unit string) string {
 	return fmt.Sprintf("%g", *v)
 }
 
+// flagIf is flag and value, or nothing when value is empty.
+func flagIf(flag, value string) string {
+	if value == "" {
+		return ""
+	}
+	return flag + value
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -156,16 +175,25 @@ func orDash(s string) string {
 	return s
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell: it shows as written,
+// never as markup (messages quote what the solution answered).
 func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", "<br>")
+	return strings.ReplaceAll(inline(s), "\n", "<br>")
 }
+
+// inline escapes the characters that Markdown or HTML would read as markup
+// in running text, so text from a solution shows as written.
+var inline = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", `\<`, ">", `\>`, "|", `\|`, "~", `\~`, "&", `\&`, "!", `\!`,
+).Replace
 
 // code makes text safe inside a `code span` in a table cell: a backtick
 // would end the span early.
+// Inside a span other characters show as written; in a table, GitHub still
+// reads \| as the pipe.
 func code(s string) string {
-	return cell(strings.ReplaceAll(s, "`", "'"))
+	return strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(s)
 }
 
 // fence returns a code fence longer than any run of backticks in s.

@@ -61,8 +61,8 @@ func readCardChecked(path string) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.SchemaVersion == 0 || c.Challenge.ID == "" {
-		return nil, fmt.Errorf("read card %s: not an nplus1 result card (no schema_version or challenge id)", path)
+	if c.SchemaVersion == 0 {
+		return nil, fmt.Errorf("read card %s: not an nplus1 result card (no schema_version)", path)
 	}
 	if c.SchemaVersion > SchemaVersion {
 		return nil, fmt.Errorf("read card %s: schema version %d is newer than this nplus1 reads (%d): upgrade nplus1", path, c.SchemaVersion, SchemaVersion)
@@ -72,10 +72,14 @@ func readCardChecked(path string) (*Card, error) {
 
 // Latest keeps the most recently graded card of each challenge, ordered by
 // challenge title (then id). Of two cards graded at the same time the later
-// one in cards wins.
+// one in cards wins. A card that names no challenge (its solution could not
+// be set up: no directory, a malformed nplus1.yaml) is left out.
 func Latest(cards []*Card) []*Card {
 	by := map[string]*Card{}
 	for _, c := range cards {
+		if c.Challenge.ID == "" {
+			continue
+		}
 		if old, ok := by[c.Challenge.ID]; !ok || !c.GradedAt.Before(old.GradedAt) {
 			by[c.Challenge.ID] = c
 		}
@@ -173,7 +177,9 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 	if o.EachCard {
 		ids := map[string]bool{}
 		for _, c := range cards {
-			ids[c.Challenge.ID] = true
+			if c.Challenge.ID != "" {
+				ids[c.Challenge.ID] = true
+			}
 		}
 		p.EachCard, p.Solutions, p.Challenges = true, len(cards), len(ids)
 	}
@@ -188,6 +194,9 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		}
 		if e.Title == "" {
 			e.Title = c.Challenge.ID
+		}
+		if e.Title == "" {
+			e.Title = "(unknown challenge)"
 		}
 		if e.Technique == "" {
 			e.Technique = Technique(c)

@@ -102,6 +102,30 @@ func TestJUnitHoldsAnyOutput(t *testing.T) {
 	}
 }
 
+// What a solution answered shows in result.md as written, never as markup
+// (result.md also goes to GitHub's step summary).
+func TestMarkdownShowsMessagesAsWritten(t *testing.T) {
+	c := nobuildCard()
+	c.Checks[0].Message = "body: <img src=x> **bold** [click](http://x) | a_b `c` & \\ ~~s~~ !x"
+	md := Markdown(c)
+	want := `body: \<img src=x\> \*\*bold\*\* \[click\](http://x) \| a\_b \` + "`" + `c\` + "`" + ` \& \\ \~\~s\~\~ \!x`
+	if !strings.Contains(md, want) {
+		t.Errorf("result.md does not hold the message escaped:\nwant %s\n%s", want, md)
+	}
+}
+
+// A card of a grade that stopped before anything was known (no challenge,
+// no seed) still has a title and a reproduce line that runs.
+func TestMarkdownOfABareCard(t *testing.T) {
+	c := &Card{SchemaVersion: SchemaVersion, Tool: Tool{Name: "nplus1"}, Solution: Solution{Path: "does/not/exist"}, Verdict: Error, Error: "no such directory"}
+	md := Markdown(c)
+	for _, want := range []string{"# nplus1 grade: ", "Reproduce: `nplus1 grade does/not/exist`."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("result.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
 func TestPortfolioLine(t *testing.T) {
 	tests := []struct {
 		card *Card

@@ -99,7 +99,8 @@ func TestExport(t *testing.T) {
 }
 
 // --each: the cards of a batch, merged from two shards' result
-// directories, as one table with a row per solution.
+// directories, as one table with a row per solution, including the card of
+// a solution that could not be set up (it names no challenge).
 func TestExportEach(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -116,16 +117,25 @@ func TestExportEach(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if code, stdout, stderr := run(t, "grade", "submissions/dave", "--out", filepath.Join(dir, "shard-2", "dave")); code != exitUsage {
+		t.Fatalf("grade of a missing directory: exit %d\n%s%s", code, stdout, stderr)
+	}
 	out := filepath.Join(dir, "class.md")
 	code, stdout, stderr := runWith(t, nil, "export", filepath.Join(dir, "shard-1"), filepath.Join(dir, "shard-2"), "--each", "-o", out)
-	if code != 0 || !strings.Contains(stdout, "3 solutions (2 passed)") {
+	if code != 0 || !strings.Contains(stdout, "4 solutions (2 passed)") {
 		t.Fatalf("export --each: exit %d\n%s%s", code, stdout, stderr)
 	}
 	b, _ := os.ReadFile(out)
-	for _, want := range []string{"2 of 3 solutions passed.", "| solution | challenge |", "| submissions/alice | Orders and their users | ✅", "| submissions/bob |", "| submissions/carol |"} {
+	for _, want := range []string{"2 of 4 solutions passed.", "| solution | challenge |", "| submissions/alice | Orders and their users | ✅", "| submissions/bob |", "| submissions/carol |", "| submissions/dave | (unknown challenge) |"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("class.md lacks %q:\n%s", want, b)
 		}
+	}
+	// Without --each, the portfolio has one entry per challenge; the card
+	// that names none is left out, and the export says so.
+	code, stdout, stderr = runWith(t, nil, "export", dir, "-o", filepath.Join(dir, "p.md"))
+	if code != 0 || !strings.Contains(stdout, "1 challenge (1 passed) from 4 cards") || !strings.Contains(stdout, "left out 1 card naming no challenge") {
+		t.Errorf("export: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 

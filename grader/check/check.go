@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nplus1/nplus1/grader/proxy"
@@ -169,10 +170,28 @@ func brief(v any) string {
 func snippet(b []byte) string {
 	const max = 200
 	r := []rune(string(b))
+	more := ""
 	if len(r) > max {
-		return string(r[:max]) + fmt.Sprintf("… (%d bytes)", len(b))
+		r, more = r[:max], fmt.Sprintf("… (%d bytes)", len(b))
 	}
-	return string(r)
+	// Control characters are shown escaped, on one line: a body must not
+	// move a terminal's cursor or change its colours.
+	var s strings.Builder
+	for _, c := range r {
+		switch {
+		case c == '\n':
+			s.WriteString(`\n`)
+		case c == '\r':
+			s.WriteString(`\r`)
+		case c == '\t':
+			s.WriteString(`\t`)
+		case unicode.IsControl(c):
+			fmt.Fprintf(&s, `\x%02x`, c)
+		default:
+			s.WriteRune(c)
+		}
+	}
+	return s.String() + more
 }
 
 // Statements checks that no request made more data statements than limit.
