@@ -15,34 +15,81 @@ import (
 	"github.com/nplus1/nplus1/internal/procfs"
 )
 
-// member is one process of a process group.
+// member is one process of a program: of its process group, or a
+// descendant of the group that left it (setsid, setpgid).
 type member struct {
 	pid    int
+	start  string // start time after boot: tells the process from a later one with its pid
 	zombie bool
+	left   bool // not in the group
 }
 
 // groupMembers lists the processes of group pgid from /proc; ok is false if
 // /proc cannot be read.
 func groupMembers(pgid int) (members []member, ok bool) {
+	all, ok := programMembers(pgid)
+	for _, m := range all {
+		if !m.left {
+			members = append(members, m)
+		}
+	}
+	return members, ok
+}
+
+// programMembers lists, from one pass over /proc, the processes of group
+// pgid and their descendants that left it; ok is false if /proc cannot be
+// read. A process that left the group is found only while its chain of
+// parents still leads back to the group.
+func programMembers(pgid int) (members []member, ok bool) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, false
 	}
+	group := strconv.Itoa(pgid)
+	stats := map[int][]string{}
+	children := map[int][]int{}
+	var queue []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
 		f, err := procfs.Stat(pid)
-		if err != nil {
+		if err != nil || len(f) < 20 {
 			continue // exited meanwhile
 		}
-		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+		stats[pid] = f
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], pid)
+		}
+		if f[2] == group {
+			queue = append(queue, pid)
+		}
+	}
+	seen := map[int]bool{}
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		if seen[pid] {
 			continue
 		}
-		members = append(members, member{pid: pid, zombie: f[0] == "Z" || f[0] == "X"})
+		seen[pid] = true
+		f := stats[pid]
+		members = append(members, member{pid: pid, start: f[19], zombie: f[0] == "Z" || f[0] == "X", left: f[2] != group})
+		queue = append(queue, children[pid]...)
 	}
+	slices.SortFunc(members, func(a, b member) int { return a.pid - b.pid })
 	return members, true
+}
+
+// startTime is the start time of process pid, as member.start holds it, or
+// "" if there is no such process.
+func liveStart(pid int) string {
+	f, err := procfs.Stat(pid)
+	if err != nil || len(f) < 20 {
+		return ""
+	}
+	return f[19]
 }
 
 // listenAddrs lists the TCP addresses that the processes of group pgid

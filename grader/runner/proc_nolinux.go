@@ -4,14 +4,22 @@ package runner
 
 import "syscall"
 
-// member is one process of a process group.
+// member is one process of a program (see the Linux version).
 type member struct {
 	pid    int
+	start  string
 	zombie bool
+	left   bool
 }
 
 // groupMembers reports ok false: there is no /proc to read.
 func groupMembers(int) ([]member, bool) { return nil, false }
+
+// programMembers reports ok false: there is no /proc to read.
+func programMembers(int) ([]member, bool) { return nil, false }
+
+// startTime returns "": it needs /proc.
+func liveStart(int) string { return "" }
 
 // listenAddrs returns nil: finding a program's sockets needs /proc.
 func listenAddrs(int) []string { return nil }

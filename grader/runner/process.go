@@ -72,9 +72,13 @@ type Process struct {
 	// overMemory is the group's resident memory when it was killed for
 	// passing the limit; 0 if it was not.
 	overMemory atomic.Int64
-	pr         *os.File      // read end of the output pipe
-	exited     chan struct{} // closed once the program has exited and is reaped
-	copied     chan struct{} // closed once the output pipe is drained
+	// left are the processes seen to leave the program's group (setsid),
+	// by pid, with their start times: Stop ends them too.
+	leftMu sync.Mutex
+	left   map[int]string
+	pr     *os.File      // read end of the output pipe
+	exited chan struct{} // closed once the program has exited and is reaped
+	copied chan struct{} // closed once the output pipe is drained
 
 	stopOnce sync.Once
 	stopErr  error
@@ -131,6 +135,7 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		pr:     pr,
 		exited: make(chan struct{}),
 		copied: make(chan struct{}),
+		left:   map[int]string{},
 	}
 	go func() {
 		_, _ = io.Copy(p.out, p.pr)
@@ -140,8 +145,8 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		_ = p.cmd.Wait() // the state is in cmd.ProcessState
 		close(p.exited)
 	}()
-	if p.memory > 0 && MemoryLimitSupported {
-		go p.watchMemory()
+	if MemoryLimitSupported {
+		go p.watch()
 	}
 	if err := p.waitReady(ctx, timeout); err != nil {
 		return nil, err
@@ -183,11 +188,15 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// watchMemory kills the group once its resident memory passes the limit,
-// until the program exits. Finding the group's processes means reading
-// every process's /proc entry (milliseconds): it is done every
-// memoryRescan polls, and the polls between read only the members found.
-func (p *Process) watchMemory() {
+// watch looks after the program until it exits. It notes the processes
+// that leave the program's group, so that Stop ends them too, and, with a
+// memory limit, kills the program once its resident memory (its leavers'
+// included) passes the limit. Finding the program's processes means
+// reading every process's /proc entry (milliseconds): it is done every
+// memoryRescan polls, and the polls between read only the memory of the
+// processes found. A process that leaves the group and loses its parent
+// between two looks is missed.
+func (p *Process) watch() {
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
 	var pids []int
@@ -198,18 +207,52 @@ func (p *Process) watchMemory() {
 		case <-tick.C:
 		}
 		if n%memoryRescan == 0 {
-			members, _ := groupMembers(p.pgid)
-			pids = pids[:0]
-			for _, m := range members {
-				pids = append(pids, m.pid)
-			}
+			pids = p.look(pids[:0])
+		}
+		if p.memory <= 0 {
+			continue
 		}
 		if used := resident(pids); used > p.memory {
 			p.overMemory.Store(used)
 			_ = signalGroup(p.pgid, syscall.SIGKILL)
+			p.signalLeft(syscall.SIGKILL)
 			return
 		}
 	}
+}
+
+// look appends the pids of the program's processes to pids, noting those
+// that left its group.
+func (p *Process) look(pids []int) []int {
+	members, _ := programMembers(p.pgid)
+	p.leftMu.Lock()
+	defer p.leftMu.Unlock()
+	for _, m := range members {
+		pids = append(pids, m.pid)
+		if m.left && !m.zombie {
+			p.left[m.pid] = m.start
+		}
+	}
+	return pids
+}
+
+// signalLeft sends sig to the processes that left the program's group and
+// still run: those whose pid has not passed to a later process. It returns
+// how many it signalled.
+func (p *Process) signalLeft(sig syscall.Signal) int {
+	p.leftMu.Lock()
+	defer p.leftMu.Unlock()
+	n := 0
+	for pid, start := range p.left {
+		if liveStart(pid) != start {
+			delete(p.left, pid)
+			continue
+		}
+		if syscall.Kill(pid, sig) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // accepts reports whether addr accepts a TCP connection, and hangs up.
@@ -270,13 +313,20 @@ func (p *Process) Stop() error {
 
 func (p *Process) stop() error {
 	var err error
+	p.look(nil) // the latest leavers, while their parents still lead to the group
 	_ = signalGroup(p.pgid, syscall.SIGTERM)
+	p.signalLeft(syscall.SIGTERM)
 	if !p.waitGone(termGrace) {
 		_ = signalGroup(p.pgid, syscall.SIGKILL)
 		_ = p.cmd.Process.Kill() // where there are no process groups
 		if !p.waitGone(killGrace) {
 			err = fmt.Errorf("stop solution: process group %d still runs after SIGKILL", p.pgid)
 		}
+	}
+	// Leavers had the group's grace; whatever of them is left is killed,
+	// and given a moment to be gone.
+	for i := 0; i < 100 && p.signalLeft(syscall.SIGKILL) > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
 	}
 	// Every writer of the pipe is gone, unless a process left the group.
 	select {

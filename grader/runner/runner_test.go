@@ -472,6 +472,18 @@ func TestStopKillsGroup(t *testing.T) {
 	if len(members) < 3 {
 		t.Errorf("group members = %+v, want the server and two sleeps", members)
 	}
+	var leaver member
+	for deadline := time.Now().Add(5 * time.Second); leaver.pid == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		all, _ := programMembers(p.Pid())
+		for _, m := range all {
+			if m.left {
+				leaver = m
+			}
+		}
+	}
+	if leaver.pid == 0 {
+		t.Fatal("the child that left the group (setsid) is not found")
+	}
 	start := time.Now()
 	if err := p.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -480,6 +492,10 @@ func TestStopKillsGroup(t *testing.T) {
 		t.Errorf("Stop took %s: the child that ignores SIGTERM cannot have ended before SIGKILL", elapsed)
 	}
 	assertGroupGone(t, p.Pid())
+	if liveStart(leaver.pid) == leaver.start {
+		syscall.Kill(leaver.pid, syscall.SIGKILL)
+		t.Errorf("the child that left the group (pid %d) still runs after Stop", leaver.pid)
+	}
 }
 
 func TestStopQuick(t *testing.T) {
