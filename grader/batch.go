@@ -6,6 +6,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,32 +196,55 @@ func (bt *batch) drop(ctx context.Context) {
 }
 
 // CardDirs names an output directory per solution: the directory's base
-// name, or parent-base when two solutions share a base name, with a number
-// added if that still clashes.
+// name, or as many of its path's last elements as tell it apart from the
+// others, joined by "-" (submissions/alice/go and submissions/bob/go go to
+// alice-go and bob-go), with a number added to the same directory given
+// twice.
 func CardDirs(out string, dirs []string) []string {
-	base := make([]string, len(dirs))
-	count := map[string]int{}
+	paths := make([]string, len(dirs))
+	elems := make([][]string, len(dirs))
+	depth := make([]int, len(dirs))
 	for i, d := range dirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {
 			abs = filepath.Clean(d)
 		}
-		base[i] = filepath.Base(abs)
-		count[base[i]]++
+		paths[i] = abs
+		elems[i] = strings.FieldsFunc(filepath.ToSlash(abs), func(r rune) bool { return r == '/' || r == ':' })
+		depth[i] = 1
+	}
+	name := func(i int) string {
+		e := elems[i]
+		return strings.Join(e[len(e)-min(depth[i], len(e)):], "-")
+	}
+	for deeper := true; deeper; {
+		deeper = false
+		clash := map[string][]int{}
+		for i := range dirs {
+			clash[name(i)] = append(clash[name(i)], i)
+		}
+		for _, group := range clash {
+			for _, i := range group {
+				other := slices.ContainsFunc(group, func(j int) bool { return paths[j] != paths[i] })
+				if other && depth[i] < len(elems[i]) {
+					depth[i]++
+					deeper = true
+				}
+			}
+		}
 	}
 	seen := map[string]int{}
 	names := make([]string, len(dirs))
-	for i, d := range dirs {
-		name := base[i]
-		if count[name] > 1 {
-			abs, _ := filepath.Abs(d)
-			name = filepath.Base(filepath.Dir(abs)) + "-" + name
+	for i := range dirs {
+		n := name(i)
+		if n == "" {
+			n = "solution"
 		}
-		seen[name]++
-		if n := seen[name]; n > 1 {
-			name = fmt.Sprintf("%s-%d", name, n)
+		seen[n]++
+		if k := seen[n]; k > 1 {
+			n = fmt.Sprintf("%s-%d", n, k)
 		}
-		names[i] = filepath.Join(out, name)
+		names[i] = filepath.Join(out, n)
 	}
 	return names
 }

@@ -2,6 +2,8 @@ package grader_test
 
 import (
 	"context"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -83,4 +85,31 @@ func TestGradeManyOnOneServer(t *testing.T) {
 		t.Errorf("left on the server: %v", left)
 	}
 	leaktest.AssertNothingLeft(t, tmp)
+}
+
+// A card directory per solution, named by as much of its path as tells it
+// apart from the others.
+func TestCardDirs(t *testing.T) {
+	got := grader.CardDirs("cards", []string{
+		"challenges/orders-users/reference/go",
+		"challenges/orders-items/reference/go",
+		"submissions/alice",
+		"other/alice",
+		"submissions/bob/",
+		"submissions/bob",
+	})
+	want := []string{
+		"cards/orders-users-reference-go",
+		"cards/orders-items-reference-go",
+		"cards/submissions-alice",
+		"cards/other-alice",
+		"cards/bob",
+		"cards/bob-2",
+	}
+	for i := range want {
+		want[i] = filepath.FromSlash(want[i])
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("CardDirs = %q, want %q", got, want)
+	}
 }

@@ -60,6 +60,9 @@ type Options struct {
 	// MaxStatements caps the statements of one request (0: 20,000); past
 	// it the request is abandoned and the statements check fails.
 	MaxStatements int
+	// BuildTimeout bounds the solution's build (0: DefaultBuildTimeout);
+	// a build stopped for taking longer fails the build check.
+	BuildTimeout time.Duration
 	// ReadyTimeout bounds the wait for the solution to listen;
 	// RequestTimeout bounds each request. Zero means 30 s each.
 	ReadyTimeout, RequestTimeout time.Duration
@@ -102,6 +105,10 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // DefaultSolutionTimeout is Options.SolutionTimeout's default: a fixed
 // solution answers in seconds, a starter in well under a minute.
 const DefaultSolutionTimeout = 5 * time.Minute
+
+// DefaultBuildTimeout is Options.BuildTimeout's default: a cold Go build
+// with module downloads takes a minute or two.
+const DefaultBuildTimeout = 10 * time.Minute
 
 // DefaultMemoryLimit is the memory a solution may use when
 // Options.MemoryLimit is 0: ample for a handler of a few thousand rows.
@@ -152,6 +159,26 @@ func BareCard(opts Options, verdict, errMsg string) *reports.Card {
 	}
 }
 
+// validate rejects options out of range, named as the command's flags.
+func validate(opts Options) error {
+	switch {
+	case opts.Seed < 0 || opts.Seed > MaxSeed:
+		return fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)
+	case opts.RTT < 0:
+		return fmt.Errorf("--rtt %s: a round trip cannot be negative; give one such as 5ms", opts.RTT)
+	case opts.Requests < 0:
+		return fmt.Errorf("--requests %d: give a number of timed requests of 1 or more", opts.Requests)
+	case opts.Size < 0:
+		return fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)
+	}
+	for flag, d := range map[string]time.Duration{"--build-timeout": opts.BuildTimeout, "--ready-timeout": opts.ReadyTimeout, "--request-timeout": opts.RequestTimeout, "--solution-timeout": opts.SolutionTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%s %s: a timeout cannot be negative; give one such as 30s", flag, d)
+		}
+	}
+	return nil
+}
+
 // grade is the state of one grade in progress.
 type grade struct {
 	db         *database // nil until Postgres is up
@@ -165,6 +192,9 @@ type grade struct {
 	size       int
 	timed      int
 	warm       int
+	// answersWrong: the timed requests' answers were wrong (see
+	// creditOnlyCorrect); later checks may still find others wrong.
+	answersWrong bool
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -186,6 +216,9 @@ func newGrade(opts Options) (*grade, error) {
 	if opts.SolutionTimeout == 0 {
 		opts.SolutionTimeout = DefaultSolutionTimeout
 	}
+	if opts.BuildTimeout == 0 {
+		opts.BuildTimeout = DefaultBuildTimeout
+	}
 	if opts.MemoryLimit == 0 {
 		opts.MemoryLimit = DefaultMemoryLimit
 	}
@@ -200,8 +233,8 @@ func newGrade(opts Options) (*grade, error) {
 	if opts.MemoryLimit < 0 || !runner.MemoryLimitSupported {
 		opts.MemoryLimit = 0
 	}
-	if opts.Seed < 0 || opts.Seed > MaxSeed {
-		return nil, &UsageError{fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
+	if err := validate(opts); err != nil {
+		return nil, &UsageError{err}
 	}
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(MaxSeed) + 1
@@ -306,6 +339,13 @@ func (g *grade) run(ctx context.Context) {
 	cleanup := context.WithoutCancel(ctx)
 
 	defer g.endPhase()
+	defer func() {
+		if ctx.Err() != nil {
+			// An interrupted grade says nothing of the solution, whatever
+			// the interruption made fail on the way out.
+			g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
+		}
+	}()
 	g.phase("postgres")
 	start := g.opts.Now()
 	provider := g.opts.Provider
@@ -390,11 +430,20 @@ func (g *grade) run(ctx context.Context) {
 	built, err := g.sol.Build(ctx, runner.BuildOptions{
 		Python: g.opts.Python, Output: g.opts.SolutionOutput,
 		Cache: g.opts.BuildCache, CacheKey: g.card.Solution.Digest,
+		Timeout: g.opts.BuildTimeout,
 	})
 	if err != nil {
 		var be *runner.BuildError
+		if errors.As(err, &be) && be.Timeout > 0 {
+			g.fail("build", fmt.Sprintf("the build (%s) took more than %s and was stopped", be.Command, be.Timeout)+outputNote(be.Output, 3), be.Output)
+			return
+		}
 		if errors.As(err, &be) {
-			g.fail("build", "the solution does not build: "+firstLines(be.Output, 5), be.Output)
+			msg := "the solution does not build: " + firstLines(be.Output, 5)
+			if strings.Contains(be.Output, "go.mod file not found") {
+				msg += " (a Go solution needs a go.mod: run `go mod init solution` in its directory, or start from `nplus1 init`)"
+			}
+			g.fail("build", msg, be.Output)
 			return
 		}
 		g.machineError(fmt.Errorf("build the solution: %w", err))
@@ -413,6 +462,9 @@ func (g *grade) run(ctx context.Context) {
 	target.budget = g.opts.SolutionTimeout
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
+	if g.answersWrong {
+		creditOnlyCorrect(g.card)
+	}
 
 	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
 		g.phase("baseline")
@@ -438,10 +490,6 @@ func (g *grade) run(ctx context.Context) {
 		if g.card.Verdict == reports.Error {
 			return
 		}
-	}
-	if ctx.Err() != nil {
-		// An interrupted grade says nothing of the solution.
-		g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
 	}
 }
 
@@ -499,7 +547,11 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		px.Close()
 		var le runner.LearnerError
 		if errors.As(err, &le) {
-			g.fail("start", err.Error(), le.LearnerOutput())
+			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
+			if g.sol.Language == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
+			}
+			g.fail("start", msg, le.LearnerOutput())
 			return nil, false
 		}
 		g.machineError(fmt.Errorf("start the solution: %w", err))
@@ -604,15 +656,30 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 	return responses, stats, true
 }
 
-// firstLines returns the first n non-empty lines of s, joined by "; ".
+// firstLines joins the first n non-blank lines of s with "; ".
 func firstLines(s string, n int) string {
+	l := nonBlankLines(s)
+	return strings.Join(l[:min(n, len(l))], "; ")
+}
+
+// outputNote quotes the last n non-blank lines of a program's output for a
+// message, "; the last of its output: …", or is "" if there are none.
+func outputNote(output string, n int) string {
+	l := nonBlankLines(output)
+	if len(l) == 0 {
+		return ""
+	}
+	return "; the last of its output: " + strings.Join(l[max(0, len(l)-n):], "; ")
+}
+
+func nonBlankLines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" && len(out) < n {
+		if l = strings.TrimSpace(l); l != "" {
 			out = append(out, l)
 		}
 	}
-	return strings.Join(out, "; ")
+	return out
 }
 
 // errTooManyStatements ends a request that ran past the statement cap.
@@ -762,6 +829,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 		latency.Message += fmt.Sprintf("; stopped after %d of %d timed requests, as %d over budget already fail the p95", len(timed), g.timed, g.timed-rank+1)
 	}
 	correct := check.Correct(want, responses)
+	g.answersWrong = correct.Status == reports.Fail
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
@@ -784,6 +852,25 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	g.card.Checks = append(g.card.Checks, readOnly.result(stmts))
 	// Wrong answers from a dead database are not the learner's.
 	g.databaseDown(ctx)
+}
+
+// creditOnlyCorrect is applied to the card of a solution whose answers
+// were wrong from the start (at the challenge's size and seed): it marks as
+// skipped the checks that passed, as few statements or a low latency prove
+// nothing of a program that does not answer (a 500 makes no statements at
+// all), and scores must not credit them. Their failures stay: they are
+// findings. The fresh check says nothing when the answers were wrong before
+// the data changed, so it is skipped either way.
+func creditOnlyCorrect(card *reports.Card) {
+	for i := range card.Checks {
+		c := &card.Checks[i]
+		switch {
+		case c.Name == "fresh" && c.Status != reports.Error:
+			c.Status, c.Message = reports.Skipped, "not judged: the answers were already wrong before the data changed"
+		case c.Name != "correct" && c.Status == reports.Pass:
+			c.Status, c.Message = reports.Skipped, "not judged, as the answers were wrong: "+c.Message
+		}
+	}
 }
 
 // fresh changes the data (a different seed, through the grader's own
@@ -893,7 +980,7 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 			key, err = digestDir(b.dir)
 		}
 		if err == nil {
-			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Cache: g.opts.BuildCache, CacheKey: key})
+			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Cache: g.opts.BuildCache, CacheKey: key, Timeout: g.opts.BuildTimeout})
 		}
 		b.err = err
 	}()

@@ -149,6 +149,16 @@ func TestWrongAnswersFailCorrect(t *testing.T) {
 			if card.Verdict != reports.Fail || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
 				t.Errorf("verdict %s, correct = %+v; want fail with %q", card.Verdict, c, tt.want)
 			}
+			// Wrong answers earn nothing else: what passed is not judged,
+			// and fresh does not blame a cache.
+			for _, name := range []string{"statements", "latency", "scaling", "read-only"} {
+				if c := check(t, card, name); c.Status != reports.Skipped || !strings.HasPrefix(c.Message, "not judged, as the answers were wrong: ") {
+					t.Errorf("%s = %+v, want skipped", name, c)
+				}
+			}
+			if c := check(t, card, "fresh"); c.Status != reports.Skipped || strings.Contains(c.Message, "cached") {
+				t.Errorf("fresh = %+v, want skipped without blaming a cache", c)
+			}
 		})
 	}
 }

@@ -25,6 +25,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"nodetect", reports.Fail, "setup", "main.py", nil},
 		{"badyaml", reports.Fail, "setup", "nplus1.yaml:2: field buidl not found", nil},
 		{"buildfail", reports.Fail, "build", "undefined: notDeclared", nil},
+		{"slowbuild", reports.Fail, "build", "took more than 1s and was stopped; the last of its output: fetching dependencies", func(o *grader.Options) { o.BuildTimeout = time.Second }},
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "correct", "Timeout", func(o *grader.Options) { o.RequestTimeout = time.Second }},

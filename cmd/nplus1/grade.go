@@ -6,18 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // GradeOptions are the inputs of `nplus1 grade`.
@@ -39,6 +43,7 @@ type GradeOptions struct {
 	Requests        int
 	Size            int
 	Python          string
+	BuildTimeout    time.Duration
 	ReadyTimeout    time.Duration
 	RequestTimeout  time.Duration
 	SolutionTimeout time.Duration
@@ -49,7 +54,8 @@ type GradeOptions struct {
 	JUnit           string
 	Format          string
 	MaxScore        float64
-	SigningKey      ed25519.PrivateKey // from NPLUS1_SIGNING_KEY
+	SigningKey      ed25519.PrivateKey // from SigningKeyText
+	SigningKeyText  string             // NPLUS1_SIGNING_KEY
 	StepSummary     string             // $GITHUB_STEP_SUMMARY
 	GitHubOutput    string             // $GITHUB_OUTPUT
 }
@@ -112,28 +118,12 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			if !cmd.Flags().Changed("image") && f.Getenv("NPLUS1_POSTGRES_IMAGE") != "" {
 				opts.Image = f.Getenv("NPLUS1_POSTGRES_IMAGE")
 			}
-			if v := f.Getenv("NPLUS1_SIGNING_KEY"); v != "" {
-				key, err := reports.LoadSigningKey(v)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				opts.SigningKey = key
-			}
+			opts.SigningKeyText = f.Getenv("NPLUS1_SIGNING_KEY")
 			opts.StepSummary, opts.GitHubOutput = f.Getenv("GITHUB_STEP_SUMMARY"), f.Getenv("GITHUB_OUTPUT")
 			opts.Live = liveTerminal(f.IO.ErrOut, f.Getenv)
 			opts.Color = opts.Live && f.Getenv("NO_COLOR") == ""
-			switch opts.Format {
-			case "", "gradescope", "classroom":
-			default:
-				return usageError("--format %q: use gradescope or classroom", opts.Format)
-			}
-			limit, err := parseMemory(opts.Memory)
-			if err != nil {
+			if err := opts.validate(cmd.Flags()); err != nil {
 				return err
-			}
-			opts.MemoryLimit = limit
-			if len(opts.Solutions) > 1 && (opts.JUnit != "" || opts.Format != "") {
-				return usageError("--junit and --format take one solution; grade several with their cards in --out")
 			}
 			// SIGHUP (the terminal closed) and SIGPIPE (the output's reader
 			// went away, e.g. `| head`) end the grade like Ctrl-C does, so
@@ -159,6 +149,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.IntVar(&opts.Requests, "requests", 0, "timed requests (default: the challenge's)")
 	fl.IntVar(&opts.Size, "size", 0, "data size in parent rows (default: the challenge's)")
 	fl.StringVar(&opts.Python, "python", "", "Python interpreter for Python solutions (default python3); env NPLUS1_PYTHON")
+	fl.DurationVar(&opts.BuildTimeout, "build-timeout", grader.DefaultBuildTimeout, "how long the solution's build may take (a Go build, or nplus1.yaml's build command)")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long the solution may take to start listening")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
 	fl.DurationVar(&opts.SolutionTimeout, "solution-timeout", grader.DefaultSolutionTimeout, "how long all of the solution's requests may take together")
@@ -169,6 +160,76 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.Float64Var(&opts.MaxScore, "max-score", 100, "points of a whole grade for --format, split evenly over the checks")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
 	return cmd
+}
+
+// validate checks the options before anything starts, and sets those read
+// from them (the memory limit, the signing key). The output directory is
+// made here, so that one that cannot be is said at once, not after the
+// grade. A bad option still gets a card saying so, where --out allows.
+func (o *GradeOptions) validate(fl *pflag.FlagSet) error {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return usageError("--out %s: cannot make the card directory: %v", o.Out, errors.Unwrap(err))
+	}
+	err := o.check(fl)
+	if err != nil {
+		for i, dir := range grader.CardDirs(o.Out, o.Solutions) {
+			if len(o.Solutions) == 1 {
+				dir = o.Out
+			}
+			grader.BareCard(grader.Options{Solution: o.Solutions[i], Challenge: o.Challenge, Version: Version()}, reports.Error, err.Error()).Write(dir)
+		}
+	}
+	return err
+}
+
+func (o *GradeOptions) check(fl *pflag.FlagSet) error {
+	switch o.Format {
+	case "", "gradescope", "classroom":
+	default:
+		return usageError("--format %q: use gradescope or classroom", o.Format)
+	}
+	if len(o.Solutions) > 1 && (o.JUnit != "" || o.Format != "") {
+		return usageError("--junit and --format take one solution; grade several with their cards in --out")
+	}
+	if o.JUnit != "" {
+		if st, err := os.Stat(filepath.Dir(o.JUnit)); err != nil || !st.IsDir() {
+			return usageError("--junit %s: its directory %s does not exist", o.JUnit, filepath.Dir(o.JUnit))
+		}
+	}
+	if o.MaxScore <= 0 || math.IsInf(o.MaxScore, 0) || math.IsNaN(o.MaxScore) {
+		return usageError("--max-score %g: give the points of a whole grade, more than 0, such as 100", o.MaxScore)
+	}
+	if o.Jobs < 1 {
+		return usageError("--jobs %d: grade 1 or more solutions at a time", o.Jobs)
+	}
+	for _, name := range []string{"build-timeout", "ready-timeout", "request-timeout", "solution-timeout", "rtt"} {
+		if d, _ := fl.GetDuration(name); fl.Changed(name) && d <= 0 && !(name == "rtt" && d == 0) {
+			return usageError("--%s %s: give a duration of more than 0, such as 30s (or 5ms for --rtt)", name, d)
+		}
+	}
+	for _, name := range []string{"requests", "size"} {
+		if n, _ := fl.GetInt(name); fl.Changed(name) && n < 1 {
+			return usageError("--%s %d: give a number of 1 or more", name, n)
+		}
+	}
+	if o.DatabaseURL != "" {
+		if _, err := pgconn.ParseConfig(o.DatabaseURL); err != nil {
+			return usageError("--database-url: %v", err)
+		}
+	}
+	limit, err := parseMemory(o.Memory)
+	if err != nil {
+		return err
+	}
+	o.MemoryLimit = limit
+	if o.SigningKeyText != "" {
+		key, err := reports.LoadSigningKey(o.SigningKeyText)
+		if err != nil {
+			return usageError("NPLUS1_SIGNING_KEY: %v", err)
+		}
+		o.SigningKey = key
+	}
+	return nil
 }
 
 // parseMemory reads --memory: a size such as 512MiB, 2g or 1073741824
@@ -263,6 +324,7 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 		Requests:        o.Requests,
 		Size:            o.Size,
 		Python:          o.Python,
+		BuildTimeout:    o.BuildTimeout,
 		ReadyTimeout:    o.ReadyTimeout,
 		RequestTimeout:  o.RequestTimeout,
 		SolutionTimeout: o.SolutionTimeout,
@@ -345,7 +407,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 	if err != nil {
 		return &exitError{code: exitGradeError, err: err}
 	}
-	worst := reports.Pass
+	code := exitPass // the worst: pass < fail < bad input < the machine
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tSTATEMENTS\tP95\tCARD")
 	for i, r := range results {
@@ -362,19 +424,40 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		}
 		verdict := card.Verdict
 		if card.Error != "" {
-			verdict += ": " + card.Error
+			verdict += ": " + shorten(card.Error, 60)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, verdict, statements, p95, filepath.Join(outs[i], "result.md"))
+		c := exitPass
+		var ue *grader.UsageError
 		switch {
-		case card.Verdict == reports.Error:
-			worst = reports.Error
-		case card.Verdict == reports.Fail && worst == reports.Pass:
-			worst = reports.Fail
+		case errors.As(r.Err, &ue):
+			c = exitUsage
+		case card.Verdict == reports.Fail:
+			c = exitFail
+		case card.Verdict != reports.Pass:
+			c = exitGradeError
 		}
+		code = max(code, c)
 	}
 	tw.Flush()
 	took := time.Since(start)
 	fmt.Fprintf(opts.IO.Out, "graded %d solutions in %s (%.1f per minute, %d at a time)\n",
 		len(results), took.Round(100*time.Millisecond), float64(len(results))/took.Minutes(), opts.Jobs)
-	return verdictExit(worst)
+	if code == exitPass {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// shorten cuts s to its first line and at most n runes, marking a cut with
+// an ellipsis; the whole text is on the card.
+func shorten(s string, n int) string {
+	line, _, more := strings.Cut(s, "\n")
+	if r := []rune(line); len(r) > n {
+		line, more = string(r[:n-1]), true
+	}
+	if more {
+		line += "…"
+	}
+	return line
 }

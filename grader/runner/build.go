@@ -33,6 +33,9 @@ type BuildOptions struct {
 	// keeps the cacheEntries most recently used programs. A cache that
 	// cannot be used (not writable, no file locks) is done without.
 	Cache, CacheKey string
+	// Timeout bounds the build (0: no bound). A build stopped for taking
+	// longer is the solution's failure: a *BuildError with Timeout set.
+	Timeout time.Duration
 }
 
 // buildDirPrefix starts the name of every private build directory.
@@ -109,7 +112,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("custom solution: sh not found: %w", err)
 		}
 		if s.Manifest.Build != "" {
-			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts.Output); err != nil {
+			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts); err != nil {
 				return err
 			}
 		}
@@ -140,7 +143,7 @@ func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOpt
 		// The cache cannot serve here (not writable, no file locks, a
 		// full disk): build without it.
 	}
-	return runBuild(ctx, dir, scratch, argv(bin), goBuildDisplay, opts.Output)
+	return runBuild(ctx, dir, scratch, argv(bin), goBuildDisplay, opts)
 }
 
 // goBuildDisplay is how a Go build is shown to the learner.
@@ -171,7 +174,7 @@ func buildCached(ctx context.Context, dir, scratch string, argv func(string) []s
 		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
 	cached := filepath.Join(entry, "solution")
-	err = runBuild(ctx, dir, scratch, argv(cached), goBuildDisplay, opts.Output)
+	err = runBuild(ctx, dir, scratch, argv(cached), goBuildDisplay, opts)
 	var be *BuildError
 	if errors.As(err, &be) && strings.Contains(be.Output, opts.Cache) {
 		return fmt.Errorf("%w: %v", errNoCache, err) // writing the program failed, not compiling it
@@ -256,11 +259,17 @@ func copyFile(src, dst string) error {
 // a directory under scratch (removed with the Built), so a build cut short
 // leaves nothing behind. display is the command as the learner would type
 // it.
-func runBuild(ctx context.Context, dir, scratch string, argv []string, display string, live io.Writer) error {
-	out := &tail{live: live}
+func runBuild(ctx context.Context, dir, scratch string, argv []string, display string, opts BuildOptions) error {
+	out := &tail{live: opts.Output}
 	tmp := filepath.Join(scratch, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return fmt.Errorf("build: %w", err)
+	}
+	parent := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
@@ -282,8 +291,11 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil
 	}
+	if parent.Err() != nil {
+		return fmt.Errorf("build: %s: %w", display, context.Cause(parent))
+	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("build: %s: %w", display, context.Cause(ctx))
+		return &BuildError{Command: display, Output: out.String(), Err: ctx.Err(), Timeout: opts.Timeout}
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

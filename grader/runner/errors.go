@@ -52,9 +52,15 @@ type BuildError struct {
 	Output string
 	// Err is the exit status.
 	Err error
+	// Timeout is set when the build was stopped for taking longer than it
+	// (BuildOptions.Timeout).
+	Timeout time.Duration
 }
 
 func (e *BuildError) Error() string {
+	if e.Timeout > 0 {
+		return fmt.Sprintf("build failed: %s took more than %s and was stopped", e.Command, e.Timeout)
+	}
 	return fmt.Sprintf("build failed: %s: %v", e.Command, e.Err)
 }
 
