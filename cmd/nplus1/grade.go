@@ -143,7 +143,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto (local, else docker), local (installed binaries), docker (a container) or url (--database-url); env NPLUS1_POSTGRES")
 	fl.StringVar(&opts.Image, "image", postgres.DefaultImage, "PostgreSQL image for the docker provider (used as is when present locally, else pulled); env NPLUS1_POSTGRES_IMAGE")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
-	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for result.json and result.md")
+	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for the card: result.json, result.md, badge.svg and badge.json")
 	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, one for a whole batch; recorded in the card)")
 	fl.DurationVar(&opts.RTT, "rtt", 0, "simulated network round trip (default: the challenge's)")
 	fl.IntVar(&opts.Requests, "requests", 0, "timed requests (default: the challenge's)")

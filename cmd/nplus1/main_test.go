@@ -65,12 +65,27 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "-4"}, "--seed -4 is out of range"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "lots"}, `--memory "lots": give a size of at least 64MiB`},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "1m"}, `--memory "1m"`},
+		{[]string{"grade", "a", "b", "--jobs", "0"}, "--jobs 0: grade 1 or more"},
+		{[]string{"grade", "a", "--requests", "0"}, "--requests 0: give a number of 1 or more"},
+		{[]string{"grade", "a", "--ready-timeout", "0s"}, "--ready-timeout 0s: give a duration of more than 0"},
+		{[]string{"grade", "a", "--build-timeout", "-1s"}, "--build-timeout -1s"},
+		{[]string{"grade", "a", "--junit", "no/such/dir/j.xml"}, "--junit no/such/dir/j.xml: its directory no/such/dir does not exist"},
+		{[]string{"grade", "does/not/exist", "nor/this"}, "does/not/exist"},
 	}
 	for _, tt := range tests {
-		code, _, errOut := run(t, append(tt.args, "--out", t.TempDir())...)
-		if code != exitUsage || !strings.Contains(errOut, tt.want) {
-			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
+		code, stdout, errOut := run(t, append(tt.args, "--out", t.TempDir())...)
+		if code != exitUsage || !strings.Contains(errOut+stdout, tt.want) {
+			t.Errorf("nplus1 %s: exit %d, stdout %q, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, stdout, errOut, tt.want)
 		}
+	}
+	// An --out that cannot be a directory is said before anything starts.
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "grade", "../../challenges/orders-users/reference/go", "--out", file)
+	if code != exitUsage || !strings.Contains(errOut, "--out "+file+": cannot make the card directory") {
+		t.Errorf("--out a file: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -143,6 +158,11 @@ func TestGradeExitCodesAndCards(t *testing.T) {
 		{"answers 500", []string{"../../grader/testdata/hostile/status500"}, exitFail, reports.Fail, "status 500"},
 		{"no solution", []string{"does/not/exist", "--challenge", "orders-users"}, exitUsage, reports.Error, "does/not/exist"},
 		{"no database", []string{"../../challenges/orders-users/reference/go", "--database-url", "postgres://nobody:x@127.0.0.1:1/x"}, exitGradeError, reports.Error, "connection refused"},
+		{"negative size", []string{"../../challenges/orders-users/reference/go", "--size", "-3"}, exitUsage, reports.Error, "--size -3: give a number of 1 or more"},
+		{"negative rtt", []string{"../../challenges/orders-users/reference/go", "--rtt", "-5ms"}, exitUsage, reports.Error, "--rtt -5ms"},
+		{"no points", []string{"../../challenges/orders-users/reference/go", "--max-score", "-10", "--format", "gradescope"}, exitUsage, reports.Error, "--max-score -10"},
+		{"bad memory", []string{"../../challenges/orders-users/reference/go", "--memory", "garbage"}, exitUsage, reports.Error, `--memory "garbage"`},
+		{"bad url", []string{"../../challenges/orders-users/reference/go", "--database-url", "not a url"}, exitUsage, reports.Error, "--database-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
