@@ -12,7 +12,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -616,7 +618,10 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			if g.databaseDown(ctx) {
 				return nil, nil, false
 			}
-			msg := fmt.Sprintf("request %d: %v", i+1, err)
+			msg := fmt.Sprintf("request %d: %v", i+1, requestError(err))
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				msg = fmt.Sprintf("request %d: no answer within %s (--request-timeout)", i+1, g.opts.RequestTimeout)
+			}
 			// A program that crashed mid-request closes the connection a
 			// moment before it is reaped: give it that moment.
 			select {
@@ -654,6 +659,15 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 		}
 	}
 	return responses, stats, true
+}
+
+// requestError is err without the "Get "http://…": " that net/http puts
+// before what went wrong.
+func requestError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
 }
 
 // firstLines joins the first n non-blank lines of s with "; ".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/reports"
@@ -78,15 +79,16 @@ func validateProgram(ctx context.Context, ch *challenges.Challenge, dir, kind, l
 	return r, nil
 }
 
+// failedChecks lists the card's failed and errored checks.
 func failedChecks(card *reports.Card) string {
-	msg := ""
+	var failed []string
 	for _, c := range card.Checks {
-		if c.Status != reports.Pass {
-			msg += fmt.Sprintf("%s %s: %s; ", c.Name, c.Status, c.Message)
+		if c.Status == reports.Fail || c.Status == reports.Error {
+			failed = append(failed, fmt.Sprintf("%s %s: %s", c.Name, c.Status, c.Message))
 		}
 	}
-	if msg == "" {
+	if len(failed) == 0 {
 		return "every check passed"
 	}
-	return msg
+	return strings.Join(failed, "; ")
 }

@@ -107,12 +107,15 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 	)
 	if st, statErr := os.Stat(arg); statErr == nil && st.IsDir() {
 		dir = arg
-		ch, err = challenges.LoadDir(arg)
-	} else {
-		ch, err = challenges.Load(arg)
-	}
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
+		// A directory that does not load is a challenge that fails.
+		if ch, err = challenges.LoadDir(arg); err != nil {
+			return &exitError{code: exitFail, err: err}
+		}
+	} else if ch, err = challenges.Load(arg); err != nil {
+		if strings.ContainsAny(arg, `/\.`) || statErr == nil {
+			return usageError("%s is neither a challenge directory nor a challenge id (see nplus1 challenges list)", arg)
+		}
+		return &exitError{code: exitUsage, err: err}
 	}
 	p, err := opts.provider()
 	if err != nil {

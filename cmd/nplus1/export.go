@@ -143,11 +143,11 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	}
 	if dir := filepath.Dir(opts.Out); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return &exitError{code: exitGradeError, err: fmt.Errorf("export: %w", err)}
+			return writeError(fmt.Errorf("export: %w", err))
 		}
 	}
 	if err := os.WriteFile(opts.Out, out, 0o644); err != nil {
-		return &exitError{code: exitGradeError, err: fmt.Errorf("export: %w", err)}
+		return writeError(fmt.Errorf("export: %w", err))
 	}
 	if p.EachCard {
 		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed)\n", opts.Out, plural(p.Solutions, "solution"), p.Passed)

@@ -67,7 +67,7 @@ func runInit(opts *InitOptions) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
-		return &exitError{code: exitGradeError, err: fmt.Errorf("write the starter: %w", err)}
+		return writeError(fmt.Errorf("write the starter: %w", err))
 	}
 	fmt.Fprintf(opts.IO.Out, "Wrote the %s starter of %s to %s:\n", opts.Lang, ch.ID, opts.Dir)
 	for _, name := range written {

@@ -70,11 +70,11 @@ func runKeygen(_ context.Context, opts *KeygenOptions) error {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	if err := writeFileMode(opts.Out, []byte(reports.EncodePrivateKey(priv)+"\n"), 0o600); err != nil {
-		return &exitError{code: exitGradeError, err: fmt.Errorf("keygen: %w", err)}
+		return writeError(fmt.Errorf("keygen: %w", err))
 	}
 	pubText := reports.EncodePublicKey(pub)
 	if err := writeFileMode(pubPath, []byte(pubText+"\n"), 0o644); err != nil {
-		return &exitError{code: exitGradeError, err: fmt.Errorf("keygen: %w", err)}
+		return writeError(fmt.Errorf("keygen: %w", err))
 	}
 	fmt.Fprintln(opts.IO.Out, pubText)
 	fmt.Fprintf(opts.IO.ErrOut, "private key: %s (keep it secret; NPLUS1_SIGNING_KEY=%s signs grades)\npublic key:  %s (key id %s)\n",

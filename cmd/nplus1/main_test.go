@@ -185,3 +185,36 @@ func TestGradeExitCodesAndCards(t *testing.T) {
 		})
 	}
 }
+
+// Input that cannot be used exits 2 with a message naming it, whatever the
+// command.
+func TestOtherUsageErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "orders-users", file}, "write the starter"},
+		{[]string{"keygen", "-o", filepath.Join(t.TempDir(), "no", "such", "dir", "k")}, "keygen"},
+		{[]string{"challenges", "validate", "nope"}, `unknown challenge "nope"`},
+		{[]string{"challenges", "validate", "does/not/exist"}, "does/not/exist is neither a challenge directory nor a challenge id"},
+		{[]string{"trace", "--gap", "-1s", "--", "true"}, "cannot be negative"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
+		}
+	}
+}
+
+func TestShellWords(t *testing.T) {
+	got := shellWords([]string{"psql", "-c", "select count(*) from orders", "-c", "it's", "a=b", ""})
+	want := `psql -c 'select count(*) from orders' -c 'it'\''s' a=b ''`
+	if got != want {
+		t.Errorf("shellWords = %s, want %s", got, want)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,6 +45,18 @@ func (e *exitError) Error() string {
 		return fmt.Sprintf("exit %d", e.code)
 	}
 	return e.err.Error()
+}
+
+// writeError is the exit error of writing where the user asked: a path that
+// cannot be written (a file where a directory should be, no such
+// directory, no permission) is the input's fault (exit 2); anything else
+// (a full disk) the machine's (exit 3).
+func writeError(err error) error {
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, fs.ErrNotExist) ||
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return &exitError{code: exitGradeError, err: err}
 }
 
 // usageError marks an error as the user's input being wrong (exit 2).
