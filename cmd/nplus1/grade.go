@@ -188,6 +188,9 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	default:
 		return usageError("--format %q: use gradescope or classroom", o.Format)
 	}
+	if o.Format == "classroom" && o.GitHubOutput == "" {
+		fmt.Fprintln(o.IO.ErrOut, "nplus1: warning: --format classroom writes its result to $GITHUB_OUTPUT, which is not set (outside GitHub Actions?); the card is written as usual")
+	}
 	if len(o.Solutions) > 1 && (o.JUnit != "" || o.Format != "") {
 		return usageError("--junit and --format take one solution; grade several with their cards in --out")
 	}

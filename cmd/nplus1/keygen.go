@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
@@ -55,6 +56,9 @@ card against the public key.`,
 }
 
 func runKeygen(_ context.Context, opts *KeygenOptions) error {
+	if st, err := os.Stat(opts.Out); err == nil && st.IsDir() {
+		return usageError("-o %s is a directory: name the key file, such as %s", opts.Out, filepath.Join(opts.Out, "nplus1.key"))
+	}
 	pubPath := opts.Out + ".pub"
 	if !opts.Force {
 		for _, p := range []string{opts.Out, pubPath} {

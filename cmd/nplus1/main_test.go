@@ -50,6 +50,7 @@ func TestChallenges(t *testing.T) {
 }
 
 func TestGradeUsageErrors(t *testing.T) {
+	t.Setenv("GITHUB_OUTPUT", "") // as outside GitHub Actions
 	tests := []struct {
 		args []string
 		want string
@@ -71,6 +72,7 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "a", "--build-timeout", "-1s"}, "--build-timeout -1s"},
 		{[]string{"grade", "a", "--junit", "no/such/dir/j.xml"}, "--junit no/such/dir/j.xml: its directory no/such/dir does not exist"},
 		{[]string{"grade", "does/not/exist", "nor/this"}, "does/not/exist"},
+		{[]string{"grade", "does/not/exist", "--format", "classroom"}, "$GITHUB_OUTPUT, which is not set"},
 	}
 	for _, tt := range tests {
 		code, stdout, errOut := run(t, append(tt.args, "--out", t.TempDir())...)
@@ -199,6 +201,7 @@ func TestOtherUsageErrors(t *testing.T) {
 	}{
 		{[]string{"init", "orders-users", file}, "write the starter"},
 		{[]string{"keygen", "-o", filepath.Join(t.TempDir(), "no", "such", "dir", "k")}, "keygen"},
+		{[]string{"keygen", "-o", t.TempDir(), "--force"}, "is a directory: name the key file"},
 		{[]string{"challenges", "validate", "nope"}, `unknown challenge "nope"`},
 		{[]string{"challenges", "validate", "does/not/exist"}, "does/not/exist is neither a challenge directory nor a challenge id"},
 		{[]string{"trace", "--gap", "-1s", "--", "true"}, "cannot be negative"},
