@@ -38,6 +38,23 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(MaxSeed) + 1
 	}
+	// Solutions that cannot be graded (no directory, a malformed
+	// nplus1.yaml) are told so before a server starts, and with none left
+	// none does.
+	results := make([]BatchResult, len(dirs))
+	var todo []int
+	for i, dir := range dirs {
+		o := opts
+		o.Solution = dir
+		if g, card, err := begin(o); g == nil {
+			results[i] = BatchResult{Solution: dir, Card: card, Err: err}
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return results, nil
+	}
 	outer := opts.Provider
 	inst, err := outer.Start(ctx)
 	if err != nil {
@@ -50,10 +67,10 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 		shared.drop(tctx)
 		inst.Terminate(tctx)
 	}()
-	results := make([]BatchResult, len(dirs))
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
-	for i, dir := range dirs {
+	for _, i := range todo {
+		dir := dirs[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

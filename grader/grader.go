@@ -125,19 +125,27 @@ const maxBody = 64 << 20
 // before it returns.
 func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
 	sqlshape.Warm() // compile the SQL parser while the solution builds and Postgres starts
-	g, err := newGrade(opts)
-	if runner.IsLearnerFault(err) {
-		// nplus1.yaml is malformed or nothing says how to run the solution.
-		card := BareCard(opts, reports.Fail, "")
-		card.Checks = []reports.Check{{Name: "setup", Status: reports.Fail, Message: err.Error()}}
-		return card, nil
-	}
-	if err != nil {
-		return nil, err
+	g, card, err := begin(opts)
+	if g == nil {
+		return card, err
 	}
 	g.run(ctx)
 	g.card.Decide()
 	return g.card, nil
+}
+
+// begin sets up the grade of opts, without starting anything, or says why
+// there is none: the card of a setup the learner got wrong (a malformed
+// nplus1.yaml, nothing that says how to run the solution), or the error of
+// bad input (a *UsageError).
+func begin(opts Options) (*grade, *reports.Card, error) {
+	g, err := newGrade(opts)
+	if runner.IsLearnerFault(err) {
+		card := BareCard(opts, reports.Fail, "")
+		card.Checks = []reports.Check{{Name: "setup", Status: reports.Fail, Message: err.Error()}}
+		return nil, card, nil
+	}
+	return g, nil, err
 }
 
 // BareCard is the card of a grade that could not begin: it names the tool,
@@ -173,9 +181,12 @@ func validate(opts Options) error {
 	case opts.Size < 0:
 		return fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)
 	}
-	for flag, d := range map[string]time.Duration{"--build-timeout": opts.BuildTimeout, "--ready-timeout": opts.ReadyTimeout, "--request-timeout": opts.RequestTimeout, "--solution-timeout": opts.SolutionTimeout} {
-		if d < 0 {
-			return fmt.Errorf("%s %s: a timeout cannot be negative; give one such as 30s", flag, d)
+	for _, t := range []struct {
+		flag string
+		d    time.Duration
+	}{{"--build-timeout", opts.BuildTimeout}, {"--ready-timeout", opts.ReadyTimeout}, {"--request-timeout", opts.RequestTimeout}, {"--solution-timeout", opts.SolutionTimeout}} {
+		if t.d < 0 {
+			return fmt.Errorf("%s %s: a timeout cannot be negative; give one such as 30s", t.flag, t.d)
 		}
 	}
 	return nil
@@ -443,7 +454,7 @@ func (g *grade) run(ctx context.Context) {
 		if errors.As(err, &be) {
 			msg := "the solution does not build: " + firstLines(be.Output, 5)
 			if strings.Contains(be.Output, "go.mod file not found") {
-				msg += " (a Go solution needs a go.mod: run `go mod init solution` in its directory, or start from `nplus1 init`)"
+				msg += " (a Go solution needs a go.mod: run \"go mod init solution\" in its directory, or start from \"nplus1 init\")"
 			}
 			g.fail("build", msg, be.Output)
 			return

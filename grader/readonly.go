@@ -52,7 +52,7 @@ func (r *readOnlyCheck) result(stmts []proxy.Statement) reports.Check {
 	for _, s := range stmts {
 		word, _, _ := strings.Cut(s.Tag, " ")
 		if strings.HasPrefix(s.Error, "25006") || strings.HasPrefix(s.Error, "42501") || slices.Contains(writeTags, word) {
-			attempts = append(attempts, fmt.Sprintf("`%s` (%s)", short(s.SQL, 80), firstNonEmpty(s.Error, s.Tag)))
+			attempts = append(attempts, fmt.Sprintf("%q (%s)", short(s.SQL, 80), firstNonEmpty(s.Error, s.Tag)))
 		}
 	}
 	switch {

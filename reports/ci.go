@@ -52,7 +52,7 @@ func detail(c *Card, ch Check) string {
 		fmt.Fprintf(&b, "\nsolution output:\n%s", strings.TrimRight(c.Output, "\n"))
 	}
 	if ch.Status != Pass {
-		fmt.Fprintf(&b, "\nreproduce: nplus1 grade %s --challenge %s --seed %d", c.Solution.Path, c.Challenge.ID, c.Environment.Seed)
+		fmt.Fprintf(&b, "\nreproduce: %s", Reproduce(c))
 	}
 	return b.String()
 }

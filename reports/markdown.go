@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -33,7 +34,7 @@ func Markdown(c *Card) string {
 	if title == "" {
 		title = "nplus1 grade"
 	}
-	fmt.Fprintf(&b, "# %s: %s\n\n", title, verdictMark(c.Verdict))
+	fmt.Fprintf(&b, "# %s: %s\n\n", inline(title), verdictMark(c.Verdict))
 	line := c.PortfolioLine
 	if line == "" {
 		line = PortfolioLine(c)
@@ -112,12 +113,11 @@ func Markdown(c *Card) string {
 		fmt.Fprintf(&b, "\n## Solution output\n\n%s\n%s\n%s\n", fence(c.Output), strings.TrimRight(c.Output, "\n"), fence(c.Output))
 	}
 	e := c.Environment
-	if e.Seed == 0 { // nothing was seeded: the grade stopped before Postgres
-		fmt.Fprintf(&b, "\n---\nReproduce: `nplus1 grade %s%s`.\n", c.Solution.Path, flagIf(" --challenge ", c.Challenge.ID))
-	} else {
-		fmt.Fprintf(&b, "\n---\nPostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. Reproduce: `nplus1 grade %s%s --seed %d`.\n",
-			orDash(e.PostgresVersion), orDash(e.Provider), ms(e.RTTMS), e.Size, e.Seed, c.Solution.Path, flagIf(" --challenge ", c.Challenge.ID), e.Seed)
+	b.WriteString("\n---\n")
+	if e.Seed != 0 { // 0: a bare card, of a grade that could not begin
+		fmt.Fprintf(&b, "PostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. ", orDash(e.PostgresVersion), orDash(e.Provider), ms(e.RTTMS), e.Size, e.Seed)
 	}
+	fmt.Fprintf(&b, "Reproduce: `%s`.\n", code(Reproduce(c)))
 	fmt.Fprintf(&b, "Solution %s, challenge %s.", orDash(c.Solution.Digest), orDash(c.Challenge.Digest))
 	if s := c.Signature; s != nil {
 		fmt.Fprintf(&b, " Signed (%s, key %s): check with `nplus1 verify result.json --key KEY.pub`.", s.Algorithm, s.KeyID)
@@ -160,14 +160,6 @@ func num(v *float64, unit string) string {
 	return fmt.Sprintf("%g", *v)
 }
 
-// flagIf is flag and value, or nothing when value is empty.
-func flagIf(flag, value string) string {
-	if value == "" {
-		return ""
-	}
-	return flag + value
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -178,7 +170,7 @@ func orDash(s string) string {
 // cell makes text safe inside a Markdown table cell: it shows as written,
 // never as markup (messages quote what the solution answered).
 func cell(s string) string {
-	return strings.ReplaceAll(inline(s), "\n", "<br>")
+	return strings.NewReplacer("\r\n", "<br>", "\r", "<br>", "\n", "<br>").Replace(inline(s))
 }
 
 // inline escapes the characters that Markdown or HTML would read as markup
@@ -193,7 +185,7 @@ var inline = strings.NewReplacer(
 // Inside a span other characters show as written; in a table, GitHub still
 // reads \| as the pipe.
 func code(s string) string {
-	return strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("`", "'", "|", `\|`, "\r\n", " ", "\r", " ", "\n", " ").Replace(s)
 }
 
 // fence returns a code fence longer than any run of backticks in s.
@@ -215,4 +207,37 @@ func short(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// ShellWords writes a command as a shell would take it back: words that
+// hold anything but letters, digits and -_./=:,+@% are single-quoted.
+func ShellWords(argv []string) string {
+	words := make([]string, len(argv))
+	for i, w := range argv {
+		plain := w != ""
+		for _, r := range w {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r)) {
+				plain = false
+				break
+			}
+		}
+		words[i] = w
+		if !plain {
+			words[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// Reproduce is the command that grades the card's solution again on the
+// same data (the seed), as a shell takes it.
+func Reproduce(c *Card) string {
+	argv := []string{"nplus1", "grade", c.Solution.Path}
+	if c.Challenge.ID != "" {
+		argv = append(argv, "--challenge", c.Challenge.ID)
+	}
+	if c.Environment.Seed != 0 {
+		argv = append(argv, "--seed", strconv.FormatInt(c.Environment.Seed, 10))
+	}
+	return ShellWords(argv)
 }

@@ -264,7 +264,7 @@ func (p *Portfolio) Markdown() string {
 			text = "Could not be graded: " + e.Error
 		}
 		if text != "" {
-			fmt.Fprintf(&b, "- **%s**: %s\n", e.Title, text)
+			fmt.Fprintf(&b, "- **%s**: %s\n", inline(e.Title), cell(text))
 		}
 	}
 	fmt.Fprintf(&b, "\n<sub>Graded by nplus1 %s on a real PostgreSQL; each figure is per request at the simulated network round trip it states.</sub>\n", p.Tool.Version)

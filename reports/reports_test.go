@@ -107,7 +107,11 @@ func TestJUnitHoldsAnyOutput(t *testing.T) {
 func TestMarkdownShowsMessagesAsWritten(t *testing.T) {
 	c := nobuildCard()
 	c.Checks[0].Message = "body: <img src=x> **bold** [click](http://x) | a_b `c` & \\ ~~s~~ !x"
+	c.Checks[1].Message = "one\rtwo\r\nthree"
 	md := Markdown(c)
+	if !strings.Contains(md, "| one<br>two<br>three |") {
+		t.Errorf("a carriage return is not kept inside its table cell:\n%s", md)
+	}
 	want := `body: \<img src=x\> \*\*bold\*\* \[click\](http://x) \| a\_b \` + "`" + `c\` + "`" + ` \& \\ \~\~s\~\~ \!x`
 	if !strings.Contains(md, want) {
 		t.Errorf("result.md does not hold the message escaped:\nwant %s\n%s", want, md)
@@ -117,9 +121,9 @@ func TestMarkdownShowsMessagesAsWritten(t *testing.T) {
 // A card of a grade that stopped before anything was known (no challenge,
 // no seed) still has a title and a reproduce line that runs.
 func TestMarkdownOfABareCard(t *testing.T) {
-	c := &Card{SchemaVersion: SchemaVersion, Tool: Tool{Name: "nplus1"}, Solution: Solution{Path: "does/not/exist"}, Verdict: Error, Error: "no such directory"}
+	c := &Card{SchemaVersion: SchemaVersion, Tool: Tool{Name: "nplus1"}, Solution: Solution{Path: "my work/sol"}, Verdict: Error, Error: "no such directory"}
 	md := Markdown(c)
-	for _, want := range []string{"# nplus1 grade: ", "Reproduce: `nplus1 grade does/not/exist`."} {
+	for _, want := range []string{"# nplus1 grade: ", "Reproduce: `nplus1 grade 'my work/sol'`."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("result.md lacks %q:\n%s", want, md)
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strconv"
@@ -117,7 +118,11 @@ func LoadSigningKey(value string) (ed25519.PrivateKey, error) {
 	}
 	b, err := os.ReadFile(strings.TrimSpace(value))
 	if err != nil {
-		return nil, fmt.Errorf("signing key: NPLUS1_SIGNING_KEY is neither a base64 ed25519 key nor a readable key file: %w", err)
+		// Not the value: it may be a mistyped secret, and cards are public.
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("NPLUS1_SIGNING_KEY is neither a base64 ed25519 key nor a readable key file (%v)", err)
 	}
 	k, err := ParsePrivateKey(string(b))
 	if err != nil {

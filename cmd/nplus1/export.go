@@ -68,14 +68,6 @@ The format follows the output's extension, or --format:
 	return cmd
 }
 
-// plural is n and word, with an s when n is not 1: "1 card", "2 cards".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // countNamed counts the cards that name their challenge.
 func countNamed(cards []*reports.Card) int {
 	n := 0
@@ -150,11 +142,11 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 		return writeError(fmt.Errorf("export: %w", err))
 	}
 	if p.EachCard {
-		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed)\n", opts.Out, plural(p.Solutions, "solution"), p.Passed)
+		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed)\n", opts.Out, count(p.Solutions, "solution"), p.Passed)
 	} else {
-		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed) from %s\n", opts.Out, plural(p.Challenges, "challenge"), p.Passed, plural(len(cards), "card"))
+		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed) from %s\n", opts.Out, count(p.Challenges, "challenge"), p.Passed, count(len(cards), "card"))
 		if left := len(cards) - countNamed(cards); left > 0 {
-			fmt.Fprintf(opts.IO.Out, "left out %s naming no challenge (their solutions could not be set up); --each lists them\n", plural(left, "card"))
+			fmt.Fprintf(opts.IO.Out, "left out %s naming no challenge (their solutions could not be set up); --each lists them\n", count(left, "card"))
 		}
 	}
 	return nil

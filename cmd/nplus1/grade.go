@@ -168,7 +168,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 // grade. A bad option still gets a card saying so, where --out allows.
 func (o *GradeOptions) validate(fl *pflag.FlagSet) error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return usageError("--out %s: cannot make the card directory: %v", o.Out, errors.Unwrap(err))
+		return writeError(fmt.Errorf("--out %s: cannot make the card directory: %w", o.Out, errors.Unwrap(err)))
 	}
 	err := o.check(fl)
 	if err != nil {
@@ -205,9 +205,9 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	if o.Jobs < 1 {
 		return usageError("--jobs %d: grade 1 or more solutions at a time", o.Jobs)
 	}
-	for _, name := range []string{"build-timeout", "ready-timeout", "request-timeout", "solution-timeout", "rtt"} {
-		if d, _ := fl.GetDuration(name); fl.Changed(name) && d <= 0 && !(name == "rtt" && d == 0) {
-			return usageError("--%s %s: give a duration of more than 0, such as 30s (or 5ms for --rtt)", name, d)
+	for _, name := range []string{"build-timeout", "ready-timeout", "request-timeout", "solution-timeout"} {
+		if d, _ := fl.GetDuration(name); fl.Changed(name) && d <= 0 {
+			return usageError("--%s %s: give a duration of more than 0, such as 30s", name, d)
 		}
 	}
 	for _, name := range []string{"requests", "size"} {
@@ -217,7 +217,7 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	}
 	if o.DatabaseURL != "" {
 		if _, err := pgconn.ParseConfig(o.DatabaseURL); err != nil {
-			return usageError("--database-url: %v", err)
+			return usageError("--database-url (or NPLUS1_DATABASE_URL): %v", err)
 		}
 	}
 	limit, err := parseMemory(o.Memory)
@@ -228,7 +228,7 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	if o.SigningKeyText != "" {
 		key, err := reports.LoadSigningKey(o.SigningKeyText)
 		if err != nil {
-			return usageError("NPLUS1_SIGNING_KEY: %v", err)
+			return usageError("%v", err)
 		}
 		o.SigningKey = key
 	}

@@ -65,7 +65,7 @@ func runKeygen(_ context.Context, opts *KeygenOptions) error {
 			if _, err := os.Stat(p); err == nil {
 				return usageError("%s exists: keep it, or pass --force to replace it (cards signed with it will no longer verify with a new key)", p)
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return &exitError{code: exitGradeError, err: fmt.Errorf("keygen: %w", err)}
+				return writeError(fmt.Errorf("keygen: %w", err))
 			}
 		}
 	}

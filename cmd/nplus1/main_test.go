@@ -215,9 +215,35 @@ func TestOtherUsageErrors(t *testing.T) {
 }
 
 func TestShellWords(t *testing.T) {
-	got := shellWords([]string{"psql", "-c", "select count(*) from orders", "-c", "it's", "a=b", ""})
+	got := reports.ShellWords([]string{"psql", "-c", "select count(*) from orders", "-c", "it's", "a=b", ""})
 	want := `psql -c 'select count(*) from orders' -c 'it'\''s' a=b ''`
 	if got != want {
 		t.Errorf("shellWords = %s, want %s", got, want)
+	}
+}
+
+// A signing key that cannot be used is refused without its value being
+// written anywhere: it may be a mistyped secret, and cards are public.
+func TestBadSigningKeyStaysSecret(t *testing.T) {
+	secret := "c2VjcmV0LXRoYXQtaXMtbm90LWEta2V5"
+	t.Setenv("NPLUS1_SIGNING_KEY", secret)
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "grade", "../../challenges/orders-users/reference/go", "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, "NPLUS1_SIGNING_KEY is neither a base64 ed25519 key nor a readable key file") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	for name, text := range map[string]string{"stdout": stdout, "stderr": stderr} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s holds the key's value: %q", name, text)
+		}
+	}
+	for _, f := range []string{"result.json", "result.md"} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatalf("no card: %v", err)
+		}
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%s holds the key's value", f)
+		}
 	}
 }

@@ -86,8 +86,11 @@ process group is stopped when it exits.`,
 			if opts.DatabaseURL == "" {
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
 			}
-			if opts.RTT < 0 || opts.Gap < 0 {
-				return usageError("--rtt %s, --gap %s: a duration cannot be negative", opts.RTT, opts.Gap)
+			if opts.RTT < 0 {
+				return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", opts.RTT)
+			}
+			if opts.Gap < 0 {
+				return usageError("--gap %s: a gap cannot be negative; give one such as 500ms (0: the whole run is one burst)", opts.Gap)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -249,7 +252,7 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	if r.Interrupted {
 		how = fmt.Sprintf("was interrupted (exit %d)", r.ExitCode)
 	}
-	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", shellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
+	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", reports.ShellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
 	fmt.Fprintf(w, "%s (%d data, %d control) in %s on %s, %s of activity\n",
 		count(len(r.Statements), "statement"), data, len(r.Statements)-data, count(len(r.RoundTrips), "round trip"),
 		count(r.Connections, "connection"), count(len(r.Bursts), "burst"))
@@ -330,24 +333,4 @@ func (p *tracePrefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-// shellWords writes a command as a shell would take it back: words that
-// hold anything but letters, digits and -_./=:,+@% are single-quoted.
-func shellWords(argv []string) string {
-	words := make([]string, len(argv))
-	for i, w := range argv {
-		plain := w != ""
-		for _, r := range w {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r)) {
-				plain = false
-				break
-			}
-		}
-		words[i] = w
-		if !plain {
-			words[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(words, " ")
 }

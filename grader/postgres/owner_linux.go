@@ -21,7 +21,7 @@ func processOwner() string {
 	if err != nil {
 		return ""
 	}
-	start := startTime(os.Getpid())
+	start := procfs.StartTime(os.Getpid())
 	if start == "" {
 		return ""
 	}
@@ -42,15 +42,5 @@ func ownerGone(me, owner string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return startTime(pid) != theirs[3]
-}
-
-// startTime is process pid's start time in clock ticks after boot (field 22
-// of /proc/PID/stat), or "" if there is no such process.
-func startTime(pid int) string {
-	f, err := procfs.Stat(pid)
-	if err != nil || len(f) < 20 {
-		return ""
-	}
-	return f[19]
+	return procfs.StartTime(pid) != theirs[3]
 }

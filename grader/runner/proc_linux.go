@@ -82,16 +82,6 @@ func programMembers(pgid int) (members []member, ok bool) {
 	return members, true
 }
 
-// startTime is the start time of process pid, as member.start holds it, or
-// "" if there is no such process.
-func liveStart(pid int) string {
-	f, err := procfs.Stat(pid)
-	if err != nil || len(f) < 20 {
-		return ""
-	}
-	return f[19]
-}
-
 // listenAddrs lists the TCP addresses that the processes of group pgid
 // listen on, sorted, or nil if there are none or /proc cannot tell.
 func listenAddrs(pgid int) []string {

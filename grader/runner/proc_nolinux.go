@@ -18,9 +18,6 @@ func groupMembers(int) ([]member, bool) { return nil, false }
 // programMembers reports ok false: there is no /proc to read.
 func programMembers(int) ([]member, bool) { return nil, false }
 
-// startTime returns "": it needs /proc.
-func liveStart(int) string { return "" }
-
 // listenAddrs returns nil: finding a program's sockets needs /proc.
 func listenAddrs(int) []string { return nil }
 

@@ -40,3 +40,6 @@ func groupAlive(pgid int) bool {
 	}
 	return false
 }
+
+// signalProcess sends sig to process pid.
+func signalProcess(pid int, sig syscall.Signal) error { return syscall.Kill(pid, sig) }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/procfs"
 )
 
 // DefaultReadyTimeout is how long Start waits for the program to listen
@@ -244,11 +246,11 @@ func (p *Process) signalLeft(sig syscall.Signal) int {
 	defer p.leftMu.Unlock()
 	n := 0
 	for pid, start := range p.left {
-		if liveStart(pid) != start {
+		if procfs.StartTime(pid) != start {
 			delete(p.left, pid)
 			continue
 		}
-		if syscall.Kill(pid, sig) == nil {
+		if signalProcess(pid, sig) == nil {
 			n++
 		}
 	}
@@ -301,7 +303,9 @@ func (p *Process) Exited() (bool, error) {
 }
 
 // Stop ends the program and every process of its group: SIGTERM to the
-// group, up to 3 s for them to end, then SIGKILL to the group. It returns
+// group, up to 3 s for them to end, then SIGKILL to the group. Processes
+// seen to leave the group (see watch) get SIGTERM with the group and
+// SIGKILL once the group is gone. It returns
 // once the program is reaped and no live process of the group remains
 // (processes that died after their parent may linger as zombies until
 // whoever inherited them reaps them). It is safe to call more than once and
@@ -313,7 +317,9 @@ func (p *Process) Stop() error {
 
 func (p *Process) stop() error {
 	var err error
-	p.look(nil) // the latest leavers, while their parents still lead to the group
+	if groupAlive(p.pgid) {
+		p.look(nil) // the latest leavers, while their parents still lead to the group
+	}
 	_ = signalGroup(p.pgid, syscall.SIGTERM)
 	p.signalLeft(syscall.SIGTERM)
 	if !p.waitGone(termGrace) {
@@ -323,8 +329,8 @@ func (p *Process) stop() error {
 			err = fmt.Errorf("stop solution: process group %d still runs after SIGKILL", p.pgid)
 		}
 	}
-	// Leavers had the group's grace; whatever of them is left is killed,
-	// and given a moment to be gone.
+	// Leavers that are still there once the group is gone are killed, and
+	// given a moment to be gone.
 	for i := 0; i < 100 && p.signalLeft(syscall.SIGKILL) > 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}

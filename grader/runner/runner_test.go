@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/procfs"
 )
 
 // privateTmp points TMPDIR at a fresh directory, so a test can check that
@@ -492,7 +494,7 @@ func TestStopKillsGroup(t *testing.T) {
 		t.Errorf("Stop took %s: the child that ignores SIGTERM cannot have ended before SIGKILL", elapsed)
 	}
 	assertGroupGone(t, p.Pid())
-	if liveStart(leaver.pid) == leaver.start {
+	if procfs.StartTime(leaver.pid) == leaver.start {
 		syscall.Kill(leaver.pid, syscall.SIGKILL)
 		t.Errorf("the child that left the group (pid %d) still runs after Stop", leaver.pid)
 	}

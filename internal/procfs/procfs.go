@@ -26,3 +26,14 @@ func Stat(pid int) ([]string, error) {
 	}
 	return strings.Fields(string(stat[i+1:])), nil
 }
+
+// StartTime is the start time of process pid in clock ticks after boot
+// (field 22 of proc(5)): with the pid, it names one process, as pids are
+// reused. It is "" when there is no such live process (none, or a zombie).
+func StartTime(pid int) string {
+	f, err := Stat(pid)
+	if err != nil || len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return ""
+	}
+	return f[19]
+}

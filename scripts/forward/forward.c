@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -65,6 +66,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: forward LISTEN_PORT UPSTREAM_PORT\n");
     return 2;
   }
+  signal(SIGPIPE, SIG_IGN); /* a peer gone mid-write ends its connection, not the forwarder */
   int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in listen_at = loopback(atoi(argv[1])), upstream = loopback(atoi(argv[2]));
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
