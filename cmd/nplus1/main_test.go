@@ -71,7 +71,9 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "a", "--ready-timeout", "0s"}, "--ready-timeout 0s: give a duration of more than 0"},
 		{[]string{"grade", "a", "--build-timeout", "-1s"}, "--build-timeout -1s"},
 		{[]string{"grade", "a", "--junit", "no/such/dir/j.xml"}, "--junit no/such/dir/j.xml: its directory no/such/dir does not exist"},
-		{[]string{"grade", "does/not/exist", "nor/this"}, "does/not/exist"},
+		// No server is started for a batch with nothing to grade (the URL
+		// would refuse the connection: exit 3).
+		{[]string{"grade", "does/not/exist", "nor/this", "--database-url", "postgres://nobody:x@127.0.0.1:1/x"}, "does/not/exist"},
 		{[]string{"grade", "does/not/exist", "--format", "classroom"}, "$GITHUB_OUTPUT, which is not set"},
 	}
 	for _, tt := range tests {
