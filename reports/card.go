@@ -65,6 +65,10 @@ type Card struct {
 	PortfolioLine string `json:"portfolio_line,omitempty"`
 	// Signature is set by Sign when the card is signed; nil otherwise.
 	Signature *Signature `json:"signature,omitempty"`
+
+	// source is the file ReadCard read the card from, for checking its
+	// signature (see signatureCheck); nil for a card made in memory.
+	source []byte
 }
 
 // Phase is how long one phase of the grade took: build, postgres, seed,
@@ -205,8 +209,9 @@ func (c *Card) Check(name string) *Check {
 	return nil
 }
 
-// Decide sets the verdict from the checks: error if any errored, else fail
-// if any failed, else pass. A card already marked "error" stays so.
+// Decide sets the verdict from the checks: error if any errored (with the
+// first errored check as the card's error, if it has none), else fail if
+// any failed, else pass. A card already marked "error" stays so.
 func (c *Card) Decide() {
 	if c.Verdict == Error {
 		return
@@ -216,6 +221,9 @@ func (c *Card) Decide() {
 		switch ch.Status {
 		case Error:
 			c.Verdict = Error
+			if c.Error == "" { // "see error", says the card's reader
+				c.Error = fmt.Sprintf("the %s check could not be made: %s", ch.Name, ch.Message)
+			}
 			return
 		case Fail:
 			c.Verdict = Fail
@@ -269,6 +277,7 @@ func ReadCard(path string) (*Card, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("read card %s: %w", path, err)
 	}
+	c.source = b
 	return &c, nil
 }
 

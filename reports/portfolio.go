@@ -2,6 +2,9 @@ package reports
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -133,11 +136,16 @@ type PortfolioEntry struct {
 	SolutionDigest  string    `json:"solution_digest"`
 	ChallengeDigest string    `json:"challenge_digest"`
 	ToolVersion     string    `json:"tool_version"`
-	// SignedBy is the key id of the card's signature, when it has one; the
-	// export does not verify it (nplus1 verify does).
-	SignedBy string   `json:"signed_by,omitempty"`
-	After    *Figures `json:"after,omitempty"`
-	Before   *Figures `json:"before,omitempty"`
+	// SignedBy is the key id of the card's signature, when it has one and
+	// its content is as signed; Signature says how far that was checked:
+	// "verified" (against PortfolioOptions.Key), "unverified" (no key
+	// given: the content matches what the signature covers, but only a key
+	// tells the signature is genuine), or what is wrong ("edited after
+	// signing", ...), SignedBy then being empty.
+	SignedBy  string   `json:"signed_by,omitempty"`
+	Signature string   `json:"signature,omitempty"`
+	After     *Figures `json:"after,omitempty"`
+	Before    *Figures `json:"before,omitempty"`
 }
 
 // Figures are the per-request figures of one measurement.
@@ -165,6 +173,38 @@ type PortfolioOptions struct {
 	// solution: the summary of a batch or a class (cards merged from CI
 	// shards, say) rather than a learner's one card per challenge.
 	EachCard bool
+	// Key, when set, is the public key the cards' signatures are verified
+	// against; without it a signature is only checked against the card's
+	// content.
+	Key ed25519.PublicKey
+}
+
+// signatureCheck says who signed the card and how far that was checked
+// (see PortfolioEntry.Signature).
+func signatureCheck(c *Card, key ed25519.PublicKey) (signedBy, check string) {
+	sig := c.Signature
+	switch {
+	case sig == nil:
+		return "", ""
+	case c.source == nil:
+		return sig.KeyID, "unverified"
+	case key != nil:
+		if _, err := Verify(c.source, key); err != nil {
+			return "", err.Error()
+		}
+		return sig.KeyID, "verified"
+	}
+	v, err := decodeJSON(c.source)
+	obj, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return "", "not a readable card"
+	}
+	delete(obj, "signature")
+	sum := sha256.Sum256(canonical(obj))
+	if "sha256:"+hex.EncodeToString(sum[:]) != sig.Canonical {
+		return "", "edited after signing"
+	}
+	return sig.KeyID, "unverified"
 }
 
 // NewPortfolio summarizes cards, which should be one per challenge (see
@@ -210,9 +250,7 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		if o.EachCard {
 			e.Solution = c.Solution.Path
 		}
-		if c.Signature != nil {
-			e.SignedBy = c.Signature.KeyID
-		}
+		e.SignedBy, e.Signature = signatureCheck(c, o.Key)
 		if c.Verdict == Pass {
 			p.Passed++
 		}
@@ -329,8 +367,13 @@ func (p *Portfolio) HTML() ([]byte, error) {
 		if e.SolutionDigest != "" {
 			v.Meta = append(v.Meta, "solution "+shortDigest(e.SolutionDigest))
 		}
-		if e.SignedBy != "" {
-			v.Meta = append(v.Meta, "signed by key "+e.SignedBy)
+		switch {
+		case e.Signature == "verified":
+			v.Meta = append(v.Meta, "signed by key "+e.SignedBy+", verified")
+		case e.SignedBy != "":
+			v.Meta = append(v.Meta, "signed by key "+e.SignedBy+" (not verified: export --key)")
+		case e.Signature != "":
+			v.Meta = append(v.Meta, "signature does not hold: "+e.Signature)
 		}
 		views = append(views, v)
 	}

@@ -137,7 +137,7 @@ func TestPortfolioLine(t *testing.T) {
 	}{
 		{passCard(), "Replaced the per-order user lookup with a single JOIN, reducing 101 queries to 1 and p95 latency from 599 ms to 6.3 ms (5 ms simulated network round trip)."},
 		{batchedCard(), "Solved Orders and their users with 2 queries using a batched = ANY lookup: 2 queries per request, p95 latency 14.2 ms (5 ms simulated network round trip)."},
-		{failCard(), "Measured 101 queries per request (limit 2) and p95 latency 599 ms (budget 100 ms) at a 5 ms simulated network round trip."},
+		{failCard(), "Not solved yet (failed: statements, latency). Measured 101 queries per request (limit 2) and p95 latency 599 ms (budget 100 ms) at a 5 ms simulated network round trip."},
 		{errorCard(), ""},
 	}
 	for _, tt := range tests {
@@ -272,5 +272,15 @@ func TestStepSummaryAndOutputAppend(t *testing.T) {
 	b, _ = os.ReadFile(out)
 	if want := "result=abc\nline<<NPLUS1_EOF\ntwo\nlines\nNPLUS1_EOF\n"; string(b) != want {
 		t.Errorf("output = %q, want %q", b, want)
+	}
+}
+
+// A card whose verdict is error says why in its error, even when only a
+// check said so: "see error" is what the card's readers are told.
+func TestDecideNamesTheErroredCheck(t *testing.T) {
+	c := &Card{Checks: []Check{{Name: "correct", Status: Error, Message: "the challenge's expected response is not JSON"}, {Name: "latency", Status: Pass}}}
+	c.Decide()
+	if c.Verdict != Error || c.Error != "the correct check could not be made: the challenge's expected response is not JSON" {
+		t.Errorf("verdict %s, error %q", c.Verdict, c.Error)
 	}
 }

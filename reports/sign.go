@@ -67,9 +67,10 @@ func GenerateKey(r io.Reader) (ed25519.PublicKey, ed25519.PrivateKey, error) {
 }
 
 // EncodePrivateKey writes a private key as keygen stores it: the base64 of
-// its 32-byte seed.
+// its 64 bytes (the seed, then the public key). A public key is 32 bytes,
+// so the one is never taken for the other.
 func EncodePrivateKey(k ed25519.PrivateKey) string {
-	return base64.StdEncoding.EncodeToString(k.Seed())
+	return base64.StdEncoding.EncodeToString(k)
 }
 
 // EncodePublicKey writes a public key as base64 of its 32 bytes.
@@ -77,16 +78,18 @@ func EncodePublicKey(k ed25519.PublicKey) string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
-// ParsePrivateKey reads a base64 ed25519 private key: a 32-byte seed (as
-// keygen writes) or a 64-byte private key. Surrounding space is ignored.
+// ParsePrivateKey reads a base64 ed25519 private key of 64 bytes, as keygen
+// writes it; surrounding space is ignored. 32 bytes are refused: that is
+// the size of a public key, and signing with a public key (a .pub file
+// given by mistake) would make cards that its key's owner cannot vouch for.
 func ParsePrivateKey(s string) (ed25519.PrivateKey, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil {
 		return nil, fmt.Errorf("parse private key: not base64: %w", err)
 	}
 	switch len(b) {
-	case ed25519.SeedSize:
-		return ed25519.NewKeyFromSeed(b), nil
+	case ed25519.PublicKeySize:
+		return nil, errors.New("parse private key: this is 32 bytes, the size of a public key (a .pub file?); a private key from nplus1 keygen is 64 bytes")
 	case ed25519.PrivateKeySize:
 		k := ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
 		if !bytes.Equal(k, b) {
@@ -94,7 +97,7 @@ func ParsePrivateKey(s string) (ed25519.PrivateKey, error) {
 		}
 		return k, nil
 	}
-	return nil, fmt.Errorf("parse private key: %d bytes, want %d (seed) or %d", len(b), ed25519.SeedSize, ed25519.PrivateKeySize)
+	return nil, fmt.Errorf("parse private key: %d bytes, want %d", len(b), ed25519.PrivateKeySize)
 }
 
 // ParsePublicKey reads a base64 ed25519 public key (32 bytes).
@@ -113,8 +116,12 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 // key itself (a CI secret) or the path of a file holding it (as keygen
 // writes it).
 func LoadSigningKey(value string) (ed25519.PrivateKey, error) {
-	if k, err := ParsePrivateKey(value); err == nil {
+	k, err := ParsePrivateKey(value)
+	if err == nil {
 		return k, nil
+	}
+	if b, berr := base64.StdEncoding.DecodeString(strings.TrimSpace(value)); berr == nil && len(b) == ed25519.PublicKeySize {
+		return nil, errors.New("NPLUS1_SIGNING_KEY holds 32 bytes, the size of a public key: give the private key (nplus1.key, 64 bytes), not the .pub file")
 	}
 	b, err := os.ReadFile(strings.TrimSpace(value))
 	if err != nil {
@@ -124,8 +131,7 @@ func LoadSigningKey(value string) (ed25519.PrivateKey, error) {
 		}
 		return nil, fmt.Errorf("NPLUS1_SIGNING_KEY is neither a base64 ed25519 key nor a readable key file (%v)", err)
 	}
-	k, err := ParsePrivateKey(string(b))
-	if err != nil {
+	if k, err = ParsePrivateKey(string(b)); err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", value, err)
 	}
 	return k, nil

@@ -214,3 +214,21 @@ func TestKeysRoundTrip(t *testing.T) {
 		t.Error("missing key file loaded")
 	}
 }
+
+// A public key given as the signing key is refused, as text or as a .pub
+// file: the cards it signed could not be vouched for by the key's owner.
+func TestSigningWithAPublicKeyIsRefused(t *testing.T) {
+	pub := EncodePublicKey(testKey().Public().(ed25519.PublicKey))
+	file := filepath.Join(t.TempDir(), "nplus1.key.pub")
+	if err := os.WriteFile(file, []byte(pub+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, value := range []string{pub, file} {
+		if _, err := LoadSigningKey(value); err == nil || !strings.Contains(err.Error(), "the size of a public key") {
+			t.Errorf("LoadSigningKey(%s) = %v, want a refusal naming the public key", value, err)
+		}
+	}
+	if k, err := LoadSigningKey(EncodePrivateKey(testKey())); err != nil || !k.Equal(testKey()) {
+		t.Errorf("LoadSigningKey(the private key) = %v, %v", k, err)
+	}
+}

@@ -112,8 +112,14 @@ func PortfolioLine(c *Card) string {
 	}
 	rtt := fmt.Sprintf("%s simulated network round trip", msText(c.Environment.RTTMS))
 	if c.Verdict != Pass {
-		return fmt.Sprintf("Measured %s per request (limit %d) and p95 latency %s (budget %s) at a %s.",
-			queries(m.Statements), c.Challenge.MaxStatements, msText(m.Latency.P95), msText(c.Challenge.P95BudgetMS), rtt)
+		var failed []string
+		for _, ch := range c.Checks {
+			if ch.Status == Fail {
+				failed = append(failed, ch.Name)
+			}
+		}
+		return fmt.Sprintf("Not solved yet (failed: %s). Measured %s per request (limit %d) and p95 latency %s (budget %s) at a %s.",
+			strings.Join(failed, ", "), queries(m.Statements), c.Challenge.MaxStatements, msText(m.Latency.P95), msText(c.Challenge.P95BudgetMS), rtt)
 	}
 	names := techniqueNames(c)
 	if c.Technique != "" {

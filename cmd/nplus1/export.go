@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +20,8 @@ type ExportOptions struct {
 	Out    string
 	Format string
 	Title  string
-	Each   bool // an entry per card rather than per challenge
+	Each   bool   // an entry per card rather than per challenge
+	Key    string // public key to verify signed cards with (base64 or file)
 }
 
 // NewCmdExport builds `nplus1 export`. runF replaces runExport in tests.
@@ -37,7 +39,11 @@ The format follows the output's extension, or --format:
   md    Markdown for a GitHub profile README
   json  the same summary as data
 
--o - writes to standard output.`,
+-o - writes to standard output.
+
+A signed card's entry says who signed it. With --key, each signature is
+verified against that public key; without it, only that the card's content
+is what was signed. A card edited after signing is marked so, either way.`,
 		Example: `  # A page from every card under results/
   nplus1 export results/ -o portfolio.html
 
@@ -48,7 +54,10 @@ The format follows the output's extension, or --format:
   nplus1 export results/ --format json -o -
 
   # A class's table: every card under cards/ (e.g. merged from CI shards)
-  nplus1 export cards/ --each -o class.md`,
+  nplus1 export cards/ --each -o class.md
+
+  # Signed cards, their signatures verified
+  nplus1 export results/ --key nplus1.key.pub -o portfolio.html`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if len(opts.Paths) == 0 {
@@ -64,6 +73,7 @@ The format follows the output's extension, or --format:
 	fl.StringVarP(&opts.Out, "output", "o", "portfolio.html", "file to write (- for standard output)")
 	fl.StringVar(&opts.Format, "format", "", "html, md or json (default: from the output's extension)")
 	fl.StringVar(&opts.Title, "title", "N+1 fixes", "title of the page")
+	fl.StringVar(&opts.Key, "key", "", "public key (base64 or a .pub file) to verify the signed cards' signatures with")
 	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the latest card of each challenge")
 	return cmd
 }
@@ -108,6 +118,12 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	var key ed25519.PublicKey
+	if opts.Key != "" {
+		if key, err = reports.LoadPublicKey(opts.Key); err != nil {
+			return usageError("--key: %v", err)
+		}
+	}
 	cards, err := reports.LoadCards(opts.Paths...)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -116,7 +132,7 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	if !opts.Each {
 		entries = reports.Latest(cards)
 	}
-	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Version: Version(), EachCard: opts.Each})
+	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Version: Version(), EachCard: opts.Each, Key: key})
 	var out []byte
 	switch format {
 	case "html":

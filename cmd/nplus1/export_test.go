@@ -166,3 +166,65 @@ func TestNewCommandsHaveExamples(t *testing.T) {
 		}
 	}
 }
+
+// A signed card's entry says who signed it only while its content is as
+// signed: verified with --key, unverified without, and marked when edited.
+func TestExportChecksSignatures(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	card := filepath.Join(dir, "signed")
+	writeCard(t, card, "orders-users", "Orders and their users", reports.Pass, now, 1)
+	pub, priv, err := reports.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reports.ReadCard(filepath.Join(card, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reports.Sign(c, priv); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(card); err != nil {
+		t.Fatal(err)
+	}
+	pubFile := filepath.Join(dir, "k.pub")
+	if err := os.WriteFile(pubFile, []byte(reports.EncodePublicKey(pub)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	otherPub, _, _ := reports.GenerateKey(nil)
+	entry := func(args ...string) reports.PortfolioEntry {
+		t.Helper()
+		code, stdout, stderr := runWith(t, nil, append([]string{"export", card, "--format", "json", "-o", "-"}, args...)...)
+		var p reports.Portfolio
+		if err := json.Unmarshal([]byte(stdout), &p); code != 0 || err != nil || len(p.Entries) != 1 {
+			t.Fatalf("export %v: exit %d, %v\n%s%s", args, code, err, stdout, stderr)
+		}
+		return p.Entries[0]
+	}
+	id := reports.KeyID(pub)
+	if e := entry("--key", pubFile); e.SignedBy != id || e.Signature != "verified" {
+		t.Errorf("with the key: signed by %q, %q; want %s, verified", e.SignedBy, e.Signature, id)
+	}
+	if e := entry(); e.SignedBy != id || e.Signature != "unverified" {
+		t.Errorf("without a key: signed by %q, %q; want %s, unverified", e.SignedBy, e.Signature, id)
+	}
+	if e := entry("--key", reports.EncodePublicKey(otherPub)); e.SignedBy != "" || !strings.Contains(e.Signature, "not by the key given") {
+		t.Errorf("another key: signed by %q, %q", e.SignedBy, e.Signature)
+	}
+	// Edit a figure, as someone polishing their portfolio might.
+	path := filepath.Join(card, "result.json")
+	b, _ := os.ReadFile(path)
+	edited := strings.Replace(string(b), `"seed": 42`, `"seed": 43`, 1)
+	if edited == string(b) {
+		t.Fatal("the card has no seed 42 to edit")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{nil, {"--key", pubFile}} {
+		if e := entry(args...); e.SignedBy != "" || !strings.Contains(e.Signature, "edited after signing") {
+			t.Errorf("edited card, %v: signed by %q, %q; want no signer and the edit named", args, e.SignedBy, e.Signature)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func NewCmdKeygen(f *Factory, runF func(context.Context, *KeygenOptions) error) 
 		Short: "Make an ed25519 key pair for signing cards",
 		Long: `Make an ed25519 key pair for signing result cards.
 
-The private key (base64 of its 32-byte seed) goes to --out, readable by you
+The private key (base64 of its 64 bytes) goes to --out, readable by you
 only (0600); the public key (base64, 32 bytes) to --out with .pub added, and
 to standard output. Grades sign their card when NPLUS1_SIGNING_KEY holds the
 private key or the path of its file; 'nplus1 verify CARD --key PUB' checks a
