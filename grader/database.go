@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -44,7 +47,7 @@ func openDatabase(ctx context.Context, connString string) (*database, error) {
 // order they can be emptied in (referencing tables first).
 func (db *database) createSchema(ctx context.Context, ch *challenges.Challenge) error {
 	if _, err := db.admin.Exec(ctx, ch.SchemaSQL); err != nil {
-		return fmt.Errorf("create schema (%s/schema.sql): %w", ch.Source, err)
+		return fmt.Errorf("create schema: %w", atLine(err, filepath.Join(ch.Source, "schema.sql"), ch.SchemaSQL, ""))
 	}
 	return db.listTables(ctx)
 }
@@ -112,10 +115,12 @@ func (db *database) reseed(ctx context.Context, ch *challenges.Challenge, seed i
 		fmt.Fprintf(&b, "DELETE FROM %s;\n", pgx.Identifier{t}.Sanitize())
 	}
 	// One simple-protocol Exec, so setseed, the size and the seed SQL share a session.
-	fmt.Fprintf(&b, "SELECT setseed(%v);\nSET LOCAL nplus1.size = '%d';\n%s\n;COMMIT;", seedFloat(seed), size, ch.SeedSQL)
+	fmt.Fprintf(&b, "SELECT setseed(%v);\nSET LOCAL nplus1.size = '%d';\n", seedFloat(seed), size)
+	before := b.String()
+	fmt.Fprintf(&b, "%s\n;COMMIT;", ch.SeedSQL)
 	if _, err := db.admin.Exec(ctx, b.String()); err != nil {
 		db.admin.Exec(ctx, "ROLLBACK")
-		return nil, fmt.Errorf("seed data (%s/seed.sql, seed %d, size %d): %w", ch.Source, seed, size, err)
+		return nil, fmt.Errorf("seed data (seed %d, size %d): %w", seed, size, atLine(err, filepath.Join(ch.Source, "seed.sql"), ch.SeedSQL, before))
 	}
 	return db.expected(ctx, ch)
 }
@@ -200,4 +205,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// atLine places a server's error in the SQL file it came from, "file:line:
+// error", from the position the server gives (a character offset into what
+// was sent: before, then sql). Without a position it is "file: error".
+func atLine(err error, file, sql, before string) error {
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	if !ok || pe.Position == 0 {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	at := int(pe.Position) - 1 - utf8.RuneCountInString(before)
+	runes := []rune(sql)
+	if at < 0 || at > len(runes) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	line := strings.Count(string(runes[:at]), "\n") + 1
+	return fmt.Errorf("%s:%d: %w", file, line, err)
 }

@@ -137,7 +137,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		return nil, &UsageError{fmt.Errorf("database url: %w", err)}
 	}
 	if ch != nil || len(schemas) > 0 {
-		if err := loadSchemas(ctx, connString, ch, opts.Seed, opts.Size, schemas, opts.Progress); err != nil {
+		if err := loadSchemas(ctx, connString, ch, opts.Seed, opts.Size, opts.SchemaFiles, schemas, opts.Progress); err != nil {
 			return nil, err
 		}
 	}
@@ -189,8 +189,9 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 }
 
 // loadSchemas creates a challenge's schema and seeds it, then runs each
-// schema file, as the instance's administrator.
-func loadSchemas(ctx context.Context, connString string, ch *challenges.Challenge, seed int64, size int, schemas []string, progress io.Writer) error {
+// schema file (schemas holds their contents), as the instance's
+// administrator.
+func loadSchemas(ctx context.Context, connString string, ch *challenges.Challenge, seed int64, size int, files, schemas []string, progress io.Writer) error {
 	db, err := openDatabase(ctx, connString)
 	if err != nil {
 		return err
@@ -213,7 +214,7 @@ func loadSchemas(ctx context.Context, connString string, ch *challenges.Challeng
 	}
 	for i, sql := range schemas {
 		if _, err := db.admin.Exec(ctx, sql); err != nil {
-			return &UsageError{fmt.Errorf("schema file %d: %w", i+1, err)}
+			return &UsageError{fmt.Errorf("--schema: %w", atLine(err, files[i], sql, ""))}
 		}
 	}
 	return nil
