@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -141,9 +142,32 @@ func (db *database) checksum(ctx context.Context) (string, error) {
 
 // expected runs the challenge's expected.sql: one row, one JSON column.
 func (db *database) expected(ctx context.Context, ch *challenges.Challenge) ([]byte, error) {
+	file := filepath.Join(ch.Source, "expected.sql")
+	rows, err := db.admin.Query(ctx, ch.ExpectedSQL, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		return nil, fmt.Errorf("compute the expected response: %w", atLine(err, file, ch.ExpectedSQL, ""))
+	}
+	defer rows.Close()
+	if n := len(rows.FieldDescriptions()); n != 1 {
+		return nil, fmt.Errorf("compute the expected response: %s returns %d columns; it must return one row of one json column", file, n)
+	}
 	var js []byte
-	if err := db.admin.QueryRow(ctx, ch.ExpectedSQL, pgx.QueryExecModeSimpleProtocol).Scan(&js); err != nil {
-		return nil, fmt.Errorf("compute the expected response (%s/expected.sql): %w", ch.Source, err)
+	n := 0
+	for rows.Next() {
+		if n++; n == 1 {
+			if err := rows.Scan(&js); err != nil {
+				return nil, fmt.Errorf("compute the expected response (%s): %w", file, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("compute the expected response: %w", atLine(err, file, ch.ExpectedSQL, ""))
+	}
+	switch {
+	case n != 1:
+		return nil, fmt.Errorf("compute the expected response: %s returns %d rows; it must return one row of one json column", file, n)
+	case !json.Valid(js):
+		return nil, fmt.Errorf("compute the expected response: %s returns a value that is not JSON: %.60q", file, js)
 	}
 	return js, nil
 }

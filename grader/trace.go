@@ -94,6 +94,14 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 	if opts.Grace == 0 {
 		opts.Grace = 5 * time.Second
 	}
+	switch {
+	case opts.Challenge == "" && (opts.Seed != 0 || opts.Size != 0):
+		return nil, &UsageError{errors.New("--seed and --size choose a challenge's data: give --challenge too")}
+	case opts.Seed < 0 || opts.Seed > MaxSeed:
+		return nil, &UsageError{fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
+	case opts.Size < 0:
+		return nil, &UsageError{fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)}
+	}
 	sqlshape.Warm()
 	var ch *challenges.Challenge
 	if opts.Challenge != "" {
@@ -135,6 +143,14 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 	upstream, err := pgconn.ParseConfig(connString)
 	if err != nil {
 		return nil, &UsageError{fmt.Errorf("database url: %w", err)}
+	}
+	if opts.DatabaseURL != "" {
+		// Said now, not as a program that "sent no SQL" afterwards.
+		conn, err := pgconn.ConnectConfig(ctx, upstream)
+		if err != nil {
+			return nil, fmt.Errorf("cannot reach the database of --database-url: %w", err)
+		}
+		conn.Close(cleanup)
 	}
 	if ch != nil || len(schemas) > 0 {
 		if err := loadSchemas(ctx, connString, ch, opts.Seed, opts.Size, opts.SchemaFiles, schemas, opts.Progress); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -24,8 +25,15 @@ type ProgramResult struct {
 // self-test. opts carries the provider and the like; Solution, Challenge
 // and ChallengeDir are set here. It returns a result per program.
 func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Options) ([]ProgramResult, error) {
+	// The SQL first, once: a mistake there would fail every program alike.
+	if msg, err := validateSQL(ctx, ch, opts.Provider); err != nil || msg != "" {
+		return []ProgramResult{{Program: "schema, seed, expected", Message: msg}}, err
+	}
 	var out []ProgramResult
 	for _, kind := range []string{"reference", "starter"} {
+		if len(ch.Languages(kind)) == 0 {
+			out = append(out, ProgramResult{Program: kind, Message: fmt.Sprintf("the challenge has no %s: add %s/<language>/ (see CHALLENGES.md)", kind, kind)})
+		}
 		for _, lang := range ch.Languages(kind) {
 			r, err := validateProgram(ctx, ch, dir, kind, lang, opts)
 			if err != nil {
@@ -35,6 +43,29 @@ func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Op
 		}
 	}
 	return out, nil
+}
+
+// validateSQL creates the challenge's schema, seeds it and computes the
+// expected response on a database of provider's: msg says what is wrong
+// with the challenge's SQL, err what is wrong with the machine.
+func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgres.Provider) (msg string, err error) {
+	inst, err := provider.Start(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start postgres: %w", err)
+	}
+	defer inst.Terminate(context.WithoutCancel(ctx))
+	db, err := openDatabase(ctx, inst.ConnectionString())
+	if err != nil {
+		return "", err
+	}
+	defer db.close(context.WithoutCancel(ctx))
+	if err := db.createSchema(ctx, ch); err != nil {
+		return err.Error(), nil
+	}
+	if _, err := db.reseed(ctx, ch, 1, ch.Size); err != nil {
+		return err.Error(), nil
+	}
+	return "", nil
 }
 
 func validateProgram(ctx context.Context, ch *challenges.Challenge, dir, kind, lang string, opts Options) (ProgramResult, error) {

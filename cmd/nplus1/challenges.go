@@ -9,6 +9,7 @@ import (
 
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/spf13/cobra"
 )
 
@@ -117,13 +118,23 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
+	if opts.Requests < 1 {
+		return usageError("--requests %d: give a number of 1 or more", opts.Requests)
+	}
 	p, err := opts.provider()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and SQL files load\n", ch.Source)
+	// One server for every program: a machine that cannot give one is said
+	// once, as the machine's failure (exit 3), not as the programs'.
+	inst, err := p.Start(ctx)
+	if err != nil {
+		return &exitError{code: exitGradeError, err: fmt.Errorf("start postgres: %w", err)}
+	}
+	defer inst.Terminate(context.WithoutCancel(ctx))
+	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read\n", ch.Source)
 	results, err := grader.Validate(ctx, ch, dir, grader.Options{
-		Provider: p, Python: opts.Python, Requests: opts.Requests, Version: Version(),
+		Provider: postgres.NewURL(inst.ConnectionString()), Python: opts.Python, Requests: opts.Requests, Version: Version(),
 		Progress: newProgressDisplay(opts.IO.ErrOut, false, false).Grader(),
 	})
 	if err != nil {

@@ -207,6 +207,8 @@ func TestOtherUsageErrors(t *testing.T) {
 		{[]string{"challenges", "validate", "nope"}, `unknown challenge "nope"`},
 		{[]string{"challenges", "validate", "does/not/exist"}, "does/not/exist is neither a challenge directory nor a challenge id"},
 		{[]string{"trace", "--gap", "-1s", "--", "true"}, "cannot be negative"},
+		{[]string{"trace", "--challenge", "orders-users", "--size", "-5", "--", "true"}, "--size -5"},
+		{[]string{"trace", "--seed", "5", "--", "true"}, "give --challenge too"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)

@@ -256,3 +256,12 @@ func TestTraceExitCodeAndUsage(t *testing.T) {
 		t.Errorf("trace of a program exiting 7: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// A database that cannot be reached is said before the command runs, as
+// the machine's failure, not as a program that sent no SQL.
+func TestTraceUnreachableDatabase(t *testing.T) {
+	code, out, errOut := run(t, "trace", "--database-url", "postgres://x:y@127.0.0.1:1/db", "--", "true")
+	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database of --database-url") || strings.Contains(out+errOut, "No SQL reached") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}

@@ -460,9 +460,9 @@ func Listing(stmts []proxy.Statement) string {
 		nplus1[sh.Fingerprint] = sh.NPlusOne
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d data statements", len(data))
+	fmt.Fprintf(&b, "%d data %s", len(data), plural(len(data), "statement", "statements"))
 	if control := len(stmts) - len(data); control > 0 {
-		fmt.Fprintf(&b, " (and %d control statements, not listed)", control)
+		fmt.Fprintf(&b, " (and %d control %s, not listed)", control, plural(control, "statement", "statements"))
 	}
 	b.WriteString(":\n")
 	for i := 0; i < len(data); {
@@ -598,8 +598,8 @@ func OverFetch(stmts []proxy.Statement) []reports.Finding {
 	if worst == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("%d of the %d rows the database returned were fetched again: statements repeated an earlier one with the same SQL and the same parameters (%s); fetch each row once",
-		wasted, total, strings.Join(parts, "; "))
+	msg := fmt.Sprintf("%d of the %d rows the database returned %s fetched again: statements repeated an earlier one with the same SQL and the same parameters (%s); fetch each row once",
+		wasted, total, plural(int(wasted), "was", "were"), strings.Join(parts, "; "))
 	return []reports.Finding{{Kind: "over-fetch", Fingerprint: worst.fp, Normalized: worst.normalized, Count: worst.repeats, Message: msg}}
 }
 
