@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nplus1/nplus1/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -258,9 +259,6 @@ func (l *loader) readSQL(name string) string {
 	return string(data)
 }
 
-// yamlLine matches the position in the yaml package's syntax errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // readYAML parses challenge.yaml into c.
 func (l *loader) readYAML(c *Challenge) {
 	const file = "challenge.yaml"
@@ -280,12 +278,8 @@ func (l *loader) readYAML(c *Challenge) {
 			l.problem(file, 0, "empty")
 			return
 		}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			l.problem(file, line, "%s", m[2])
-			return
-		}
-		l.problem(file, 0, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := yamlpos.Split(err.Error())
+		l.problem(file, line, "%s", msg)
 		return
 	}
 	var extra yaml.Node

@@ -6,9 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/nplus1/nplus1/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -104,9 +105,6 @@ func isFile(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// yamlLine matches the "line N: " that yaml puts in front of its messages.
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
-
 // readManifest decodes the manifest at path into m, strictly. It reports
 // false, nil if there is no such file. name is the path as errors show it.
 func readManifest(path, name string, m *Manifest) (bool, error) {
@@ -139,11 +137,9 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 
 // manifestMessage turns one yaml message into "name:line: message".
 func manifestMessage(name, msg string) string {
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		name += ":" + m[1]
-		msg = msg[len(m[0]):]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+	line, msg := yamlpos.Split(msg)
+	if line > 0 {
+		name += ":" + strconv.Itoa(line)
 	}
 	if i := strings.Index(msg, " not found in type "); i >= 0 {
 		msg = msg[:i] + " not found (known fields: challenge, build, run)"
