@@ -272,7 +272,7 @@ func (p *Portfolio) JSON() ([]byte, error) {
 // the challenges and their before → after figures, then each one's line.
 func (p *Portfolio) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n%s\n\n", p.Title, p.summary())
+	fmt.Fprintf(&b, "# %s\n\n%s\n\n", inline(p.Title), p.summary())
 	if p.EachCard {
 		b.WriteString("| solution | challenge | result | queries per request | p95 latency | technique |\n|---|---|---|---:|---:|---|\n")
 	} else {

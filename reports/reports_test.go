@@ -284,3 +284,11 @@ func TestDecideNamesTheErroredCheck(t *testing.T) {
 		t.Errorf("verdict %s, error %q", c.Verdict, c.Error)
 	}
 }
+
+// The portfolio's title shows as written in Markdown too.
+func TestPortfolioMarkdownTitleAsWritten(t *testing.T) {
+	p := NewPortfolio([]*Card{passCard()}, PortfolioOptions{Title: "<b>x</b> | y"})
+	if md := p.Markdown(); !strings.HasPrefix(md, `# \<b\>x\</b\> \| y`) {
+		t.Errorf("title not escaped:\n%s", md)
+	}
+}
