@@ -349,7 +349,7 @@ func (p *Portfolio) HTML() ([]byte, error) {
 					{"Queries per request", fmt.Sprintf("≤ %d", e.MaxStatements), fmt.Sprint(a.Statements)},
 					{"Round trips per request", "", fmt.Sprint(a.RoundTrips)},
 					{"p50 latency", "", msText(a.P50MS)},
-					{"p95 latency", "< " + msText(e.P95BudgetMS), msText(a.P95MS)},
+					{"p95 latency", "≤ " + msText(e.P95BudgetMS), msText(a.P95MS)},
 				}
 			}
 		}
@@ -424,7 +424,7 @@ func chartSVG(e PortfolioEntry) string {
 		return "bad"
 	}
 	qOK := a.Statements <= e.MaxStatements
-	lOK := e.P95BudgetMS == 0 || a.P95MS < e.P95BudgetMS
+	lOK := e.P95BudgetMS == 0 || a.P95MS <= e.P95BudgetMS
 	var groups []group
 	if bf := e.Before; bf != nil {
 		groups = []group{

@@ -107,6 +107,9 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("parse public key: not base64: %w", err)
 	}
 	if len(b) != ed25519.PublicKeySize {
+		if len(b) == ed25519.PrivateKeySize {
+			return nil, errors.New("parse public key: this is 64 bytes, a private key: give the public key (the .pub file keygen wrote next to it)")
+		}
 		return nil, fmt.Errorf("parse public key: %d bytes, want %d", len(b), ed25519.PublicKeySize)
 	}
 	return ed25519.PublicKey(b), nil

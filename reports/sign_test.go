@@ -228,6 +228,9 @@ func TestSigningWithAPublicKeyIsRefused(t *testing.T) {
 			t.Errorf("LoadSigningKey(%s) = %v, want a refusal naming the public key", value, err)
 		}
 	}
+	if _, err := ParsePublicKey(EncodePrivateKey(testKey())); err == nil || !strings.Contains(err.Error(), "a private key: give the public key") {
+		t.Errorf("ParsePublicKey(the private key) = %v, want a refusal naming the private key", err)
+	}
 	if k, err := LoadSigningKey(EncodePrivateKey(testKey())); err != nil || !k.Equal(testKey()) {
 		t.Errorf("LoadSigningKey(the private key) = %v, %v", k, err)
 	}

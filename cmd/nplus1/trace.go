@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -85,6 +86,12 @@ process group is stopped when it exits.`,
 			opts.Command = args
 			if opts.DatabaseURL == "" {
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
+			}
+			if opts.JSON != "" {
+				// Said now, not after a long session whose events it was to hold.
+				if st, err := os.Stat(filepath.Dir(opts.JSON)); err != nil || !st.IsDir() {
+					return usageError("--json %s: its directory %s does not exist", opts.JSON, filepath.Dir(opts.JSON))
+				}
 			}
 			if opts.RTT < 0 {
 				return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", opts.RTT)
@@ -266,7 +273,7 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	for i, b := range r.Bursts {
 		last := b.stmts[len(b.stmts)-1]
 		fmt.Fprintf(w, "\n== burst %d: at +%.3fs, %s\n", i+1, b.stmts[0].Start.Sub(t0).Seconds(),
-			last.Start.Add(last.Duration).Sub(b.stmts[0].Start).Round(10*time.Microsecond))
+			last.Start.Add(last.Duration).Sub(b.stmts[0].Start).Round(time.Millisecond))
 		if verbose {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEQ\tAT\tCONN\tMS\tROWS\tSTATEMENT")

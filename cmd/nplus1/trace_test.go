@@ -249,6 +249,9 @@ func TestTraceExitCodeAndUsage(t *testing.T) {
 	if code, _, errOut := run(t, "trace", "--challenge", "nope", "--", "true"); code != exitUsage {
 		t.Errorf("trace --challenge nope: exit %d, stderr %q; want 2", code, errOut)
 	}
+	if code, _, errOut := run(t, "trace", "--json", "/nonexistent/dir/trace.json", "--", "true"); code != exitUsage || !strings.Contains(errOut, "its directory /nonexistent/dir does not exist") {
+		t.Errorf("trace --json into a missing directory: exit %d, stderr %q; want 2 naming the directory", code, errOut)
+	}
 	needLocalPostgres(t)
 	t.Setenv(helperEnv, "exit")
 	code, out, errOut := run(t, "trace", "--postgres", "local", "--", os.Args[0], "-test.run=^TestTraceHelperProcess$")
