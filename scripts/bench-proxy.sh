@@ -100,7 +100,8 @@ if [ -n "${FORWARDERS:-}" ]; then
     echo "bench-proxy: no C compiler (set CC); going on without scripts/forward" >&2
   fi
   go build -o "$work/goforward" ./scripts/goforward
-  forwarders+=("go-netpoll:$work/goforward -mode netpoll" "go-blocking:$work/goforward -mode blocking")
+  forwarders+=("go-netpoll:$work/goforward -mode netpoll" "go-blocking:$work/goforward -mode blocking"
+    "go-blocking-p16:env GOMAXPROCS=16 $work/goforward -mode blocking")
   declare -A forward_url
   for f in "${forwarders[@]}"; do
     name=${f%%:*}
