@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -208,6 +209,9 @@ type grade struct {
 	// answersWrong: the timed requests' answers were wrong (see
 	// creditOnlyCorrect); later checks may still find others wrong.
 	answersWrong bool
+	// stale: the answers did not follow a change of the data (the fresh
+	// check failed), so the counts and timings measured a cache.
+	stale bool
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -475,8 +479,11 @@ func (g *grade) run(ctx context.Context) {
 	target.budget = g.opts.SolutionTimeout
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
-	if g.answersWrong {
-		creditOnlyCorrect(g.card)
+	switch {
+	case g.answersWrong:
+		creditOnlyCorrect(g.card, "as the answers were wrong")
+	case g.stale:
+		creditOnlyCorrect(g.card, "as the answers came from a cache (see fresh)")
 	}
 
 	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
@@ -611,7 +618,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		t0 := time.Now()
-		status, body, err := g.do(client, req, t.trace, mark, left)
+		resp, err := g.do(client, req, t.trace, mark, left)
 		elapsed := time.Since(t0)
 		t.spent += elapsed
 		if errors.Is(err, errTooManyStatements) {
@@ -641,11 +648,13 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			}
 			if exited, exitErr := t.proc.Exited(); exited {
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
+			} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+				msg = fmt.Sprintf("request %d: the solution closed the connection without an answer (did the handler panic?)", i+1) + panicNote(t.proc.Output())
 			}
 			g.fail(failCheck, msg, t.proc.Output())
 			return nil, nil, false
 		}
-		if len(body) > maxBody {
+		if len(resp.Body) > maxBody {
 			g.fail(failCheck, fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
 			return nil, nil, false
 		}
@@ -663,7 +672,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				s.prepareOnly++
 			}
 		}
-		responses = append(responses, check.Response{Status: status, Body: body})
+		responses = append(responses, resp)
 		stats = append(stats, s)
 		if stop != nil && stop(stats) {
 			break
@@ -697,6 +706,18 @@ func outputNote(output string, n int) string {
 	return "; the last of its output: " + strings.Join(l[max(0, len(l)-n):], "; ")
 }
 
+// panicNote quotes the first line of output that tells of a panic, or
+// else, as outputNote, its last lines: after a Go panic they are frames of
+// the stack, the message is above them.
+func panicNote(output string) string {
+	for _, l := range nonBlankLines(output) {
+		if strings.Contains(l, "panic") {
+			return "; its output says: " + l
+		}
+	}
+	return outputNote(output, 3)
+}
+
 func nonBlankLines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -723,11 +744,11 @@ func (g *grade) maxStatements() int {
 	return 20000
 }
 
-// do sends one request and reads its response (at most maxBody+1 bytes),
-// watching the trace meanwhile: past the statement cap it abandons the
-// request (errTooManyStatements), and so it does once limit passes, if it
-// is not 0 (errSolutionTimeout).
-func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark, limit time.Duration) (status int, body []byte, err error) {
+// do sends one request and reads its response (at most maxBody+1 bytes of
+// body), watching the trace meanwhile: past the statement cap it abandons
+// the request (errTooManyStatements), and so it does once limit passes, if
+// it is not 0 (errSolutionTimeout).
+func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark, limit time.Duration) (check.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	defer cancel(nil)
 	if limit > 0 {
@@ -752,6 +773,7 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 			}
 		}
 	}()
+	var body []byte
 	resp, err := client.Do(req.WithContext(ctx))
 	if err == nil {
 		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -763,12 +785,12 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 	if err != nil {
 		for _, limitErr := range []error{errTooManyStatements, errSolutionTimeout} {
 			if errors.Is(context.Cause(ctx), limitErr) {
-				return 0, nil, limitErr
+				return check.Response{}, limitErr
 			}
 		}
-		return 0, nil, err
+		return check.Response{}, err
 	}
-	return resp.StatusCode, body, nil
+	return check.Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
 }
 
 // databaseDown checks, after a request failed, whether the database itself
@@ -855,6 +877,14 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	correct := check.Correct(want, responses)
 	g.answersWrong = correct.Status == reports.Fail
+	if g.answersWrong {
+		var all []proxy.Statement
+		for _, s := range stats {
+			all = append(all, s.statements...)
+		}
+		correct.Message += check.Refusals(all)
+		g.card.Output = t.proc.Output() // its own log may say more
+	}
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
@@ -880,20 +910,22 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 }
 
 // creditOnlyCorrect is applied to the card of a solution whose answers
-// were wrong from the start (at the challenge's size and seed): it marks as
-// skipped the checks that passed, as few statements or a low latency prove
-// nothing of a program that does not answer (a 500 makes no statements at
-// all), and scores must not credit them. Their failures stay: they are
-// findings. The fresh check says nothing when the answers were wrong before
-// the data changed, so it is skipped either way.
-func creditOnlyCorrect(card *reports.Card) {
+// were wrong from the start (at the challenge's size and seed), or did not
+// follow a change of the data: it marks as skipped the checks that passed,
+// as few statements or a low latency prove nothing of a program that does
+// not answer (a 500 makes no statements at all) or answers from a cache,
+// and scores must not credit them; why says which. Their failures stay:
+// they are findings. The fresh check says nothing when the answers were
+// wrong before the data changed, so it is skipped then.
+func creditOnlyCorrect(card *reports.Card, why string) {
+	wrongFromTheStart := why == "as the answers were wrong"
 	for i := range card.Checks {
 		c := &card.Checks[i]
 		switch {
-		case c.Name == "fresh" && c.Status != reports.Error:
+		case c.Name == "fresh" && wrongFromTheStart && c.Status != reports.Error:
 			c.Status, c.Message = reports.Skipped, "not judged: the answers were already wrong before the data changed"
-		case c.Name != "correct" && c.Status == reports.Pass:
-			c.Status, c.Message = reports.Skipped, "not judged, as the answers were wrong: "+c.Message
+		case c.Name != "correct" && c.Name != "fresh" && c.Status == reports.Pass:
+			c.Status, c.Message = reports.Skipped, "not judged, "+why+": "+c.Message
 		}
 	}
 }
@@ -921,6 +953,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 		c.Message = "after the grader changed the data between two requests, the response did not follow (is it cached?): " + c.Message
 	}
 	g.card.Checks = append(g.card.Checks, c)
+	g.stale = c.Status == reports.Fail
 	ro.verify(ctx, db, "during the fresh check")
 	return true
 }
@@ -954,13 +987,18 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		g.progress("scaling: %d rows: %d data statements", size, n)
 	}
 	g.card.Metrics.Scaling = per
-	g.card.Checks = append(g.card.Checks, check.Scaling(per))
+	scaled := check.Scaling(per)
 	if len(wrong) > 0 {
+		// Counts of wrong answers prove nothing of how a fix scales.
+		if scaled.Status == reports.Pass && !g.answersWrong { // else creditOnlyCorrect says why
+			scaled.Status, scaled.Message = reports.Skipped, "not judged, as the answers were wrong at some sizes: "+scaled.Message
+		}
 		if c := g.card.Check("correct"); c != nil && c.Status == reports.Pass {
 			c.Status = reports.Fail
 			c.Message = strings.Join(wrong, "; ")
 		}
 	}
+	g.card.Checks = append(g.card.Checks, scaled)
 	return true
 }
 

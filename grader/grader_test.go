@@ -218,6 +218,7 @@ func TestCheatsFailTheirOwnCheck(t *testing.T) {
 	}{
 		{"testdata/hardcoded", "correct", "request 1: [0] (id 1)"},
 		{"testdata/memoized", "fresh", "did not follow"},
+		{"testdata/truncated", "correct", "at 1000 rows: request 1: the response: want 1000 elements, got 100"},
 		{"testdata/growing", "scaling", "2 at 100 rows, 4 at 1000 rows"},
 		{"testdata/writer", "read-only", "25006"},
 	}
@@ -228,7 +229,40 @@ func TestCheatsFailTheirOwnCheck(t *testing.T) {
 			if card.Verdict != reports.Fail || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
 				t.Errorf("verdict %s, %s = %+v; want fail with %q\nall checks: %+v", card.Verdict, tt.check, c, tt.want, card.Checks)
 			}
+			// No check passes on answers it cannot vouch for.
+			skipped := map[string]string{
+				"testdata/memoized":  "not judged, as the answers came from a cache (see fresh)",
+				"testdata/truncated": "not judged, as the answers were wrong at some sizes",
+			}
+			if why, ok := skipped[tt.dir]; ok {
+				if c := check(t, card, "scaling"); c.Status != reports.Skipped || !strings.HasPrefix(c.Message, "not judged, as the answers were wrong at some sizes") {
+					t.Errorf("scaling = %+v, want skipped: the answers at other sizes were wrong", c)
+				}
+				for _, name := range []string{"statements", "latency", "read-only"} {
+					c := check(t, card, name)
+					if tt.dir == "testdata/memoized" && (c.Status != reports.Skipped || !strings.HasPrefix(c.Message, why)) {
+						t.Errorf("%s = %+v, want skipped %q", name, c, why)
+					}
+					if tt.dir == "testdata/truncated" && c.Status != reports.Pass {
+						t.Errorf("%s = %+v, want pass: the timed answers were right", name, c)
+					}
+				}
+			}
 		})
+	}
+}
+
+// A SQL error behind a 500 is on the card: what the database said, and the
+// program's own log.
+func TestRefusedStatementsAreNamed(t *testing.T) {
+	card := gradeDir(t, "testdata/sqltypo", nil)
+	c := check(t, card, "correct")
+	want := "the database refused `SELECT o.id, o.product, u.id, u.name, u.emial FROM orders AS o JOIN users AS u ON u.id = o.user_id ORDER BY o.id`: 42703: column u.emial does not exist"
+	if c.Status != reports.Fail || !strings.Contains(c.Message, want) {
+		t.Errorf("correct = %+v, want fail naming %q", c, want)
+	}
+	if !strings.Contains(card.Output, "list orders:") {
+		t.Errorf("card output = %q, want the program's log", card.Output)
 	}
 }
 

@@ -31,6 +31,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"hangs", reports.Fail, "correct", "request 1: no answer within 1s (--request-timeout)", func(o *grader.Options) { o.RequestTimeout = time.Second }},
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"status500", reports.Fail, "correct", "status 500", nil},
+		{"panics", reports.Fail, "correct", "request 1: the solution closed the connection without an answer (did the handler panic?); its output says: ", nil},
 		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
 		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},
 		{"slowquery", reports.Fail, "correct", "canceling statement due to statement timeout", func(o *grader.Options) { o.StatementTimeout = 500 * time.Millisecond }},

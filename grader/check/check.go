@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"mime"
 	"regexp"
 	"slices"
 	"sort"
@@ -24,12 +25,14 @@ import (
 
 // Response is one HTTP response of the solution.
 type Response struct {
-	Status int
-	Body   []byte
+	Status      int
+	ContentType string // the Content-Type header as sent
+	Body        []byte
 }
 
 // Correct checks that every response is 200 with a body equal, as JSON, to
-// want. On a mismatch the message names the first difference.
+// want, sent as application/json. On a mismatch the message names the
+// first difference; the Content-Type is judged once the body is right.
 func Correct(want []byte, responses []Response) reports.Check {
 	c := reports.Check{Name: "correct", Status: reports.Pass}
 	var w any
@@ -54,6 +57,15 @@ func Correct(want []byte, responses []Response) reports.Check {
 		if diff := DiffJSON(w, g); diff != "" {
 			c.Status = reports.Fail
 			c.Message = fmt.Sprintf("request %d: %s", i+1, diff)
+			return c
+		}
+		if mt, _, err := mime.ParseMediaType(r.ContentType); err != nil || mt != "application/json" {
+			c.Status = reports.Fail
+			got := fmt.Sprintf("%q", r.ContentType)
+			if r.ContentType == "" {
+				got = "missing"
+			}
+			c.Message = fmt.Sprintf("request %d: the body is right, but its Content-Type is %s; want application/json (set the header before writing the body)", i+1, got)
 			return c
 		}
 	}
@@ -102,16 +114,18 @@ func diff(path string, want, got any) string {
 		for _, k := range keys {
 			gv, ok := g[k]
 			if !ok {
-				return fmt.Sprintf("%s: missing field %q (want %s)", at, k, brief(w[k]))
+				msg := fmt.Sprintf("%s: missing field %q (want %s)", at, k, brief(w[k]))
+				if extra := unexpected(w, g); len(extra) > 0 {
+					msg += fmt.Sprintf("; it has %s, which the answer does not have", quoteAll(extra))
+				}
+				return msg
 			}
 			if d := diff(join(path, k), w[k], gv); d != "" {
 				return d
 			}
 		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				return fmt.Sprintf("%s: unexpected field %q", at, k)
-			}
+		if extra := unexpected(w, g); len(extra) > 0 {
+			return fmt.Sprintf("%s: unexpected field %q", at, extra[0])
 		}
 	default:
 		if !scalarEqual(want, got) {
@@ -119,6 +133,27 @@ func diff(path string, want, got any) string {
 		}
 	}
 	return ""
+}
+
+// unexpected returns the keys of got that want lacks, sorted.
+func unexpected(want, got map[string]any) []string {
+	var extra []string
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return extra
+}
+
+// quoteAll quotes each of s and joins them with commas.
+func quoteAll(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // elem names an array element, with its "id" when it has one: [3] (id 17).
@@ -159,12 +194,47 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// brief is v as JSON, as a program would send it: without the escapes of
+// <, > and & that json.Marshal adds for HTML.
 func brief(v any) string {
 	if v == nil {
 		return "null"
 	}
-	b, _ := json.Marshal(v)
-	return snippet(b)
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	e.Encode(v)
+	return snippet(bytes.TrimRight(b.Bytes(), "\n"))
+}
+
+// Refusals describes the statements the database refused, for the message
+// of a check that failed on wrong answers ("" when there were none): a
+// program that answers 500 on a SQL error then says why. At most the first
+// two distinct refusals are named.
+func Refusals(stmts []proxy.Statement) string {
+	var seen []string
+	var parts []string
+	for _, st := range stmts {
+		if st.Error == "" {
+			continue
+		}
+		key := st.Error + "\x00" + st.SQL
+		if slices.Contains(seen, key) {
+			continue
+		}
+		seen = append(seen, key)
+		if len(parts) < 2 {
+			parts = append(parts, fmt.Sprintf("`%s`: %s", short(oneLine(st.SQL)), st.Error))
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	msg := "; the database refused " + strings.Join(parts, "; and ")
+	if more := len(seen) - len(parts); more > 0 {
+		msg += fmt.Sprintf(" (and %d other %s)", more, plural(more, "statement", "statements"))
+	}
+	return msg
 }
 
 func snippet(b []byte) string {

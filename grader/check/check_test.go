@@ -20,18 +20,27 @@ func TestCorrect(t *testing.T) {
 		status     int
 		verdict    string
 		message    string
+		ctype      string // "": application/json
 	}{
-		{"same, keys reordered", `[{"product":"Tea","id":1.0,"user":{"email":"o@x","name":"O'Brien","id":2}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Pass, ""},
-		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `[0] (id 1).user.name: want "O'Brien", got "O''Brien"`},
-		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2}]`, 200, reports.Fail, `[0] (id 1): missing field "user"`},
-		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "want 2 elements, got 1; first missing: {\"id\":2"},
-		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "[0] (id 1).id: want 1, got 2"},
-		{"not json", `<html>`, 200, reports.Fail, "not JSON"},
-		{"server error", `boom`, 500, reports.Fail, "status 500"},
+		{"same, keys reordered", `[{"product":"Tea","id":1.0,"user":{"email":"o@x","name":"O'Brien","id":2}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Pass, "", ""},
+		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `[0] (id 1).user.name: want "O'Brien", got "O''Brien"`, ""},
+		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2}]`, 200, reports.Fail, `[0] (id 1): missing field "user"`, ""},
+		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "want 2 elements, got 1; first missing: {\"id\":2", ""},
+		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "[0] (id 1).id: want 1, got 2", ""},
+		{"not json", `<html>`, 200, reports.Fail, "not JSON", ""},
+		{"server error", `boom`, 500, reports.Fail, "status 500", ""},
+		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2}]`, 200, reports.Fail, `[0] (id 1).user: missing field "email" (want "o@x"); it has "mail", which the answer does not have`, ""},
+		{"with a charset", strings.ReplaceAll(want, "\n", ""), 200, reports.Pass, "", "application/json; charset=utf-8"},
+		{"as text", want, 200, reports.Fail, `its Content-Type is "text/plain; charset=utf-8"; want application/json`, "text/plain; charset=utf-8"},
+		{"no content type", want, 200, reports.Fail, "its Content-Type is missing; want application/json", "none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Correct([]byte(want), []Response{{Status: tt.status, Body: []byte(tt.body)}})
+			ctype := map[string]string{"": "application/json", "none": ""}[tt.ctype]
+			if ctype == "" && tt.ctype != "none" {
+				ctype = tt.ctype
+			}
+			c := Correct([]byte(want), []Response{{Status: tt.status, ContentType: ctype, Body: []byte(tt.body)}})
 			if c.Status != tt.verdict || !strings.Contains(c.Message, tt.message) {
 				t.Errorf("Correct = %s %q, want %s containing %q", c.Status, c.Message, tt.verdict, tt.message)
 			}
@@ -200,5 +209,28 @@ func TestOverFetch(t *testing.T) {
 		if f := OverFetch(s); len(f) != 0 {
 			t.Errorf("OverFetch(%v) = %+v, want nothing", s, f)
 		}
+	}
+}
+
+// A value in a message is shown as a program would have sent it, not with
+// json.Marshal's HTML escapes.
+func TestDiffShowsValuesAsSent(t *testing.T) {
+	got := DiffJSON(map[string]any{"name": "Salt & Pepper <set>"}, map[string]any{"name": "Salt"})
+	if want := `name: want "Salt & Pepper <set>", got "Salt"`; got != want {
+		t.Errorf("DiffJSON = %q, want %q", got, want)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	if got := Refusals([]proxy.Statement{{SQL: "SELECT 1", Data: true}}); got != "" {
+		t.Errorf("Refusals of no error = %q, want \"\"", got)
+	}
+	bad := proxy.Statement{SQL: "SELECT u.emial\n  FROM users u", Error: "42703: column u.emial does not exist"}
+	aborted := proxy.Statement{SQL: "SELECT 2", Error: "25P02: current transaction is aborted"}
+	other := proxy.Statement{SQL: "SELECT 3", Error: "42601: syntax error"}
+	got := Refusals([]proxy.Statement{bad, bad, {SQL: "SELECT 1"}, aborted, other})
+	want := "; the database refused `SELECT u.emial FROM users u`: 42703: column u.emial does not exist; and `SELECT 2`: 25P02: current transaction is aborted (and 1 other statement)"
+	if got != want {
+		t.Errorf("Refusals =\n %q\nwant\n %q", got, want)
 	}
 }
