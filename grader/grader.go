@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -298,8 +299,33 @@ func newGrade(opts Options) (*grade, error) {
 			Seed: opts.Seed, Size: g.size, OS: runtime.GOOS, Arch: runtime.GOARCH,
 			MemoryLimitBytes: opts.MemoryLimit,
 		},
+		Reproduce: reproduce(opts, ch, g),
 	}
 	return g, nil
+}
+
+// reproduce is the command line that grades the solution again as g
+// will: the challenge as named (its directory, for --challenge-dir), the
+// seed, and every setting that changes the data or the figures and was not
+// the challenge's own.
+func reproduce(opts Options, ch *challenges.Challenge, g *grade) []string {
+	argv := []string{"nplus1", "grade", opts.Solution}
+	if opts.ChallengeDir != "" {
+		argv = append(argv, "--challenge-dir", opts.ChallengeDir)
+	} else {
+		argv = append(argv, "--challenge", ch.ID)
+	}
+	argv = append(argv, "--seed", strconv.FormatInt(opts.Seed, 10))
+	if g.size != ch.Size {
+		argv = append(argv, "--size", strconv.Itoa(g.size))
+	}
+	if g.rtt != ch.Limits.RTT {
+		argv = append(argv, "--rtt", g.rtt.String())
+	}
+	if g.timed != ch.Latency.Requests {
+		argv = append(argv, "--requests", strconv.Itoa(g.timed))
+	}
+	return argv
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -53,8 +53,13 @@ type Card struct {
 	Baseline *Baseline `json:"baseline,omitempty"`
 	// Phases are the wall times of the grade's phases, in order.
 	Phases []Phase `json:"phases,omitempty"`
+	// Reproduce is the command that grades the solution again under the
+	// same conditions (see Reproduce): the challenge as it was named, the
+	// seed, and the size, RTT and request count where they were not the
+	// challenge's own; absent on a card made before any of it was known.
+	Reproduce []string `json:"reproduce,omitempty"`
 	// Output is the tail of the solution's own output (stdout and stderr),
-	// kept when the solution failed to build or start.
+	// kept when the solution failed to build, start or answer right.
 	Output string `json:"output,omitempty"`
 	// Technique names how the solution fetches its data, read from its own
 	// statements (see Technique): "JOIN", "batched ANY", "LATERAL join,

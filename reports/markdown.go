@@ -230,8 +230,12 @@ func ShellWords(argv []string) string {
 }
 
 // Reproduce is the command that grades the card's solution again on the
-// same data (the seed), as a shell takes it.
+// same data (the seed) and under the same conditions, as a shell takes
+// it: the card's own Reproduce when the grader wrote one.
 func Reproduce(c *Card) string {
+	if len(c.Reproduce) > 0 {
+		return ShellWords(c.Reproduce)
+	}
 	argv := []string{"nplus1", "grade", c.Solution.Path}
 	if c.Challenge.ID != "" {
 		argv = append(argv, "--challenge", c.Challenge.ID)

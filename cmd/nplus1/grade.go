@@ -155,8 +155,8 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.DurationVar(&opts.SolutionTimeout, "solution-timeout", grader.DefaultSolutionTimeout, "how long all of the solution's requests may take together")
 	fl.StringVar(&opts.Memory, "memory", "1GiB", "resident memory the solution may use, all its processes together (Linux), e.g. 512MiB or 2GiB; none for no limit")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
-	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file")
-	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT)")
+	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file (one solution only)")
+	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT); one solution only")
 	fl.Float64Var(&opts.MaxScore, "max-score", 100, "points of a whole grade for --format, split evenly over the checks")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the solution's build and run output as it comes")
 	return cmd
@@ -192,7 +192,7 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 		fmt.Fprintln(o.IO.ErrOut, "nplus1: warning: --format classroom writes its result to $GITHUB_OUTPUT, which is not set (outside GitHub Actions?); the card is written as usual")
 	}
 	if len(o.Solutions) > 1 && (o.JUnit != "" || o.Format != "") {
-		return usageError("--junit and --format take one solution; grade several with their cards in --out")
+		return usageError("--junit and --format take one solution; grade several with their cards in --out (or run one grade per solution for these reports)")
 	}
 	if o.JUnit != "" {
 		if st, err := os.Stat(filepath.Dir(o.JUnit)); err != nil || !st.IsDir() {
@@ -209,6 +209,9 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 		if d, _ := fl.GetDuration(name); fl.Changed(name) && d <= 0 {
 			return usageError("--%s %s: give a duration of more than 0, such as 30s", name, d)
 		}
+	}
+	if fl.Changed("seed") && o.Seed == 0 {
+		return usageError("--seed 0 is out of range: use 1 to %d, or leave --seed out for a random one", grader.MaxSeed)
 	}
 	for _, name := range []string{"requests", "size"} {
 		if n, _ := fl.GetInt(name); fl.Changed(name) && n < 1 {

@@ -64,6 +64,7 @@ func TestGradeUsageErrors(t *testing.T) {
 		{[]string{"grade", "does/not/exist", "--challenge", "orders-users"}, "does/not/exist"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--challenge", "nope"}, "unknown challenge"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "-4"}, "--seed -4 is out of range"},
+		{[]string{"grade", "../../challenges/orders-users/reference/go", "--seed", "0"}, "--seed 0 is out of range: use 1 to 2147483647, or leave --seed out"},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "lots"}, `--memory "lots": give a size of at least 64MiB`},
 		{[]string{"grade", "../../challenges/orders-users/reference/go", "--memory", "1m"}, `--memory "1m"`},
 		{[]string{"grade", "a", "b", "--jobs", "0"}, "--jobs 0: grade 1 or more"},
@@ -113,6 +114,12 @@ func TestGradeWritesTheCard(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "result.md"))
 	if err != nil || !strings.Contains(string(md), "PASS") {
 		t.Errorf("result.md: %v\n%s", err, md)
+	}
+	// The card says how to get the same figures again: the seed, and the
+	// request count that was not the challenge's.
+	wantRepro := "Reproduce: `nplus1 grade ../../challenges/orders-users/reference/go --challenge orders-users --seed 77 --requests 3`"
+	if !strings.Contains(string(md), wantRepro) {
+		t.Errorf("result.md lacks %q:\n%s", wantRepro, md)
 	}
 	if !strings.Contains(stdout, "PASS") || !strings.Contains(stderr, "nplus1   | postgres: local") {
 		t.Errorf("terminal output:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
