@@ -107,9 +107,52 @@ func Load(id string) (*Challenge, error) {
 		return nil, err
 	}
 	if !slices.Contains(ids, id) {
-		return nil, fmt.Errorf("unknown challenge %q (known: %s)", id, strings.Join(ids, ", "))
+		hint := ""
+		if near := nearest(id, ids); near != "" {
+			hint = fmt.Sprintf("; did you mean %s?", near)
+		}
+		return nil, fmt.Errorf("%w %q%s (known: %s)", ErrUnknown, id, hint, strings.Join(ids, ", "))
 	}
 	return loadEmbedded(id)
+}
+
+// ErrUnknown is returned, wrapped, by Load for an id not in the catalog.
+var ErrUnknown = errors.New("unknown challenge")
+
+// nearest returns the id of ids closest to id when it is a likely typo of
+// it (at most 2 edits, or 3 for a long id), else "".
+func nearest(id string, ids []string) string {
+	best, bestDist := "", 3
+	if len(id) >= 12 {
+		bestDist = 4
+	}
+	for _, c := range ids {
+		if d := editDistance(id, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // List returns every challenge of the embedded catalog, sorted by id.

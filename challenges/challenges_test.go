@@ -1,6 +1,7 @@
 package challenges
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -351,5 +352,12 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestUnknownChallengeSuggestsTheNearest(t *testing.T) {
+	_, err := Load("order-users")
+	if err == nil || !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), `unknown challenge "order-users"; did you mean orders-users?`) {
+		t.Errorf("Load(order-users) = %v, want an ErrUnknown suggesting orders-users", err)
 	}
 }

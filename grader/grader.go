@@ -265,6 +265,9 @@ func newGrade(opts Options) (*grade, error) {
 		return nil, &UsageError{err}
 	}
 	ch, err := loadChallenge(opts, sol)
+	if runner.IsLearnerFault(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &UsageError{err}
 	}
@@ -342,7 +345,12 @@ func loadChallenge(opts Options, sol *runner.Solution) (*challenges.Challenge, e
 	if id == "" {
 		return nil, fmt.Errorf("which challenge? pass --challenge ID or put `challenge: ID` in %s", filepath.Join(opts.Solution, runner.ManifestFile))
 	}
-	return challenges.Load(id)
+	ch, err := challenges.Load(id)
+	if err != nil && opts.Challenge == "" && errors.Is(err, challenges.ErrUnknown) {
+		// The solution's own nplus1.yaml names it: the learner's to fix.
+		return nil, &runner.ManifestError{Msg: fmt.Sprintf("%s:%d: %v", sol.ManifestPath, sol.Manifest.ChallengeLine, err)}
+	}
+	return ch, err
 }
 
 // phase ends the phase under way, recording its wall time on the card, and

@@ -28,6 +28,9 @@ const (
 type Manifest struct {
 	// Challenge is the id of the challenge the solution solves.
 	Challenge string `yaml:"challenge"`
+	// ChallengeLine is the line of nplus1.yaml that names Challenge (0 if
+	// none does), for messages about it.
+	ChallengeLine int `yaml:"-"`
 	// Build is a shell command (sh -c) run once in the solution directory
 	// before the program starts. It needs Run.
 	Build string `yaml:"build"`
@@ -120,6 +123,7 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 	dec.KnownFields(true)
 	err = dec.Decode(m)
 	if err == nil || errors.Is(err, io.EOF) { // io.EOF: an empty file
+		m.ChallengeLine = keyLine(path, "challenge")
 		return true, nil
 	}
 	var msgs []string
@@ -133,6 +137,26 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 		msgs[i] = manifestMessage(name, msg)
 	}
 	return false, &ManifestError{Msg: strings.Join(msgs, "\n")}
+}
+
+// keyLine returns the line of the top-level key in the YAML file at path,
+// or 0 if there is none.
+func keyLine(path, key string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line
+		}
+	}
+	return 0
 }
 
 // manifestMessage turns one yaml message into "name:line: message".

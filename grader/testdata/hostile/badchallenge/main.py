@@ -1,0 +1,1 @@
+print("never run: the challenge it names does not exist")
