@@ -18,6 +18,7 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 )
 
@@ -185,6 +186,16 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		"PGSSLMODE=disable",
 	)
 	fmt.Fprintf(opts.Progress, "proxy: %s (DATABASE_URL and PG* point here)\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
+	if os.Getenv("PORT") == "" {
+		// A server reads PORT, as under grade; a port of the caller's own
+		// is kept.
+		port, err := runner.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, "PORT="+strconv.Itoa(port))
+		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", port, port)
+	}
 
 	began := time.Now()
 	code, interrupted, err := runTraced(ctx, opts, env)

@@ -53,7 +53,8 @@ time, rows, an example, N+1) and the N+1 and over-fetch findings.
 nplus1 starts a throwaway PostgreSQL (or uses --database-url as it is),
 starts the tracing proxy, and runs COMMAND with DATABASE_URL and the PG*
 variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) pointing at the
-proxy. On a throwaway PostgreSQL the proxy connects as its administrator, so
+proxy, and PORT set to a free port (printed) unless PORT is set already, so
+a solution serves where you can send it requests. On a throwaway PostgreSQL the proxy connects as its administrator, so
 COMMAND may create tables and write. --challenge loads a catalog challenge's
 schema and seed data first; --schema runs SQL files first.
 
@@ -264,7 +265,7 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 		count(len(r.Statements), "statement"), data, len(r.Statements)-data, count(len(r.RoundTrips), "round trip"),
 		count(r.Connections, "connection"), count(len(r.Bursts), "burst"))
 	if len(r.Statements) == 0 {
-		fmt.Fprintln(w, "No SQL reached the proxy: does the program read DATABASE_URL or the PG* variables?")
+		fmt.Fprintln(w, "No SQL reached the proxy: did the program start and connect (its output is above)? It must read DATABASE_URL or the PG* variables.")
 	}
 	var t0 time.Time
 	if len(r.Statements) > 0 {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,5 +267,20 @@ func TestTraceUnreachableDatabase(t *testing.T) {
 	code, out, errOut := run(t, "trace", "--database-url", "postgres://x:y@127.0.0.1:1/db", "--", "true")
 	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database of --database-url") || strings.Contains(out+errOut, "No SQL reached") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
+
+// A traced server gets a free PORT, as under grade, and is told which.
+func TestTraceSetsPort(t *testing.T) {
+	needLocalPostgres(t)
+	t.Setenv("PORT", "")
+	code, out, errOut := run(t, "trace", "--postgres", "local", "--", "sh", "-c", `echo "serving on $PORT"`)
+	m := regexp.MustCompile(`PORT=(\d+): a server that reads it serves on http://127\.0\.0\.1:(\d+)`).FindStringSubmatch(errOut)
+	if code != 0 || m == nil || m[1] != m[2] || !strings.Contains(out+errOut, "serving on "+m[1]) {
+		t.Errorf("exit %d; want PORT set and said\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Setenv("PORT", "5999")
+	if _, out, errOut := run(t, "trace", "--postgres", "local", "--", "sh", "-c", `echo "serving on $PORT"`); !strings.Contains(out+errOut, "serving on 5999") {
+		t.Errorf("a PORT of the caller's own was not kept\nstdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 }
