@@ -60,7 +60,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	shared := &batch{admin: inst.ConnectionString()}
+	shared := &batch{admin: inst.ConnectionString(), provider: outer.Name()}
 	defer func() {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -85,7 +85,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 			}
 			card, err := Grade(ctx, o)
 			if card != nil {
-				card.Environment.Provider = outer.Name()
+				card.Environment.Provider = outer.Name() // also on cards that did not begin
 			}
 			results[i] = BatchResult{Solution: dir, Card: card, Err: err}
 		}()
@@ -99,6 +99,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 // once per set of conditions (see grade.baselineKey), the baseline.
 type batch struct {
 	admin     string                     // the server's connection string
+	provider  string                     // where the server came from: local, docker or url
 	templates onceMap[*seededDB]         // by challenge, seed and size
 	baselines onceMap[*reports.Baseline] // by grade.baselineKey; nil: not measured
 }

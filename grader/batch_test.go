@@ -2,8 +2,11 @@ package grader_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -27,10 +30,18 @@ func TestGradeManyOnOneServer(t *testing.T) {
 		"../challenges/orders-items/reference/go",
 		"../challenges/orders-users/reference/python",
 	}
+	var mu sync.Mutex
+	logs := map[string]*strings.Builder{}
+	progress := func(dir string) io.Writer {
+		mu.Lock()
+		defer mu.Unlock()
+		logs[dir] = &strings.Builder{}
+		return lockedWriter{&mu, logs[dir]}
+	}
 	results, err := grader.GradeMany(context.Background(), dirs, 2, grader.Options{
 		Provider: postgres.NewURL(server.ConnectionString()),
 		Requests: 3, Python: python(), Version: "test",
-	}, nil)
+	}, progress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +53,12 @@ func TestGradeManyOnOneServer(t *testing.T) {
 			t.Fatalf("%s: %v", dirs[i], r.Err)
 		}
 		c := r.Card
+		mu.Lock()
+		log := logs[dirs[i]].String()
+		mu.Unlock()
+		if !strings.Contains(log, "postgres: a copy of the batch's seeded database on its url server") || c.Environment.Provider != "url" {
+			t.Errorf("%s: provider %q, progress:\n%s\nwant the batch's url server named", dirs[i], c.Environment.Provider, log)
+		}
 		if c.Verdict != want[i] {
 			t.Errorf("%s: verdict %s (%s), want %s; checks %+v", dirs[i], c.Verdict, c.Error, want[i], c.Checks)
 		}
@@ -112,4 +129,16 @@ func TestCardDirs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("CardDirs = %q, want %q", got, want)
 	}
+}
+
+// lockedWriter writes to w under mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

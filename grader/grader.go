@@ -422,7 +422,11 @@ func (g *grade) run(ctx context.Context) {
 		}
 	}()
 	g.card.Environment.PostgresVersion = inst.Version()
-	g.progress("postgres: %s %s ready in %s", inst.Provider(), inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
+	if g.opts.batch != nil {
+		g.progress("postgres: a copy of the batch's seeded database on its %s server (%s) ready in %s", g.opts.batch.provider, inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
+	} else {
+		g.progress("postgres: %s %s ready in %s", inst.Provider(), inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
+	}
 
 	g.phase("seed")
 	db, err := openDatabase(ctx, inst.ConnectionString())
