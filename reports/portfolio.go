@@ -119,23 +119,25 @@ type Portfolio struct {
 type PortfolioEntry struct {
 	// Solution is the graded directory as the card names it; set with
 	// EachCard only.
-	Solution        string    `json:"solution,omitempty"`
-	ChallengeID     string    `json:"challenge_id"`
-	Title           string    `json:"title"`
-	Verdict         string    `json:"verdict"`
-	GradedAt        time.Time `json:"graded_at"`
-	Language        string    `json:"language,omitempty"`
-	Technique       string    `json:"technique,omitempty"`
-	Line            string    `json:"line,omitempty"`
-	Error           string    `json:"error,omitempty"`
-	MaxStatements   int       `json:"max_statements"`
-	P95BudgetMS     float64   `json:"p95_budget_ms"`
-	RTTMS           float64   `json:"rtt_ms"`
-	Seed            int64     `json:"seed"`
-	PostgresVersion string    `json:"postgres_version,omitempty"`
-	SolutionDigest  string    `json:"solution_digest"`
-	ChallengeDigest string    `json:"challenge_digest"`
-	ToolVersion     string    `json:"tool_version"`
+	Solution    string    `json:"solution,omitempty"`
+	ChallengeID string    `json:"challenge_id"`
+	Title       string    `json:"title"`
+	Verdict     string    `json:"verdict"`
+	GradedAt    time.Time `json:"graded_at"`
+	Language    string    `json:"language,omitempty"`
+	Technique   string    `json:"technique,omitempty"`
+	Line        string    `json:"line,omitempty"`
+	// Failed names the checks that failed, in the card's order.
+	Failed          []string `json:"failed,omitempty"`
+	Error           string   `json:"error,omitempty"`
+	MaxStatements   int      `json:"max_statements"`
+	P95BudgetMS     float64  `json:"p95_budget_ms"`
+	RTTMS           float64  `json:"rtt_ms"`
+	Seed            int64    `json:"seed"`
+	PostgresVersion string   `json:"postgres_version,omitempty"`
+	SolutionDigest  string   `json:"solution_digest"`
+	ChallengeDigest string   `json:"challenge_digest"`
+	ToolVersion     string   `json:"tool_version"`
 	// SignedBy is the key id of the card's signature, when it has one and
 	// its content is as signed; Signature says how far that was checked:
 	// "verified" (against PortfolioOptions.Key), "unverified" (no key
@@ -250,6 +252,11 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		if o.EachCard {
 			e.Solution = c.Solution.Path
 		}
+		for _, ch := range c.Checks {
+			if ch.Status == Fail {
+				e.Failed = append(e.Failed, ch.Name)
+			}
+		}
 		e.SignedBy, e.Signature = signatureCheck(c, o.Key)
 		if c.Verdict == Pass {
 			p.Passed++
@@ -290,7 +297,7 @@ func (p *Portfolio) Markdown() string {
 		if p.EachCard {
 			fmt.Fprintf(&b, "| %s ", cell(e.Solution))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(e.Title), verdictMark(e.Verdict), q, l, cell(e.Technique))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(e.Title), cell(e.result()), q, l, cell(e.Technique))
 	}
 	b.WriteString("\n")
 	for _, e := range p.Entries {
@@ -307,6 +314,24 @@ func (p *Portfolio) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\n<sub>Graded by nplus1 %s on a real PostgreSQL; each figure is per request at the simulated network round trip it states.</sub>\n", p.Tool.Version)
 	return b.String()
+}
+
+// result is the entry's verdict for a table cell, with the checks that
+// failed and what its signature says, where it has one.
+func (e PortfolioEntry) result() string {
+	s := verdictMark(e.Verdict)
+	if len(e.Failed) > 0 {
+		s += " (" + strings.Join(e.Failed, ", ") + ")"
+	}
+	switch {
+	case e.Signature == "verified":
+		s += "; signed by key " + e.SignedBy + ", verified"
+	case e.SignedBy != "":
+		s += "; signed by key " + e.SignedBy + ", not verified"
+	case e.Signature != "":
+		s += "; signature does not hold: " + e.Signature
+	}
+	return s
 }
 
 func (p *Portfolio) summary() string {

@@ -100,14 +100,27 @@ func Annotate(c *Card) {
 //   - passed without one: "Solved Orders and their users with a single JOIN:
 //     1 query per request, p95 latency 9.4 ms (5 ms simulated network round
 //     trip)."
-//   - failed: what was measured against the limits.
-//   - error, or nothing measured: "".
+//   - failed: what was measured against the limits, or, when nothing was
+//     (the solution did not build or start), the first failure.
+//   - error: "".
 //
 // "Queries" are data statements. The technique is c.Technique when set,
 // else Technique(c).
 func PortfolioLine(c *Card) string {
 	m := c.Metrics
-	if m == nil || c.Verdict == Error {
+	if c.Verdict == Error {
+		return ""
+	}
+	if m == nil {
+		for _, ch := range c.Checks {
+			if ch.Status == Fail && c.Verdict == Fail {
+				msg := []rune(strings.Join(strings.Fields(ch.Message), " "))
+				if len(msg) > 160 {
+					msg = append(msg[:160], '…')
+				}
+				return fmt.Sprintf("Not solved yet (failed: %s): %s", ch.Name, string(msg))
+			}
+		}
 		return ""
 	}
 	rtt := fmt.Sprintf("%s simulated network round trip", msText(c.Environment.RTTMS))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -202,7 +203,19 @@ func TestExportChecksSignatures(t *testing.T) {
 		}
 		return p.Entries[0]
 	}
+	// The Markdown table, which goes to a step summary, says as much.
+	markdown := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runWith(t, nil, append([]string{"export", card, "--format", "md", "-o", "-"}, args...)...)
+		if code != 0 {
+			t.Fatalf("export md %v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		return stdout
+	}
 	id := reports.KeyID(pub)
+	if md, want := markdown("--key", pubFile), "✅ PASS; signed by key "+id+", verified"; !strings.Contains(md, want) {
+		t.Errorf("markdown with the key lacks %q:\n%s", want, md)
+	}
 	if e := entry("--key", pubFile); e.SignedBy != id || e.Signature != "verified" {
 		t.Errorf("with the key: signed by %q, %q; want %s, verified", e.SignedBy, e.Signature, id)
 	}
@@ -225,6 +238,9 @@ func TestExportChecksSignatures(t *testing.T) {
 	for _, args := range [][]string{nil, {"--key", pubFile}} {
 		if e := entry(args...); e.SignedBy != "" || !strings.Contains(e.Signature, "edited after signing") {
 			t.Errorf("edited card, %v: signed by %q, %q; want no signer and the edit named", args, e.SignedBy, e.Signature)
+		}
+		if md := markdown(args...); !regexp.MustCompile(`✅ PASS; signature does not hold: [^|]*edited after signing`).MatchString(md) {
+			t.Errorf("edited card, %v: the markdown does not say so:\n%s", args, md)
 		}
 	}
 }
