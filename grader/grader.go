@@ -929,7 +929,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
 		g.progress("statements of the busiest request:\n%s", check.Listing(stats[busiest].statements))
 	}
-	g.progress("measure: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
+	g.progress("measure: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
 
 	readOnly.verify(ctx, db, "during the timed requests")
 
@@ -1022,7 +1022,7 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}
 		ro.verify(ctx, db, fmt.Sprintf("at %d rows", size))
-		g.progress("scaling: %d rows: %d data statements", size, n)
+		g.progress("scaling: %d rows: %s", size, reports.Count(n, "data statement"))
 	}
 	g.card.Metrics.Scaling = per
 	scaled := check.Scaling(per)
@@ -1145,5 +1145,5 @@ func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn
 	}
 	m, _ := metrics(stats, warm)
 	g.card.Baseline = &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
-	g.progress("baseline: %d data statements, %d round trips, p95 %.1f ms", m.Statements, m.RoundTrips, m.Latency.P95)
+	g.progress("baseline: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
 }

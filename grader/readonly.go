@@ -64,7 +64,7 @@ func (r *readOnlyCheck) result(stmts []proxy.Statement) reports.Check {
 		c.Status = reports.Fail
 		c.Message = fmt.Sprintf("%d write attempts (the endpoint must only read): %s", len(attempts), strings.Join(attempts[:min(3, len(attempts))], "; "))
 	default:
-		c.Message = fmt.Sprintf("no write attempted in %d statements; the data's checksum never changed", len(stmts))
+		c.Message = fmt.Sprintf("no write attempted in %s; the data's checksum never changed", reports.Count(len(stmts), "statement"))
 	}
 	return c
 }

@@ -96,7 +96,7 @@ func validateProgram(ctx context.Context, ch *challenges.Challenge, dir, kind, l
 	case card.Verdict == reports.Error:
 		r.Message = "could not grade: " + card.Error
 	case kind == "reference" && card.Verdict == reports.Pass:
-		r.OK, r.Message = true, fmt.Sprintf("passes with %d data statements per request", card.Metrics.Statements)
+		r.OK, r.Message = true, fmt.Sprintf("passes with %s per request", reports.Count(card.Metrics.Statements, "data statement"))
 	case kind == "reference":
 		r.Message = "the reference must pass, but it failed: " + failedChecks(card)
 	default:

@@ -40,6 +40,9 @@ func detail(c *Card, ch Check) string {
 		unit := ""
 		if ch.Unit != "" && ch.Unit != "ms" {
 			unit = " " + ch.Unit
+			if *ch.Value == 1 {
+				unit = " " + strings.TrimSuffix(ch.Unit, "s")
+			}
 		}
 		fmt.Fprintf(&b, "\nmeasured: %s%s (limit %s)", num(ch.Value, ch.Unit), unit, num(ch.Limit, ch.Unit))
 	}

@@ -62,7 +62,7 @@ func passCard() *Card {
 	c.Verdict = Pass
 	c.Checks = []Check{
 		{Name: "correct", Status: Pass, Message: "all 5 responses match the expected JSON"},
-		{Name: "statements", Status: Pass, Value: Float(1), Limit: Float(2), Unit: "statements", Message: "at most 1 data statements per request (limit 2)"},
+		{Name: "statements", Status: Pass, Value: Float(1), Limit: Float(2), Unit: "statements", Message: "at most 1 data statement per request (limit 2)"},
 		{Name: "latency", Status: Pass, Value: Float(6.3), Limit: Float(100), Unit: "ms", Message: "p95 6.3 ms, p50 6.1 ms over 3 requests at a simulated 5ms round trip (budget 100ms)"},
 	}
 	c.Metrics = &Metrics{Statements: 1, RoundTrips: 2, PrepareOnlyRoundTrips: 1, Requests: 5, Timed: 3,

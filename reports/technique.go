@@ -248,6 +248,15 @@ func queries(n int) string {
 	return fmt.Sprintf("%d queries", n)
 }
 
+// Count writes "1 thing" or "n things", for a noun whose plural takes an s:
+// Count(1, "data statement").
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // msText writes a latency for prose: "612 ms", "9.4 ms", "5 ms".
 func msText(v float64) string {
 	switch {

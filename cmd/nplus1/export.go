@@ -158,11 +158,11 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 		return writeError(fmt.Errorf("export: %w", err))
 	}
 	if p.EachCard {
-		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed)\n", opts.Out, count(p.Solutions, "solution"), p.Passed)
+		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed)\n", opts.Out, reports.Count(p.Solutions, "solution"), p.Passed)
 	} else {
-		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed) from %s\n", opts.Out, count(p.Challenges, "challenge"), p.Passed, count(len(cards), "card"))
+		fmt.Fprintf(opts.IO.Out, "%s: %s (%d passed) from %s\n", opts.Out, reports.Count(p.Challenges, "challenge"), p.Passed, reports.Count(len(cards), "card"))
 		if left := len(cards) - countNamed(cards); left > 0 {
-			fmt.Fprintf(opts.IO.Out, "left out %s naming no challenge (their solutions could not be set up); --each lists them\n", count(left, "card"))
+			fmt.Fprintf(opts.IO.Out, "left out %s naming no challenge (their solutions could not be set up); --each lists them\n", reports.Count(left, "card"))
 		}
 	}
 	return nil

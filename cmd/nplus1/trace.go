@@ -262,8 +262,8 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	}
 	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", reports.ShellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
 	fmt.Fprintf(w, "%s (%d data, %d control) in %s on %s, %s of activity\n",
-		count(len(r.Statements), "statement"), data, len(r.Statements)-data, count(len(r.RoundTrips), "round trip"),
-		count(r.Connections, "connection"), count(len(r.Bursts), "burst"))
+		reports.Count(len(r.Statements), "statement"), data, len(r.Statements)-data, reports.Count(len(r.RoundTrips), "round trip"),
+		reports.Count(r.Connections, "connection"), reports.Count(len(r.Bursts), "burst"))
 	if len(r.Statements) == 0 {
 		fmt.Fprintln(w, "No SQL reached the proxy: did the program start and connect (its output is above)? It must read DATABASE_URL or the PG* variables.")
 	}
@@ -311,14 +311,6 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "\nprotocol: %s\n", p)
 	}
-}
-
-// count writes "1 thing" or "n things".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // tracePrefixWriter tags nplus1's own progress lines, so they stand apart

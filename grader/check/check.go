@@ -274,7 +274,7 @@ func Statements(counts []int, limit int) reports.Check {
 		c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit)
 	} else {
 		c.Status = reports.Fail
-		c.Message = fmt.Sprintf("%d data statements in one request; the limit is %d", most, limit)
+		c.Message = fmt.Sprintf("%s in one request; the limit is %d", reports.Count(most, "data statement"), limit)
 	}
 	return c
 }
