@@ -3,6 +3,7 @@ package grader
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path"
 	"strings"
@@ -22,11 +23,15 @@ type ProgramResult struct {
 
 // Validate grades a challenge's references (each must pass) and starters
 // (each must fail on the statements check, for its N+1) like a grader
-// self-test. opts carries the provider and the like; Solution, Challenge
+// self-test, every program on the data of opts.Seed (one chosen at random
+// when 0). opts carries the provider and the like; Solution, Challenge
 // and ChallengeDir are set here. It returns a result per program.
 func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Options) ([]ProgramResult, error) {
 	// The SQL first, once: a mistake there would fail every program alike.
-	if msg, err := validateSQL(ctx, ch, opts.Provider); err != nil || msg != "" {
+	if opts.Seed == 0 {
+		opts.Seed = rand.Int64N(MaxSeed) + 1 // one for every program
+	}
+	if msg, err := validateSQL(ctx, ch, opts.Provider, opts.Seed); err != nil || msg != "" {
 		return []ProgramResult{{Program: "schema, seed, expected", Message: msg}}, err
 	}
 	var out []ProgramResult
@@ -48,7 +53,7 @@ func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Op
 // validateSQL creates the challenge's schema, seeds it and computes the
 // expected response on a database of provider's: msg says what is wrong
 // with the challenge's SQL, err what is wrong with the machine.
-func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgres.Provider) (msg string, err error) {
+func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgres.Provider, seed int64) (msg string, err error) {
 	inst, err := provider.Start(ctx)
 	if err != nil {
 		return "", fmt.Errorf("start postgres: %w", err)
@@ -62,7 +67,7 @@ func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgre
 	if err := db.createSchema(ctx, ch); err != nil {
 		return err.Error(), nil
 	}
-	if _, err := db.reseed(ctx, ch, 1, ch.Size); err != nil {
+	if _, err := db.reseed(ctx, ch, seed, ch.Size); err != nil {
 		return err.Error(), nil
 	}
 	return "", nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,7 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
 )
 
@@ -77,9 +79,16 @@ func newCmdValidate(f *Factory) *cobra.Command {
 		Long: `Validate a challenge directory (or a bundled challenge by id) like a grader
 self-test: load challenge.yaml (problems are reported as file:line), run its
 SQL, grade every reference (each must pass) and every starter (each must fail
-on the statements check with an N+1 finding). Exit 0 when all hold, 1 when not.`,
+on the statements check with an N+1 finding). Every program is graded on
+the same data, from one seed (printed; --seed repeats a run).
+
+Exit 0 when all hold, 1 when not, 2 for an unknown directory or id or a bad
+flag, 3 when no PostgreSQL could be started.`,
 		Example: `  nplus1 challenges validate ./my-challenge
-  nplus1 challenges validate orders-users --python /usr/bin/python3`,
+  nplus1 challenges validate orders-users --python /usr/bin/python3
+
+  # Repeat a run that failed, on the same data
+  nplus1 challenges validate ./my-challenge --seed 1106615726`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("validate takes one challenge directory or id")
@@ -97,6 +106,7 @@ on the statements check with an N+1 finding). Exit 0 when all hold, 1 when not.`
 	cmd.Flags().StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto, local or url")
 	cmd.Flags().StringVar(&opts.DatabaseURL, "database-url", "", "an existing server to validate on")
 	cmd.Flags().IntVar(&opts.Requests, "requests", 3, "timed requests per program")
+	cmd.Flags().Int64Var(&opts.Seed, "seed", 0, "seed of the random data, one for every program (1-2147483647; default random)")
 	return cmd
 }
 
@@ -121,6 +131,12 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 	if opts.Requests < 1 {
 		return usageError("--requests %d: give a number of 1 or more", opts.Requests)
 	}
+	if opts.Seed < 0 || opts.Seed > grader.MaxSeed {
+		return usageError("--seed %d is out of range: use 1 to %d, or leave --seed out for a random one", opts.Seed, grader.MaxSeed)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Int64N(grader.MaxSeed) + 1
+	}
 	p, err := opts.provider()
 	if err != nil {
 		return err
@@ -132,9 +148,10 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 		return &exitError{code: exitGradeError, err: fmt.Errorf("start postgres: %w", err)}
 	}
 	defer inst.Terminate(context.WithoutCancel(ctx))
-	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read\n", ch.Source)
+	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read; seed %d\n", ch.Source, opts.Seed)
 	results, err := grader.Validate(ctx, ch, dir, grader.Options{
 		Provider: postgres.NewURL(inst.ConnectionString()), Python: opts.Python, Requests: opts.Requests, Version: Version(),
+		Seed:     opts.Seed,
 		Progress: newProgressDisplay(opts.IO.ErrOut, false, false).Grader(),
 	})
 	if err != nil {
@@ -149,6 +166,7 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 		fmt.Fprintf(opts.IO.Out, "%s %-18s %s\n", mark, r.Program, r.Message)
 	}
 	if !ok {
+		fmt.Fprintf(opts.IO.Out, "same data again: nplus1 challenges validate %s --seed %d\n", reports.ShellWords([]string{arg}), opts.Seed)
 		return &exitError{code: exitFail}
 	}
 	return nil

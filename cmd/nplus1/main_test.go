@@ -216,6 +216,7 @@ func TestOtherUsageErrors(t *testing.T) {
 		{[]string{"trace", "--gap", "-1s", "--", "true"}, "cannot be negative"},
 		{[]string{"trace", "--challenge", "orders-users", "--size", "-5", "--", "true"}, "--size -5"},
 		{[]string{"trace", "--seed", "5", "--", "true"}, "give --challenge too"},
+		{[]string{"challenges", "validate", "orders-users", "--seed", "-2"}, "--seed -2 is out of range"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)
@@ -255,6 +256,30 @@ func TestBadSigningKeyStaysSecret(t *testing.T) {
 		}
 		if strings.Contains(string(b), secret) {
 			t.Errorf("%s holds the key's value", f)
+		}
+	}
+}
+
+// A challenge that fails validation exits 1, says the seed it used and how
+// to repeat the run on the same data.
+func TestValidateFailureNamesItsSeed(t *testing.T) {
+	needLocalPostgres(t)
+	dir := filepath.Join(t.TempDir(), "orders-users")
+	if err := os.CopyFS(dir, os.DirFS("../../challenges/orders-users")); err != nil {
+		t.Fatal(err)
+	}
+	seed := filepath.Join(dir, "seed.sql")
+	b, err := os.ReadFile(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(seed, append(b, "\nSELEC 1;\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "challenges", "validate", dir, "--seed", "4711", "--postgres", "local")
+	for _, want := range []string{"seed 4711", "seed.sql:", `syntax error at or near "SELEC"`, "same data again: nplus1 challenges validate " + dir + " --seed 4711"} {
+		if code != exitFail || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
 		}
 	}
 }
