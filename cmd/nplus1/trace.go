@@ -226,10 +226,12 @@ func newTraceReport(command []string, res *grader.TraceResult, gap time.Duration
 	nplus1 := map[string]bool{}
 	for _, b := range check.Bursts(res.Statements, gap) {
 		findings := append(check.NPlusOne(b), check.OverFetch(b)...)
-		for _, f := range findings {
+		for i, f := range findings {
 			if f.Kind == "n+1" {
 				nplus1[f.Fingerprint] = true
 			}
+			// Trace sees bursts of activity, not requests.
+			findings[i].Message = strings.Replace(f.Message, " in one request", " in one burst", 1)
 		}
 		r.Bursts = append(r.Bursts, traceBurst{First: b[0].Seq, Count: len(b), Findings: findings, stmts: b})
 	}

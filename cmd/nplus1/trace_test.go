@@ -138,7 +138,7 @@ func TestTraceStarterShowsNPlusOne(t *testing.T) {
 	for _, want := range []string{
 		"101 data statements",
 		"2-101.  ×100  select name, email from users where id = ?  -- 1 row each  [N+1]",
-		"N+1 (burst 1): `select name, email from users where id = ?` ran 100 times in one request, once for each of the 100 rows of `select id, user_id, product from orders order by id`",
+		"N+1 (burst 1): `select name, email from users where id = ?` ran 100 times in one burst, once for each of the 100 rows of `select id, user_id, product from orders order by id`",
 		"OVER-FETCH (burst 1): ",
 	} {
 		if !strings.Contains(out, want) {
