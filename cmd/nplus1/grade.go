@@ -416,6 +416,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 	code := exitPass // the worst: pass < fail < bad input < the machine
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tSTATEMENTS\tP95\tCARD")
+	var notGraded []string // why, for those whose grade could not be made
 	for i, r := range results {
 		card := r.Card
 		if card == nil {
@@ -428,11 +429,10 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		if m := card.Metrics; m != nil {
 			statements, p95 = fmt.Sprint(m.Statements), fmt.Sprintf("%.1f ms", m.Latency.P95)
 		}
-		verdict := card.Verdict
 		if card.Error != "" {
-			verdict += ": " + shorten(card.Error, 60)
+			notGraded = append(notGraded, fmt.Sprintf("%s: %s", r.Solution, shorten(card.Error, 200)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, verdict, statements, p95, filepath.Join(outs[i], "result.md"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, card.Verdict, statements, p95, filepath.Join(outs[i], "result.md"))
 		c := exitPass
 		var ue *grader.UsageError
 		switch {
@@ -446,9 +446,17 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		code = max(code, c)
 	}
 	tw.Flush()
+	for _, why := range notGraded {
+		fmt.Fprintf(opts.IO.Out, "not graded: %s\n", why)
+	}
 	took := time.Since(start)
-	fmt.Fprintf(opts.IO.Out, "graded %d solutions in %s (%.1f per minute, %d at a time)\n",
-		len(results), took.Round(100*time.Millisecond), float64(len(results))/took.Minutes(), opts.Jobs)
+	graded := len(results) - len(notGraded)
+	fmt.Fprintf(opts.IO.Out, "graded %s in %s (%.1f per minute, %d at a time)",
+		reports.Count(graded, "solution"), took.Round(100*time.Millisecond), float64(graded)/took.Minutes(), opts.Jobs)
+	if len(notGraded) > 0 {
+		fmt.Fprintf(opts.IO.Out, "; %d could not be graded (see above)", len(notGraded))
+	}
+	fmt.Fprintln(opts.IO.Out)
 	if code == exitPass {
 		return nil
 	}

@@ -283,3 +283,19 @@ func TestValidateFailureNamesItsSeed(t *testing.T) {
 		}
 	}
 }
+
+// A batch's table keeps one word a verdict; why a solution could not be
+// graded comes after it, and the count says how many were.
+func TestBatchSummarySaysWhatWasNotGraded(t *testing.T) {
+	needLocalPostgres(t)
+	code, stdout, stderr := run(t, "grade", "does/not/exist", "../../grader/testdata/hostile/buildfail",
+		"--challenge", "orders-users", "--no-baseline", "--requests", "3", "--postgres", "local", "--out", t.TempDir())
+	for _, want := range []string{"\ndoes/not/exist  ", "  error  ", "\nnot graded: does/not/exist: solution directory", "\ngraded 1 solution in ", "; 1 could not be graded (see above)\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if code != exitUsage || t.Failed() {
+		t.Errorf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
