@@ -73,17 +73,27 @@ func readCardChecked(path string) (*Card, error) {
 	return c, nil
 }
 
-// Latest keeps the most recently graded card of each challenge, ordered by
-// challenge title (then id). Of two cards graded at the same time the later
-// one in cards wins. A card that names no challenge (its solution could not
-// be set up: no directory, a malformed nplus1.yaml) is left out.
-func Latest(cards []*Card) []*Card {
+// Best keeps one card of each challenge, ordered by challenge title (then
+// id): the most recently graded passing card, or, where none passed, the
+// most recently graded card. A later failed try (a starter graded again, an
+// experiment) does not hide a pass. Of two cards graded at the same time the
+// later one in cards wins. A card that names no challenge (its solution
+// could not be set up: no directory, a malformed nplus1.yaml) is left out.
+func Best(cards []*Card) []*Card {
 	by := map[string]*Card{}
 	for _, c := range cards {
 		if c.Challenge.ID == "" {
 			continue
 		}
-		if old, ok := by[c.Challenge.ID]; !ok || !c.GradedAt.Before(old.GradedAt) {
+		old, ok := by[c.Challenge.ID]
+		switch {
+		case !ok:
+			by[c.Challenge.ID] = c
+		case (c.Verdict == Pass) != (old.Verdict == Pass):
+			if c.Verdict == Pass {
+				by[c.Challenge.ID] = c
+			}
+		case !c.GradedAt.Before(old.GradedAt):
 			by[c.Challenge.ID] = c
 		}
 	}
@@ -100,7 +110,7 @@ func Latest(cards []*Card) []*Card {
 	return out
 }
 
-// Portfolio is the summary of a learner's latest cards, as portfolio.json
+// Portfolio is the summary of a learner's best cards, as portfolio.json
 // holds it.
 type Portfolio struct {
 	SchemaVersion int    `json:"schema_version"`
@@ -210,7 +220,7 @@ func signatureCheck(c *Card, key ed25519.PublicKey) (signedBy, check string) {
 }
 
 // NewPortfolio summarizes cards, which should be one per challenge (see
-// Latest), in the given order.
+// Best), in the given order.
 func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 	if o.Title == "" {
 		o.Title = "N+1 fixes"

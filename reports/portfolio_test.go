@@ -42,19 +42,37 @@ func portfolioCards() []*Card {
 	return []*Card{passCard(), old, &posts, &authors}
 }
 
-func TestLatestKeepsTheNewestCardPerChallenge(t *testing.T) {
-	got := Latest(portfolioCards())
-	var ids []string
-	for _, c := range got {
-		ids = append(ids, c.Challenge.ID+":"+c.Verdict)
+func TestBestKeepsTheNewestPassPerChallenge(t *testing.T) {
+	verdicts := func(cards []*Card) string {
+		var ids []string
+		for _, c := range cards {
+			ids = append(ids, c.Challenge.ID+":"+c.Verdict)
+		}
+		return strings.Join(ids, " ")
 	}
-	if want := "authors-books:fail orders-users:pass posts-comments:pass"; strings.Join(ids, " ") != want {
-		t.Errorf("Latest = %v, want %s", ids, want)
+	cards := portfolioCards()
+	if got, want := verdicts(Best(cards)), "authors-books:fail orders-users:pass posts-comments:pass"; got != want {
+		t.Errorf("Best = %v, want %s", got, want)
+	}
+	// The starter graded after the pass: the pass still shows.
+	later := failCard()
+	later.GradedAt = gradedAt.Add(time.Hour)
+	if got, want := verdicts(Best(append(cards, later))), "authors-books:fail orders-users:pass posts-comments:pass"; got != want {
+		t.Errorf("Best with a later failure = %v, want %s", got, want)
+	}
+	// Of two passes, the newer.
+	newer := passCard()
+	newer.GradedAt = gradedAt.Add(2 * time.Hour)
+	newer.Solution.Path = "newer"
+	for _, c := range Best(append(cards, later, newer)) {
+		if c.Challenge.ID == "orders-users" && c.Solution.Path != "newer" {
+			t.Errorf("Best kept %s, want the newer pass", c.Solution.Path)
+		}
 	}
 }
 
 func TestGoldenPortfolio(t *testing.T) {
-	p := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"})
+	p := NewPortfolio(Best(portfolioCards()), PortfolioOptions{Version: "v0.3.0"})
 	golden(t, "portfolio.md", []byte(p.Markdown()))
 	js, err := p.JSON()
 	if err != nil {
@@ -69,7 +87,7 @@ func TestGoldenPortfolio(t *testing.T) {
 }
 
 func TestPortfolioHTMLIsSelfContained(t *testing.T) {
-	html, err := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
+	html, err := NewPortfolio(Best(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +166,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 func TestPortfolioRendersInChromium(t *testing.T) {
 	t.Parallel()
 	bin := chromium(t)
-	html, err := NewPortfolio(Latest(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
+	html, err := NewPortfolio(Best(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,11 @@ func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) 
 	opts := &ExportOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "export [CARD or DIR ...]",
-		Short: "Export the latest card of each challenge as a portfolio page",
-		Long: `Export a portfolio: the latest card of each challenge, from result.json files
-given as arguments or found under directories (default: nplus1-results).
+		Short: "Export the best card of each challenge as a portfolio page",
+		Long: `Export a portfolio: one card of each challenge, the latest that passed (or
+the latest, where none did), from result.json files given as arguments or
+found under directories (default: nplus1-results). A later failed try does
+not hide a pass.
 
 The format follows the output's extension, or --format:
   html  one self-contained page: inline CSS and SVG charts, no scripts, nothing
@@ -74,7 +76,7 @@ is what was signed. A card edited after signing is marked so, either way.`,
 	fl.StringVar(&opts.Format, "format", "", "html, md or json (default: from the output's extension)")
 	fl.StringVar(&opts.Title, "title", "N+1 fixes", "title of the page")
 	fl.StringVar(&opts.Key, "key", "", "public key (base64 or a .pub file) to verify the signed cards' signatures with")
-	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the latest card of each challenge")
+	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the best card of each challenge")
 	return cmd
 }
 
@@ -130,7 +132,7 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	}
 	entries := cards
 	if !opts.Each {
-		entries = reports.Latest(cards)
+		entries = reports.Best(cards)
 	}
 	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Version: Version(), EachCard: opts.Each, Key: key})
 	var out []byte
