@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,5 +299,35 @@ func TestBatchSummarySaysWhatWasNotGraded(t *testing.T) {
 	}
 	if code != exitUsage || t.Failed() {
 		t.Errorf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// The card's Reproduce command grades again on the same data under the same
+// conditions: run as written, it gives the same data and counts.
+func TestReproduceGivesTheSameGrade(t *testing.T) {
+	needLocalPostgres(t)
+	dir := filepath.Join(t.TempDir(), "orders-users")
+	if err := os.CopyFS(dir, os.DirFS("../../challenges/orders-users")); err != nil {
+		t.Fatal(err)
+	}
+	grade := func(args ...string) *reports.Card {
+		t.Helper()
+		out := t.TempDir()
+		code, stdout, stderr := run(t, append(args, "--out", out, "--no-baseline", "--postgres", "local")...)
+		card, err := reports.ReadCard(filepath.Join(out, "result.json"))
+		if code != exitPass || err != nil {
+			t.Fatalf("nplus1 %v: exit %d, %v\nstdout:\n%s\nstderr:\n%s", args, code, err, stdout, stderr)
+		}
+		return card
+	}
+	first := grade("grade", "../../challenges/orders-users/reference/go", "--challenge-dir", dir, "--size", "30", "--rtt", "1ms", "--requests", "3")
+	want := []string{"nplus1", "grade", "../../challenges/orders-users/reference/go", "--challenge-dir", dir, "--seed", fmt.Sprint(first.Environment.Seed), "--size", "30", "--rtt", "1ms", "--requests", "3"}
+	if !slices.Equal(first.Reproduce, want) {
+		t.Fatalf("reproduce = %q, want %q", first.Reproduce, want)
+	}
+	again := grade(first.Reproduce[1:]...)
+	if again.Environment.DataDigest != first.Environment.DataDigest || again.Environment.Size != 30 || again.Environment.RTTMS != 1 ||
+		again.Metrics.Statements != first.Metrics.Statements || again.Metrics.Timed != first.Metrics.Timed {
+		t.Errorf("reproduced: %+v %+v\nfirst: %+v %+v", again.Environment, again.Metrics, first.Environment, first.Metrics)
 	}
 }
