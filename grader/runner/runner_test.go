@@ -142,7 +142,8 @@ func TestDetect(t *testing.T) {
 		{"main.py", map[string]string{"main.py": ""}, Python, Manifest{}},
 		{"go wins over python", map[string]string{"go.mod": "", "main.py": ""}, Go, Manifest{}},
 		{"empty manifest", map[string]string{"nplus1.yaml": "", "main.py": ""}, Python, Manifest{}},
-		{"challenge only", map[string]string{"nplus1.yaml": "challenge: orders-users\n", "main.go": ""}, Go, Manifest{Challenge: "orders-users"}},
+		{"challenge only", map[string]string{"nplus1.yaml": "challenge: orders-users\n", "main.go": ""}, Go, Manifest{Challenge: "orders-users", ChallengeLine: 1}},
+		{"challenge below a comment", map[string]string{"nplus1.yaml": "# mine\nrun: python3 main.py\nchallenge: orders-users\n"}, Custom, Manifest{Challenge: "orders-users", ChallengeLine: 3, Run: "python3 main.py"}},
 		{"run", map[string]string{"nplus1.yaml": "run: node server.js\n", "main.py": ""}, Custom, Manifest{Run: "node server.js"}},
 		{"build and run", map[string]string{"nplus1.yaml": "build: cargo build\nrun: ./target/debug/app\n"}, Custom, Manifest{Build: "cargo build", Run: "./target/debug/app"}},
 	}
