@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader/sqlshape"
 )
 
 // MaxSeed is the largest seed; seeds run from 1 to MaxSeed.
@@ -48,7 +49,7 @@ func openDatabase(ctx context.Context, connString string) (*database, error) {
 // order they can be emptied in (referencing tables first).
 func (db *database) createSchema(ctx context.Context, ch *challenges.Challenge) error {
 	if _, err := db.admin.Exec(ctx, ch.SchemaSQL); err != nil {
-		return fmt.Errorf("create schema: %w", atLine(err, filepath.Join(ch.Source, "schema.sql"), ch.SchemaSQL, ""))
+		return fmt.Errorf("create schema: %w", db.place(ctx, err, filepath.Join(ch.Source, "schema.sql"), ch.SchemaSQL, ""))
 	}
 	return db.listTables(ctx)
 }
@@ -121,7 +122,7 @@ func (db *database) reseed(ctx context.Context, ch *challenges.Challenge, seed i
 	fmt.Fprintf(&b, "%s\n;COMMIT;", ch.SeedSQL)
 	if _, err := db.admin.Exec(ctx, b.String()); err != nil {
 		db.admin.Exec(ctx, "ROLLBACK")
-		return nil, fmt.Errorf("seed data (seed %d, size %d): %w", seed, size, atLine(err, filepath.Join(ch.Source, "seed.sql"), ch.SeedSQL, before))
+		return nil, fmt.Errorf("seed data (seed %d, size %d): %w", seed, size, db.place(ctx, err, filepath.Join(ch.Source, "seed.sql"), ch.SeedSQL, before))
 	}
 	return db.expected(ctx, ch)
 }
@@ -229,6 +230,75 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// place is atLine for err, the error of running sql on db after the
+// statements before. An error the server gives no position for (a division
+// by zero, a duplicate key) is placed by running the statements again, one
+// by one, in a transaction that is rolled back: the first to fail is where
+// it is.
+func (db *database) place(ctx context.Context, err error, file, sql, before string) error {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Position == 0 {
+		if line := db.failingLine(ctx, sql, before); line > 0 {
+			return fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+	}
+	return atLine(err, file, sql, before)
+}
+
+// failingLine runs before, then each statement of sql, in a transaction it
+// rolls back, and returns the line of sql where the first statement to fail
+// starts (0 if none fails).
+func (db *database) failingLine(ctx context.Context, sql, before string) int {
+	tx, err := db.admin.Begin(ctx)
+	if err != nil {
+		return 0
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if before != "" {
+		if _, err := tx.Exec(ctx, before); err != nil {
+			return 0
+		}
+	}
+	from := 0
+	for _, stmt := range sqlshape.Split(sql) {
+		at := strings.Index(sql[from:], stmt)
+		if at < 0 || stmt == "" {
+			return 0
+		}
+		at += from
+		from = at + len(stmt)
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return strings.Count(sql[:at+leadingComments(stmt)], "\n") + 1
+		}
+	}
+	return 0
+}
+
+// leadingComments is the length of the blanks and comments that start stmt.
+func leadingComments(stmt string) int {
+	i := 0
+	for i < len(stmt) {
+		switch rest := stmt[i:]; {
+		case strings.HasPrefix(rest, "--"):
+			end := strings.IndexByte(rest, '\n')
+			if end < 0 {
+				return len(stmt)
+			}
+			i += end + 1
+		case strings.HasPrefix(rest, "/*"):
+			end := strings.Index(rest, "*/")
+			if end < 0 {
+				return len(stmt)
+			}
+			i += end + 2
+		case strings.ContainsRune(" \t\r\n", rune(rest[0])):
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // atLine places a server's error in the SQL file it came from, "file:line:

@@ -30,3 +30,31 @@ func TestSQLErrorsAtTheirLine(t *testing.T) {
 		}
 	}
 }
+
+// An error the server gives no position for is placed too: the statements
+// are run again one by one to find the one that fails.
+func TestRuntimeSQLErrorsAtTheirLine(t *testing.T) {
+	server := pgtest.Start(t)
+	ctx := context.Background()
+	db, err := openDatabase(ctx, server.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.close(ctx)
+	sql := "CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);\n\n-- the mistake:\nINSERT INTO a\n  VALUES (1);\nSELECT 1/0;\n"
+	before := "BEGIN;\nSELECT setseed(0.5);\n"
+	_, err = db.admin.Exec(ctx, before+sql+";COMMIT;")
+	if err == nil {
+		t.Fatal("the broken SQL ran")
+	}
+	db.admin.Exec(ctx, "ROLLBACK")
+	got := db.place(ctx, err, "dir/seed.sql", sql, before).Error()
+	if !strings.HasPrefix(got, "dir/seed.sql:5: ERROR: duplicate key value violates unique constraint") {
+		t.Errorf("%s, want it at dir/seed.sql:5", got)
+	}
+	// Nothing of the search is left behind.
+	var n int
+	if err := db.admin.QueryRow(ctx, "SELECT count(*) FROM pg_class WHERE relname = 'a'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("table a: %d, %v; want it rolled back", n, err)
+	}
+}

@@ -241,7 +241,7 @@ func loadSchemas(ctx context.Context, connString string, ch *challenges.Challeng
 	}
 	for i, sql := range schemas {
 		if _, err := db.admin.Exec(ctx, sql); err != nil {
-			return &UsageError{fmt.Errorf("--schema: %w", atLine(err, files[i], sql, ""))}
+			return &UsageError{fmt.Errorf("--schema: %w", db.place(ctx, err, files[i], sql, ""))}
 		}
 	}
 	return nil
