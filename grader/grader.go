@@ -6,6 +6,7 @@
 package grader
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -210,9 +211,12 @@ type grade struct {
 	// answersWrong: the timed requests' answers were wrong (see
 	// creditOnlyCorrect); later checks may still find others wrong.
 	answersWrong bool
-	// stale: the answers did not follow a change of the data (the fresh
-	// check failed), so the counts and timings measured a cache.
+	// stale: after a change of the data the answer stayed byte for byte
+	// what it was (the fresh check failed on it), so the counts and timings
+	// measured a cache.
 	stale bool
+	// lastBody is the last timed request's response body.
+	lastBody []byte
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -519,9 +523,9 @@ func (g *grade) run(ctx context.Context) {
 	target.stop()
 	switch {
 	case g.answersWrong:
-		creditOnlyCorrect(g.card, "as the answers were wrong")
+		creditOnlyCorrect(g.card, true)
 	case g.stale:
-		creditOnlyCorrect(g.card, "as the answers came from a cache (see fresh)")
+		creditOnlyCorrect(g.card, false)
 	}
 
 	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
@@ -687,7 +691,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			if exited, exitErr := t.proc.Exited(); exited {
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
 			} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-				msg = fmt.Sprintf("request %d: the solution closed the connection without an answer (did the handler panic?)", i+1) + panicNote(t.proc.Output())
+				msg = fmt.Sprintf("request %d: the solution closed the connection before its answer was complete (did the handler panic?)", i+1) + panicNote(t.proc.Output())
 			}
 			g.fail(failCheck, msg, t.proc.Output())
 			return nil, nil, false
@@ -744,13 +748,17 @@ func outputNote(output string, n int) string {
 	return "; the last of its output: " + strings.Join(l[max(0, len(l)-n):], "; ")
 }
 
-// panicNote quotes the first line of output that tells of a panic, or
-// else, as outputNote, its last lines: after a Go panic they are frames of
-// the stack, the message is above them.
+// panicNote quotes the last line of output that tells of a Go panic
+// ("http: panic serving …" or "panic: …"), or else, as outputNote, its last
+// lines: after a panic they are frames of the stack, the message above them.
 func panicNote(output string) string {
-	for _, l := range nonBlankLines(output) {
-		if strings.Contains(l, "panic") {
-			return "; its output says: " + l
+	lines := nonBlankLines(output)
+	for i := len(lines) - 1; i >= 0; i-- {
+		if at := strings.Index(lines[i], "http: panic serving"); at >= 0 {
+			return "; its output says: " + lines[i][at:] // without the log's timestamp
+		}
+		if strings.HasPrefix(lines[i], "panic: ") {
+			return "; its output says: " + lines[i]
 		}
 	}
 	return outputNote(output, 3)
@@ -915,6 +923,11 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	correct := check.Correct(want, responses)
 	g.answersWrong = correct.Status == reports.Fail
+	g.lastBody = responses[len(responses)-1].Body
+	if msg := check.ContentType(responses); msg != "" && correct.Status == reports.Pass {
+		// Right data with the wrong header: the other checks still stand.
+		correct.Status, correct.Message = reports.Fail, msg
+	}
 	if g.answersWrong {
 		var all []proxy.Statement
 		for _, s := range stats {
@@ -952,11 +965,14 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 // follow a change of the data: it marks as skipped the checks that passed,
 // as few statements or a low latency prove nothing of a program that does
 // not answer (a 500 makes no statements at all) or answers from a cache,
-// and scores must not credit them; why says which. Their failures stay:
-// they are findings. The fresh check says nothing when the answers were
-// wrong before the data changed, so it is skipped then.
-func creditOnlyCorrect(card *reports.Card, why string) {
-	wrongFromTheStart := why == "as the answers were wrong"
+// and scores must not credit them; wrongFromTheStart says which. Their
+// failures stay: they are findings. The fresh check says nothing when the
+// answers were wrong before the data changed, so it is skipped then.
+func creditOnlyCorrect(card *reports.Card, wrongFromTheStart bool) {
+	why := "as the answers came from a cache (see fresh)"
+	if wrongFromTheStart {
+		why = "as the answers were wrong"
+	}
 	for i := range card.Checks {
 		c := &card.Checks[i]
 		switch {
@@ -985,13 +1001,17 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	}
 	c := check.Correct(want, responses)
 	c.Name = "fresh"
-	if c.Status == reports.Pass {
+	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, g.lastBody)
+	switch {
+	case c.Status == reports.Pass:
 		c.Message = "the response followed a change of the data between requests"
-	} else if c.Status == reports.Fail {
-		c.Message = "after the grader changed the data between two requests, the response did not follow (is it cached?): " + c.Message
+	case c.Status == reports.Fail && unchanged:
+		c.Message = "after the grader changed the data between two requests, the response stayed the same (is it cached?): " + c.Message
+		g.stale = true
+	case c.Status == reports.Fail:
+		c.Message = fmt.Sprintf("after the grader changed the data between two requests (seed %d), the answer was wrong: %s", seed, c.Message)
 	}
 	g.card.Checks = append(g.card.Checks, c)
-	g.stale = c.Status == reports.Fail
 	ro.verify(ctx, db, "during the fresh check")
 	return true
 }

@@ -217,7 +217,7 @@ func TestCheatsFailTheirOwnCheck(t *testing.T) {
 		dir, check, want string
 	}{
 		{"testdata/hardcoded", "correct", "request 1: [0] (id 1)"},
-		{"testdata/memoized", "fresh", "did not follow"},
+		{"testdata/memoized", "fresh", "the response stayed the same (is it cached?)"},
 		{"testdata/growing", "scaling", "2 at 100 rows, 4 at 1000 rows"},
 		{"testdata/writer", "read-only", "25006"},
 	}
@@ -282,6 +282,20 @@ func TestScalingIsNotJudgedOnWrongAnswers(t *testing.T) {
 	for _, name := range []string{"statements", "latency", "read-only"} {
 		if c := check(t, card, name); c.Status != reports.Pass {
 			t.Errorf("%s = %+v, want pass: the timed answers were right", name, c)
+		}
+	}
+}
+
+// Right data under the wrong Content-Type fails correct, and only correct:
+// the other checks measured right answers.
+func TestContentTypeFailsCorrectOnly(t *testing.T) {
+	card := gradeDir(t, referenceWith(t, `w.Header().Set("Content-Type", "application/json")`, ""), nil)
+	if c := check(t, card, "correct"); c.Status != reports.Fail || !strings.Contains(c.Message, `the body is right, but its Content-Type is "text/plain; charset=utf-8"; want application/json`) {
+		t.Errorf("correct = %+v, want fail on the header", c)
+	}
+	for _, name := range []string{"statements", "latency", "fresh", "scaling", "read-only"} {
+		if c := check(t, card, name); c.Status != reports.Pass {
+			t.Errorf("%s = %+v, want pass", name, c)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"hangs", reports.Fail, "correct", "request 1: no answer within 1s (--request-timeout)", func(o *grader.Options) { o.RequestTimeout = time.Second }},
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"status500", reports.Fail, "correct", "status 500", nil},
-		{"panics", reports.Fail, "correct", "request 1: the solution closed the connection without an answer (did the handler panic?); its output says: ", nil},
+		{"panics", reports.Fail, "correct", "request 1: the solution closed the connection before its answer was complete (did the handler panic?); its output says: http: panic serving 127.0.0.1:", nil},
 		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
 		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},
 		{"slowquery", reports.Fail, "correct", "canceling statement due to statement timeout", func(o *grader.Options) { o.StatementTimeout = 500 * time.Millisecond }},
@@ -46,6 +46,9 @@ func TestHostileSolutions(t *testing.T) {
 			c := card.Check(tt.check)
 			if card.Verdict != tt.verdict || c == nil || !strings.Contains(c.Message, tt.want) {
 				t.Errorf("verdict %s (%s), %s = %+v; want %s with %q\nchecks: %+v\noutput: %s", card.Verdict, card.Error, tt.check, c, tt.verdict, tt.want, card.Checks, card.Output)
+			}
+			if tt.dir == "panics" && (c == nil || !strings.HasSuffix(c.Message, ": assignment to entry in nil map")) {
+				t.Errorf("correct = %+v, want the panic's own message quoted", c)
 			}
 			if took := time.Since(start); took > time.Minute {
 				t.Errorf("the grade took %s", took)

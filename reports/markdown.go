@@ -40,7 +40,7 @@ func Markdown(c *Card) string {
 		line = PortfolioLine(c)
 	}
 	if line != "" {
-		fmt.Fprintf(&b, "> %s\n\n", line)
+		fmt.Fprintf(&b, "> %s\n\n", cell(line)) // it may quote the solution's output
 	}
 	fmt.Fprintf(&b, "`%s` graded by %s %s on %s.", c.Solution.Path, c.Tool.Name, c.Tool.Version, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	tech := c.Technique

@@ -74,12 +74,15 @@ func readCardChecked(path string) (*Card, error) {
 }
 
 // Best keeps one card of each challenge, ordered by challenge title (then
-// id): the most recently graded passing card, or, where none passed, the
-// most recently graded card. A later failed try (a starter graded again, an
-// experiment) does not hide a pass. Of two cards graded at the same time the
-// later one in cards wins. A card that names no challenge (its solution
-// could not be set up: no directory, a malformed nplus1.yaml) is left out.
+// id): the most recently graded passing card; where none passed, the most
+// recent failing one; else the most recent card (a grade the machine could
+// not make). A later failed try (a starter graded again, an experiment)
+// does not hide a pass, nor a machine's error a learner's result. Of two
+// cards graded at the same time the later one in cards wins. A card that
+// names no challenge (its solution could not be set up: no directory, a
+// malformed nplus1.yaml) is left out.
 func Best(cards []*Card) []*Card {
+	rank := map[string]int{Pass: 2, Fail: 1}
 	by := map[string]*Card{}
 	for _, c := range cards {
 		if c.Challenge.ID == "" {
@@ -87,13 +90,9 @@ func Best(cards []*Card) []*Card {
 		}
 		old, ok := by[c.Challenge.ID]
 		switch {
-		case !ok:
+		case !ok || rank[c.Verdict] > rank[old.Verdict]:
 			by[c.Challenge.ID] = c
-		case (c.Verdict == Pass) != (old.Verdict == Pass):
-			if c.Verdict == Pass {
-				by[c.Challenge.ID] = c
-			}
-		case !c.GradedAt.Before(old.GradedAt):
+		case rank[c.Verdict] == rank[old.Verdict] && !c.GradedAt.Before(old.GradedAt):
 			by[c.Challenge.ID] = c
 		}
 	}
@@ -337,7 +336,7 @@ func (e PortfolioEntry) result() string {
 	case e.Signature == "verified":
 		s += "; signed by key " + e.SignedBy + ", verified"
 	case e.SignedBy != "":
-		s += "; signed by key " + e.SignedBy + ", not verified"
+		s += "; signed by key " + e.SignedBy + " (not verified: export --key)"
 	case e.Signature != "":
 		s += "; signature does not hold: " + e.Signature
 	}
@@ -387,6 +386,9 @@ func (p *Portfolio) HTML() ([]byte, error) {
 					{"p95 latency", "≤ " + msText(e.P95BudgetMS), msText(a.P95MS)},
 				}
 			}
+		}
+		if len(e.Failed) > 0 {
+			v.Meta = append(v.Meta, "failed: "+strings.Join(e.Failed, ", "))
 		}
 		v.Meta = append(v.Meta, "graded "+e.GradedAt.Format("2006-01-02"))
 		if e.Language != "" {

@@ -33,7 +33,7 @@ func portfolioCards() []*Card {
 	Annotate(&posts)
 
 	authors := base("solutions/authors-books", "go", "sha256:3c4d")
-	authors.Challenge = Challenge{ID: "authors-books", Title: "Authors & their <books>", Digest: "sha256:88bb", MaxStatements: 2, P95BudgetMS: 100}
+	authors.Challenge = authorsBooks()
 	authors.Verdict = Fail
 	authors.Checks = []Check{{Name: "correct", Status: Fail, Message: "2 of 5 responses differ"}}
 	authors.Metrics = &Metrics{Statements: 2, RoundTrips: 2, Latency: LatencyMS{P50: 11, P95: 12.5}}
@@ -59,6 +59,13 @@ func TestBestKeepsTheNewestPassPerChallenge(t *testing.T) {
 	later.GradedAt = gradedAt.Add(time.Hour)
 	if got, want := verdicts(Best(append(cards, later))), "authors-books:fail orders-users:pass posts-comments:pass"; got != want {
 		t.Errorf("Best with a later failure = %v, want %s", got, want)
+	}
+	// Where none passed, a machine's error does not hide a learner's fail.
+	errored := base("x", "go", "sha256:00")
+	errored.Challenge = authorsBooks()
+	errored.Verdict, errored.GradedAt = Error, gradedAt.Add(3*time.Hour)
+	if got, want := verdicts(Best(append(cards, &errored))), "authors-books:fail orders-users:pass posts-comments:pass"; got != want {
+		t.Errorf("Best with a later error = %v, want %s", got, want)
 	}
 	// Of two passes, the newer.
 	newer := passCard()
@@ -219,4 +226,8 @@ func TestPortfolioRendersInChromium(t *testing.T) {
 			}
 		}
 	}
+}
+
+func authorsBooks() Challenge {
+	return Challenge{ID: "authors-books", Title: "Authors & their <books>", Digest: "sha256:88bb", MaxStatements: 2, P95BudgetMS: 100}
 }

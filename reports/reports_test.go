@@ -108,6 +108,7 @@ func TestMarkdownShowsMessagesAsWritten(t *testing.T) {
 	c := nobuildCard()
 	c.Checks[0].Message = "body: <img src=x> **bold** [click](http://x) | a_b `c` & \\ ~~s~~ !x"
 	c.Checks[1].Message = "one\rtwo\r\nthree"
+	c.PortfolioLine = "" // written anew from the messages above
 	md := Markdown(c)
 	if !strings.Contains(md, "| one<br>two<br>three |") {
 		t.Errorf("a carriage return is not kept inside its table cell:\n%s", md)
@@ -115,6 +116,10 @@ func TestMarkdownShowsMessagesAsWritten(t *testing.T) {
 	want := `body: \<img src=x\> \*\*bold\*\* \[click\](http://x) \| a\_b \` + "`" + `c\` + "`" + ` \& \\ \~\~s\~\~ \!x`
 	if !strings.Contains(md, want) {
 		t.Errorf("result.md does not hold the message escaped:\nwant %s\n%s", want, md)
+	}
+	// Nor in the portfolio line above the checks, which quotes the failure.
+	if !strings.Contains(md, "> Not solved yet (failed: build): "+want) || strings.Contains(strings.ReplaceAll(md, `\<`, ""), "<img") {
+		t.Errorf("the quoted line is not escaped:\n%s", md)
 	}
 }
 
