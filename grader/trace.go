@@ -18,7 +18,6 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
-	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 )
 
@@ -43,6 +42,9 @@ type TraceOptions struct {
 	SchemaFiles []string // SQL files run, in order, before the command
 	// RTT is the simulated network round trip, added once per round trip.
 	RTT time.Duration
+	// Port, when not 0, is set as PORT for the command (a server serves
+	// there, as under grade) and said on Progress.
+	Port int
 	// Stdin, Stdout and Stderr are the command's; nil means none.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -186,15 +188,9 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		"PGSSLMODE=disable",
 	)
 	fmt.Fprintf(opts.Progress, "proxy: %s (DATABASE_URL and PG* point here)\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
-	if os.Getenv("PORT") == "" {
-		// A server reads PORT, as under grade; a port of the caller's own
-		// is kept.
-		port, err := runner.FreePort()
-		if err != nil {
-			return nil, err
-		}
-		env = append(env, "PORT="+strconv.Itoa(port))
-		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", port, port)
+	if opts.Port != 0 {
+		env = append(env, "PORT="+strconv.Itoa(opts.Port))
+		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", opts.Port, opts.Port)
 	}
 
 	began := time.Now()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NewCmdChallenges builds `nplus1 challenges` and its subcommands.
@@ -99,7 +101,18 @@ flag, 3 when no PostgreSQL could be started.`,
 			if opts.Python == "" {
 				opts.Python = f.Getenv("NPLUS1_PYTHON")
 			}
-			return runValidate(cmd.Context(), args[0], opts)
+			if cmd.Flags().Changed("seed") && opts.Seed == 0 {
+				return usageError("--seed 0 is out of range: use 1 to %d, or leave --seed out for a random one", grader.MaxSeed)
+			}
+			// The flags to repeat a run with, but the seed (said apart) and
+			// the database URL, which may hold a password.
+			var repeat []string
+			cmd.Flags().Visit(func(fl *pflag.Flag) {
+				if fl.Name != "seed" && fl.Name != "database-url" {
+					repeat = append(repeat, "--"+fl.Name, fl.Value.String())
+				}
+			})
+			return runValidate(cmd.Context(), args[0], opts, repeat)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Python, "python", "", "Python interpreter for Python programs (default python3); env NPLUS1_PYTHON")
@@ -110,7 +123,9 @@ flag, 3 when no PostgreSQL could be started.`,
 	return cmd
 }
 
-func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
+// runValidate validates the challenge directory or id arg; repeat holds the
+// flags that, with the seed, repeat the run.
+func runValidate(ctx context.Context, arg string, opts *GradeOptions, repeat []string) error {
 	var (
 		ch  *challenges.Challenge
 		dir string
@@ -166,7 +181,9 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions) error {
 		fmt.Fprintf(opts.IO.Out, "%s %-18s %s\n", mark, r.Program, r.Message)
 	}
 	if !ok {
-		fmt.Fprintf(opts.IO.Out, "same data again: nplus1 challenges validate %s --seed %d\n", reports.ShellWords([]string{arg}), opts.Seed)
+		again := append([]string{"nplus1", "challenges", "validate", arg}, repeat...)
+		again = append(again, "--seed", strconv.FormatInt(opts.Seed, 10))
+		fmt.Fprintf(opts.IO.Out, "same data again: %s\n", reports.ShellWords(again))
 		return &exitError{code: exitFail}
 	}
 	return nil

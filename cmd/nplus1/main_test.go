@@ -219,6 +219,7 @@ func TestOtherUsageErrors(t *testing.T) {
 		{[]string{"trace", "--challenge", "orders-users", "--size", "-5", "--", "true"}, "--size -5"},
 		{[]string{"trace", "--seed", "5", "--", "true"}, "give --challenge too"},
 		{[]string{"challenges", "validate", "orders-users", "--seed", "-2"}, "--seed -2 is out of range"},
+		{[]string{"challenges", "validate", "orders-users", "--seed", "0"}, "--seed 0 is out of range"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)
@@ -279,7 +280,7 @@ func TestValidateFailureNamesItsSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := run(t, "challenges", "validate", dir, "--seed", "4711", "--postgres", "local")
-	for _, want := range []string{"seed 4711", "seed.sql:", `syntax error at or near "SELEC"`, "same data again: nplus1 challenges validate " + dir + " --seed 4711"} {
+	for _, want := range []string{"seed 4711", "seed.sql:", `syntax error at or near "SELEC"`, "same data again: nplus1 challenges validate " + dir + " --postgres local --seed 4711"} {
 		if code != exitFail || !strings.Contains(out, want) {
 			t.Errorf("exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
 		}

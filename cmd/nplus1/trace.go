@@ -18,6 +18,7 @@ import (
 	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
@@ -38,6 +39,8 @@ type TraceOptions struct {
 	Gap         time.Duration
 	JSON        string
 	Verbose     bool
+	// PortSet: PORT is set in the environment already, and is kept.
+	PortSet bool
 }
 
 // NewCmdTrace builds `nplus1 trace`. runF replaces runTrace in tests.
@@ -54,9 +57,10 @@ nplus1 starts a throwaway PostgreSQL (or uses --database-url as it is),
 starts the tracing proxy, and runs COMMAND with DATABASE_URL and the PG*
 variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) pointing at the
 proxy, and PORT set to a free port (printed) unless PORT is set already, so
-a solution serves where you can send it requests. On a throwaway PostgreSQL the proxy connects as its administrator, so
-COMMAND may create tables and write. --challenge loads a catalog challenge's
-schema and seed data first; --schema runs SQL files first.
+a solution serves where you can send it requests. On a throwaway PostgreSQL
+the proxy connects as its administrator, so COMMAND may create tables and
+write. --challenge loads a catalog challenge's schema and seed data first;
+--schema runs SQL files first.
 
 A request is not visible at the database, so the trace is cut into bursts
 of activity: a burst ends when no statement runs for --gap (default 500ms;
@@ -88,6 +92,7 @@ process group is stopped when it exits.`,
 			if opts.DatabaseURL == "" {
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
 			}
+			opts.PortSet = f.Getenv("PORT") != ""
 			if opts.JSON != "" {
 				// Said now, not after a long session whose events it was to hold.
 				if st, err := os.Stat(filepath.Dir(opts.JSON)); err != nil || !st.IsDir() {
@@ -139,7 +144,16 @@ func (o *TraceOptions) provider(ctx context.Context) (postgres.Provider, error) 
 }
 
 func runTrace(ctx context.Context, opts *TraceOptions) error {
+	port := 0 // PORT as the caller set it
+	if !opts.PortSet {
+		// A server reads PORT, as under grade.
+		var err error
+		if port, err = runner.FreePort(); err != nil {
+			return &exitError{code: exitGradeError, err: err}
+		}
+	}
 	topts := grader.TraceOptions{
+		Port:        port,
 		Command:     opts.Command,
 		DatabaseURL: opts.DatabaseURL,
 		Challenge:   opts.Challenge,
@@ -276,7 +290,7 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	for i, b := range r.Bursts {
 		last := b.stmts[len(b.stmts)-1]
 		fmt.Fprintf(w, "\n== burst %d: at +%.3fs, %s\n", i+1, b.stmts[0].Start.Sub(t0).Seconds(),
-			last.Start.Add(last.Duration).Sub(b.stmts[0].Start).Round(time.Millisecond))
+			roundDuration(last.Start.Add(last.Duration).Sub(b.stmts[0].Start)))
 		if verbose {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEQ\tAT\tCONN\tMS\tROWS\tSTATEMENT")
@@ -335,4 +349,13 @@ func (p *tracePrefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// roundDuration rounds d for reading: to 10µs below a millisecond (a short
+// burst is not "0s"), to the millisecond above.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Millisecond)
 }
