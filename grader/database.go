@@ -269,36 +269,10 @@ func (db *database) failingLine(ctx context.Context, sql, before string) int {
 		at += from
 		from = at + len(stmt)
 		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return strings.Count(sql[:at+leadingComments(stmt)], "\n") + 1
+			return strings.Count(sql[:at+sqlshape.LeadingComments(stmt)], "\n") + 1
 		}
 	}
 	return 0
-}
-
-// leadingComments is the length of the blanks and comments that start stmt.
-func leadingComments(stmt string) int {
-	i := 0
-	for i < len(stmt) {
-		switch rest := stmt[i:]; {
-		case strings.HasPrefix(rest, "--"):
-			end := strings.IndexByte(rest, '\n')
-			if end < 0 {
-				return len(stmt)
-			}
-			i += end + 1
-		case strings.HasPrefix(rest, "/*"):
-			end := strings.Index(rest, "*/")
-			if end < 0 {
-				return len(stmt)
-			}
-			i += end + 2
-		case strings.ContainsRune(" \t\r\n", rune(rest[0])):
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // atLine places a server's error in the SQL file it came from, "file:line:

@@ -215,8 +215,6 @@ type grade struct {
 	// what it was (the fresh check failed on it), so the counts and timings
 	// measured a cache.
 	stale bool
-	// lastBody is the last timed request's response body.
-	lastBody []byte
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -426,11 +424,11 @@ func (g *grade) run(ctx context.Context) {
 		}
 	}()
 	g.card.Environment.PostgresVersion = inst.Version()
+	where := inst.Provider()
 	if g.opts.batch != nil {
-		g.progress("postgres: a copy of the batch's seeded database on its %s server (%s) ready in %s", g.opts.batch.provider, inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
-	} else {
-		g.progress("postgres: %s %s ready in %s", inst.Provider(), inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
+		where = "a copy of the batch's seeded database on its " + g.opts.batch.provider + " server"
 	}
+	g.progress("postgres: %s %s ready in %s", where, inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
 
 	g.phase("seed")
 	db, err := openDatabase(ctx, inst.ConnectionString())
@@ -923,7 +921,6 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	correct := check.Correct(want, responses)
 	g.answersWrong = correct.Status == reports.Fail
-	g.lastBody = responses[len(responses)-1].Body
 	if msg := check.ContentType(responses); msg != "" && correct.Status == reports.Pass {
 		// Right data with the wrong header: the other checks still stand.
 		correct.Status, correct.Message = reports.Fail, msg
@@ -948,7 +945,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 
 	// Fresh and scaling count statements; they need no simulated network.
 	t.proxy.SetRTT(0)
-	if !g.fresh(ctx, db, t, &readOnly) {
+	if !g.fresh(ctx, db, t, &readOnly, responses[len(responses)-1].Body) {
 		return
 	}
 	if !g.scaling(ctx, db, t, &readOnly) {
@@ -985,8 +982,9 @@ func creditOnlyCorrect(card *reports.Card, wrongFromTheStart bool) {
 }
 
 // fresh changes the data (a different seed, through the grader's own
-// connection) and checks that the response follows.
-func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+// connection) and checks that the response follows; before is the body
+// answered before the change, which an unchanged answer repeats.
+func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck, before []byte) bool {
 	g.phase("fresh")
 	seed := g.opts.Seed%MaxSeed + 1
 	want, err := db.reseed(ctx, g.ch, seed, g.size)
@@ -1001,7 +999,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	}
 	c := check.Correct(want, responses)
 	c.Name = "fresh"
-	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, g.lastBody)
+	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, before)
 	switch {
 	case c.Status == reports.Pass:
 		c.Message = "the response followed a change of the data between requests"

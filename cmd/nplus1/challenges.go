@@ -101,8 +101,8 @@ flag, 3 when no PostgreSQL could be started.`,
 			if opts.Python == "" {
 				opts.Python = f.Getenv("NPLUS1_PYTHON")
 			}
-			if cmd.Flags().Changed("seed") && opts.Seed == 0 {
-				return usageError("--seed 0 is out of range: use 1 to %d, or leave --seed out for a random one", grader.MaxSeed)
+			if err := checkSeed(opts.Seed, cmd.Flags().Changed("seed")); err != nil {
+				return err
 			}
 			// The flags to repeat a run with, but the seed (said apart) and
 			// the database URL, which may hold a password.
@@ -145,9 +145,6 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions, repeat []s
 	}
 	if opts.Requests < 1 {
 		return usageError("--requests %d: give a number of 1 or more", opts.Requests)
-	}
-	if opts.Seed < 0 || opts.Seed > grader.MaxSeed {
-		return usageError("--seed %d is out of range: use 1 to %d, or leave --seed out for a random one", opts.Seed, grader.MaxSeed)
 	}
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(grader.MaxSeed) + 1

@@ -210,8 +210,8 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 			return usageError("--%s %s: give a duration of more than 0, such as 30s", name, d)
 		}
 	}
-	if fl.Changed("seed") && o.Seed == 0 {
-		return usageError("--seed 0 is out of range: use 1 to %d, or leave --seed out for a random one", grader.MaxSeed)
+	if err := checkSeed(o.Seed, fl.Changed("seed")); err != nil {
+		return err
 	}
 	for _, name := range []string{"requests", "size"} {
 		if n, _ := fl.GetInt(name); fl.Changed(name) && n < 1 {
@@ -461,6 +461,15 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		return nil
 	}
 	return &exitError{code: code}
+}
+
+// checkSeed refuses a --seed out of range; 0 is one when it was given (left
+// out, the seed is random).
+func checkSeed(seed int64, given bool) error {
+	if seed < 0 || seed > grader.MaxSeed || (given && seed == 0) {
+		return usageError("--seed %d is out of range: use 1 to %d, or leave --seed out for a random one", seed, grader.MaxSeed)
+	}
+	return nil
 }
 
 // shorten cuts s to its first line and at most n runes, marking a cut with

@@ -241,7 +241,7 @@ func Refusals(stmts []proxy.Statement) string {
 	}
 	msg := "; the database refused " + strings.Join(parts, "; and ")
 	if more := len(seen) - len(parts); more > 0 {
-		msg += fmt.Sprintf(" (and %d other %s)", more, plural(more, "statement", "statements"))
+		msg += " (and " + reports.Count(more, "other statement") + ")"
 	}
 	return msg
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -111,19 +112,18 @@ func isFile(path string) bool {
 // readManifest decodes the manifest at path into m, strictly. It reports
 // false, nil if there is no such file. name is the path as errors show it.
 func readManifest(path, name string, m *Manifest) (bool, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", name, err)
 	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	err = dec.Decode(m)
 	if err == nil || errors.Is(err, io.EOF) { // io.EOF: an empty file
-		m.ChallengeLine = keyLine(path, "challenge")
+		m.ChallengeLine = keyLine(b, "challenge")
 		return true, nil
 	}
 	var msgs []string
@@ -139,13 +139,9 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 	return false, &ManifestError{Msg: strings.Join(msgs, "\n")}
 }
 
-// keyLine returns the line of the top-level key in the YAML file at path,
-// or 0 if there is none.
-func keyLine(path, key string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
+// keyLine returns the line of the top-level key in the YAML document b, or
+// 0 if there is none.
+func keyLine(b []byte, key string) int {
 	var doc yaml.Node
 	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
 		return 0

@@ -271,6 +271,29 @@ func quotedEnd(s string, q byte, backslash bool) int {
 	return len(s)
 }
 
+// LeadingComments is the length of the blanks and comments (nested block
+// comments included) that start sql, as the lexer skips them.
+func LeadingComments(sql string) int {
+	s := sql
+	for len(s) > 0 {
+		switch {
+		case s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' || s[0] == '\f':
+			s = s[1:]
+		case strings.HasPrefix(s, "--"):
+			end := strings.IndexByte(s, '\n')
+			if end < 0 {
+				end = len(s)
+			}
+			s = s[end:]
+		case strings.HasPrefix(s, "/*"):
+			s = s[blockCommentEnd(s):]
+		default:
+			return len(sql) - len(s)
+		}
+	}
+	return len(sql)
+}
+
 // blockCommentEnd returns the index just past a (possibly nested) /* */.
 func blockCommentEnd(s string) int {
 	depth := 0
