@@ -160,18 +160,12 @@ func lexN(sql string, max int) []token {
 	var toks []token
 	s := sql
 	for len(s) > 0 && len(toks) != max {
+		if n := LeadingComments(s); n > 0 {
+			s = s[n:]
+			continue
+		}
 		c := s[0]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			s = s[1:]
-		case strings.HasPrefix(s, "--"):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				end = len(s)
-			}
-			s = s[end:]
-		case strings.HasPrefix(s, "/*"):
-			s = s[blockCommentEnd(s):]
 		case c == '\'':
 			s = s[quotedEnd(s, '\'', false):]
 			toks = append(toks, token{text: "?"})
