@@ -1,0 +1,46 @@
+package sandbox
+
+import (
+	"errors"
+	"os"
+)
+
+// Spec says what a sandbox shows its program.
+type Spec struct {
+	// Binds are host directories the program sees, at the same path,
+	// writable or not. A bind under a hidden directory is still seen.
+	Binds []Bind
+	// Hide lists host paths the program must not see, besides /tmp,
+	// /var/tmp, /dev/shm and /run: a directory is covered by an empty
+	// tmpfs, a file by /dev/null.
+	Hide []string
+	// Output gets the program's stdout and stderr (the init process
+	// writes nothing there). Nil means /dev/null.
+	Output *os.File
+	// Processes caps the processes and threads of the program's uid in the
+	// sandbox (RLIMIT_NPROC); 0 means DefaultProcesses.
+	Processes int
+}
+
+// Bind is a host directory shown in the sandbox at the same path.
+type Bind struct {
+	Path     string
+	Writable bool
+}
+
+// DefaultProcesses is the process (and thread) limit of a sandbox when
+// Spec.Processes is 0: room for a compiler, a JVM or a pool of workers, not
+// for a fork bomb.
+const DefaultProcesses = 1024
+
+// SandboxUID is the host uid, with no account and no files of its own, that
+// sandboxed programs run as when the grader is root. A grader that is not
+// root runs them as itself (a user namespace maps nothing else).
+const SandboxUID = 61999
+
+// ErrUnsupported is wrapped by Supported and Start where this system cannot
+// make a sandbox.
+var ErrUnsupported = errors.New("this system cannot isolate a program")
+
+// Describe is how a card names the isolation a sandbox gives.
+const Describe = "namespaces (user, pid, mount, network, ipc, uts)"
