@@ -31,6 +31,7 @@ import (
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
+	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/internal/filelock"
 	"github.com/nplus1/nplus1/reports"
@@ -84,6 +85,12 @@ type Options struct {
 	// solution is stopped (see runner.StartOptions). 0 means
 	// DefaultMemoryLimit, a negative value no limit.
 	MemoryLimit int64
+	// Sandbox says whether the solution (its build too) runs isolated
+	// from the grader and the machine (see package sandbox): SandboxAuto
+	// ("" too) isolates where the system can and records "none" on the
+	// card where it cannot; SandboxRequired makes that a grader error;
+	// SandboxOff never isolates.
+	Sandbox string
 	// Progress receives the grader's progress lines; nil discards them.
 	Progress io.Writer
 	// SolutionOutput receives a live copy of the solution's build and run
@@ -99,6 +106,13 @@ type Options struct {
 	// batch's server), and the baselines.
 	batch *batch
 }
+
+// The values of Options.Sandbox.
+const (
+	SandboxAuto     = "auto"
+	SandboxRequired = "required"
+	SandboxOff      = "off"
+)
 
 // UsageError is returned by Grade when the input is wrong and no grade was
 // attempted: a missing solution directory, an unknown challenge.
@@ -183,6 +197,8 @@ func validate(opts Options) error {
 		return fmt.Errorf("--requests %d: give a number of timed requests of 1 or more", opts.Requests)
 	case opts.Size < 0:
 		return fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)
+	case opts.Sandbox != SandboxAuto && opts.Sandbox != SandboxRequired && opts.Sandbox != SandboxOff:
+		return fmt.Errorf("--sandbox %q: give auto, required or off", opts.Sandbox)
 	}
 	for _, t := range []struct {
 		flag string
@@ -215,6 +231,8 @@ type grade struct {
 	// what it was (the fresh check failed on it), so the counts and timings
 	// measured a cache.
 	stale bool
+	// iso is how the solution is isolated; nil: it runs as the grader.
+	iso *runner.Isolation
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -252,6 +270,9 @@ func newGrade(opts Options) (*grade, error) {
 	}
 	if opts.MemoryLimit < 0 || !runner.MemoryLimitSupported {
 		opts.MemoryLimit = 0
+	}
+	if opts.Sandbox == "" {
+		opts.Sandbox = SandboxAuto
 	}
 	if err := validate(opts); err != nil {
 		return nil, &UsageError{err}
@@ -307,6 +328,51 @@ func newGrade(opts Options) (*grade, error) {
 		Reproduce: reproduce(opts, ch, g),
 	}
 	return g, nil
+}
+
+// isolate decides whether the solution runs in a sandbox and records it on
+// the card; with --sandbox required, a system that cannot isolate is the
+// grader's error.
+func (g *grade) isolate() error {
+	if g.opts.Sandbox == SandboxOff {
+		g.card.Environment.Sandbox = "none (--sandbox off)"
+		return nil
+	}
+	if err := sandbox.Supported(); err != nil {
+		if g.opts.Sandbox == SandboxRequired {
+			return fmt.Errorf("--sandbox required: %w", err)
+		}
+		g.card.Environment.Sandbox = "none (" + err.Error() + ")"
+		g.progress("warning: the solution runs without a sandbox: %v", err)
+		return nil
+	}
+	cache, err := runner.SandboxCache()
+	if err != nil {
+		return fmt.Errorf("find a cache directory for the sandbox: %w", err)
+	}
+	g.iso = &runner.Isolation{Hide: hiddenFromSolutions(), Cache: cache}
+	g.card.Environment.Sandbox = sandbox.Describe
+	return nil
+}
+
+// hiddenFromSolutions lists what a sandboxed solution must not see besides
+// what every sandbox hides: the grader's temp dir (builds, clusters), the
+// grader's caches and configuration, and the places credentials live in a
+// home directory.
+func hiddenFromSolutions() []string {
+	hide := []string{os.TempDir()}
+	if dir, err := os.UserCacheDir(); err == nil {
+		hide = append(hide, filepath.Join(dir, "nplus1"))
+	}
+	if dir, err := os.UserConfigDir(); err == nil {
+		hide = append(hide, filepath.Join(dir, "nplus1"), filepath.Join(dir, "gcloud"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		for _, p := range []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".pgpass", ".netrc", ".git-credentials", ".config/gh"} {
+			hide = append(hide, filepath.Join(home, p))
+		}
+	}
+	return hide
 }
 
 // reproduce is the command line that grades the solution again as g
@@ -399,6 +465,10 @@ func (g *grade) run(ctx context.Context) {
 			g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
 		}
 	}()
+	if err := g.isolate(); err != nil {
+		g.machineError(err)
+		return
+	}
 	g.phase("postgres")
 	start := g.opts.Now()
 	provider := g.opts.Provider
@@ -487,7 +557,7 @@ func (g *grade) run(ctx context.Context) {
 	built, err := g.sol.Build(ctx, runner.BuildOptions{
 		Python: g.opts.Python, Output: g.opts.SolutionOutput,
 		Cache: g.opts.BuildCache, CacheKey: g.card.Solution.Digest,
-		Timeout: g.opts.BuildTimeout,
+		Timeout: g.opts.BuildTimeout, Isolation: g.iso,
 	})
 	if err != nil {
 		var be *runner.BuildError
@@ -555,10 +625,11 @@ func (g *grade) run(ctx context.Context) {
 
 // target is a started program behind its own proxy.
 type target struct {
-	proc  *runner.Process
-	proxy *proxy.Proxy
-	trace *proxy.Trace
-	url   string
+	proc   *runner.Process
+	proxy  *proxy.Proxy
+	trace  *proxy.Trace
+	url    string
+	client *http.Client // reaches the program where it runs
 	// budget is the time all the requests may take together
 	// (Options.SolutionTimeout; 0: no limit), and spent what they took.
 	budget, spent time.Duration
@@ -569,13 +640,40 @@ func (t *target) stop() {
 	t.proxy.Close()
 }
 
-// start starts a built program behind a new proxy. A program that fails to
-// start is the learner's failure, recorded on the card; ok is false then.
+// sandboxPorts are the ports a sandboxed program is given: its network is
+// its own, so they are always free.
+const (
+	sandboxDatabasePort = 5432
+	sandboxHTTPPort     = 8080
+)
+
+// start starts a built program behind a new proxy, in a sandbox when the
+// grade isolates. A program that fails to start is the learner's failure,
+// recorded on the card; ok is false then.
 func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, bool) {
 	t := &target{trace: &proxy.Trace{}}
-	password := randomHex(16)
-	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace})
+	var place *runner.Place
+	if g.iso != nil {
+		var err error
+		if place, err = built.Sandbox(g.iso); err != nil {
+			g.machineError(fmt.Errorf("start the solution's sandbox: %w", err))
+			return nil, false
+		}
+	}
+	dbAddr := "127.0.0.1:0" // any free port
+	if place.Sandboxed() {
+		dbAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(sandboxDatabasePort))
+	}
+	listener, err := place.Listen(dbAddr)
 	if err != nil {
+		place.Close()
+		g.machineError(fmt.Errorf("start proxy: %w", err))
+		return nil, false
+	}
+	password := randomHex(16)
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener})
+	if err != nil {
+		place.Close()
 		g.machineError(err)
 		return nil, false
 	}
@@ -594,11 +692,14 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		port int
 	)
 	for attempt := 0; attempt < 3; attempt++ {
-		if port, err = runner.FreePort(); err != nil {
-			break
+		port = sandboxHTTPPort
+		if !place.Sandboxed() {
+			if port, err = runner.FreePort(); err != nil {
+				break
+			}
 		}
 		// A free port can be taken before the program binds it: try another.
-		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit})
+		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
 		if !errors.Is(err, runner.ErrPortTaken) {
 			break
 		}
@@ -619,7 +720,16 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	}
 	t.proc, t.proxy = proc, px
 	t.url = fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path)
-	g.progress("start: listening on 127.0.0.1:%d", port)
+	t.client = &http.Client{Timeout: g.opts.RequestTimeout, Transport: &http.Transport{
+		DialContext:         func(ctx context.Context, _, addr string) (net.Conn, error) { return place.Dial(ctx, addr) },
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+	where := ""
+	if place.Sandboxed() {
+		where = " in its sandbox"
+	}
+	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
 	return t, true
 }
 
@@ -636,7 +746,7 @@ type requestStats struct {
 // When stop is not nil it is asked after each request whether to send no
 // more.
 func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]requestStats) bool) (responses []check.Response, stats []requestStats, ok bool) {
-	client := &http.Client{Timeout: g.opts.RequestTimeout}
+	client := t.client
 	overTime := func(i int) {
 		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, t.budget), t.proc.Output())
 	}
@@ -1099,7 +1209,7 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 			key, err = digestDir(b.dir)
 		}
 		if err == nil {
-			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Cache: g.opts.BuildCache, CacheKey: key, Timeout: g.opts.BuildTimeout})
+			b.built, err = sol.Build(ctx, runner.BuildOptions{Python: g.opts.Python, Cache: g.opts.BuildCache, CacheKey: key, Timeout: g.opts.BuildTimeout, Isolation: g.iso})
 		}
 		b.err = err
 	}()
@@ -1145,7 +1255,7 @@ func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn
 	}
 	g.progress("baseline: the %s starter of %s", b.lang, g.ch.ID)
 	// The starter's failures are not the learner's: measure it on a scratch card.
-	scratch := &grade{opts: g.opts, ch: g.ch, card: &reports.Card{}, rtt: g.rtt}
+	scratch := &grade{opts: g.opts, ch: g.ch, card: &reports.Card{}, rtt: g.rtt, iso: g.iso}
 	t, ok := scratch.start(ctx, b.built, upstream, nil)
 	if !ok {
 		g.progress("baseline: skipped: the starter did not start: %s", scratch.card.Checks)

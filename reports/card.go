@@ -121,9 +121,14 @@ type Environment struct {
 	// MemoryLimitBytes is the resident memory the solution's processes
 	// could use together; absent when there was no limit (or the system
 	// cannot measure it).
-	MemoryLimitBytes int64  `json:"memory_limit_bytes,omitempty"`
-	OS               string `json:"os"`
-	Arch             string `json:"arch"`
+	MemoryLimitBytes int64 `json:"memory_limit_bytes,omitempty"`
+	// Sandbox is how the solution was isolated from the grader and the
+	// machine: "namespaces (...)", or "none (why)" when it ran as the
+	// grader, so nothing stopped it from reaching the database another
+	// way. Absent on cards made before sandboxes.
+	Sandbox string `json:"sandbox,omitempty"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
 }
 
 // Check is one graded property.

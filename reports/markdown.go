@@ -117,6 +117,9 @@ func Markdown(c *Card) string {
 	if e.Seed != 0 { // 0: a bare card, of a grade that could not begin
 		fmt.Fprintf(&b, "PostgreSQL %s (%s provider), simulated round trip %s, %d rows, seed %d. ", orDash(e.PostgresVersion), orDash(e.Provider), ms(e.RTTMS), e.Size, e.Seed)
 	}
+	if e.Sandbox != "" {
+		fmt.Fprintf(&b, "Sandbox: %s. ", SandboxText(e.Sandbox))
+	}
 	fmt.Fprintf(&b, "Reproduce: `%s`.\n", code(Reproduce(c)))
 	fmt.Fprintf(&b, "Solution %s, challenge %s.", orDash(c.Solution.Digest), orDash(c.Challenge.Digest))
 	if s := c.Signature; s != nil {
@@ -244,4 +247,14 @@ func Reproduce(c *Card) string {
 		argv = append(argv, "--seed", strconv.FormatInt(c.Environment.Seed, 10))
 	}
 	return ShellWords(argv)
+}
+
+// SandboxText says what a card's sandbox value means to a reader: with
+// "none", nothing kept the solution from reaching the database around the
+// grader's proxy, so the counts are only as good as its honesty.
+func SandboxText(sandbox string) string {
+	if strings.HasPrefix(sandbox, "none") {
+		return sandbox + ": the solution ran as the grader, unisolated; its statement counts hold only if it did not reach the database another way"
+	}
+	return sandbox
 }

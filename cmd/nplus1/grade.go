@@ -49,6 +49,7 @@ type GradeOptions struct {
 	SolutionTimeout time.Duration
 	Memory          string // --memory as given
 	MemoryLimit     int64  // bytes; negative: none
+	Sandbox         string // auto, required, off
 	Verbose         bool
 	Live, Color     bool // a live status line; colour (a terminal without NO_COLOR)
 	JUnit           string
@@ -96,6 +97,9 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
   # A Python solution, with the interpreter that has psycopg2
   nplus1 grade ./solution --python /usr/bin/python3
 
+  # Refuse to grade where the solution cannot be isolated (a platform's grader)
+  nplus1 grade ./solution --sandbox required
+
   # Many solutions against one Postgres, two at a time; a card per solution
   nplus1 grade submissions/* --jobs 2 --out cards --no-baseline`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -114,6 +118,9 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			}
 			if !cmd.Flags().Changed("postgres") && f.Getenv("NPLUS1_POSTGRES") != "" {
 				opts.Postgres = f.Getenv("NPLUS1_POSTGRES")
+			}
+			if !cmd.Flags().Changed("sandbox") && f.Getenv("NPLUS1_SANDBOX") != "" {
+				opts.Sandbox = f.Getenv("NPLUS1_SANDBOX")
 			}
 			if !cmd.Flags().Changed("image") && f.Getenv("NPLUS1_POSTGRES_IMAGE") != "" {
 				opts.Image = f.Getenv("NPLUS1_POSTGRES_IMAGE")
@@ -154,6 +161,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 30*time.Second, "how long one request may take")
 	fl.DurationVar(&opts.SolutionTimeout, "solution-timeout", grader.DefaultSolutionTimeout, "how long all of the solution's requests may take together")
 	fl.StringVar(&opts.Memory, "memory", "1GiB", "resident memory the solution may use, all its processes together (Linux), e.g. 512MiB or 2GiB; none for no limit")
+	fl.StringVar(&opts.Sandbox, "sandbox", grader.SandboxAuto, "isolate the solution and its build (Linux namespaces): auto (where the system can; the card says sandbox: none where not), required (exit 3 where it cannot) or off; env NPLUS1_SANDBOX")
 	fl.IntVarP(&opts.Jobs, "jobs", "j", 1, "with several solutions, how many to grade at once")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write the checks as a JUnit XML report to this file (one solution only)")
 	fl.StringVar(&opts.Format, "format", "", "also write a CI platform's result: gradescope (<out>/results.json) or classroom (GitHub Classroom, to $GITHUB_OUTPUT); one solution only")
@@ -335,6 +343,7 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 		RequestTimeout:  o.RequestTimeout,
 		SolutionTimeout: o.SolutionTimeout,
 		MemoryLimit:     o.MemoryLimit,
+		Sandbox:         o.Sandbox,
 		Version:         Version(),
 		Now:             o.Now,
 	}

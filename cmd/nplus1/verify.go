@@ -83,5 +83,10 @@ func runVerify(_ context.Context, opts *VerifyOptions) error {
 	fmt.Fprintf(opts.IO.Out, "VERIFIED  %s\n  signed by key %s: %s %s, graded %s by %s %s\n  solution %s, challenge %s, seed %d\n",
 		path, v.KeyID, c.Challenge.ID, c.Verdict, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"), c.Tool.Name, c.Tool.Version,
 		c.Solution.Digest, c.Challenge.Digest, c.Environment.Seed)
+	sb := c.Environment.Sandbox
+	if sb == "" {
+		sb = "not recorded (a card from before sandboxes)"
+	}
+	fmt.Fprintf(opts.IO.Out, "  sandbox: %s\n", reports.SandboxText(sb))
 	return nil
 }

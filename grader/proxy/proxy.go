@@ -33,6 +33,10 @@ type Config struct {
 	MaxConns int
 	// Trace receives every statement and round trip. Required.
 	Trace *Trace
+	// Listener, if not nil, is where the proxy serves (a loopback port in
+	// a solution's sandbox); the proxy closes it. Nil: Listen listens on
+	// 127.0.0.1 at a free port.
+	Listener net.Listener
 }
 
 // Proxy is a tracing PostgreSQL proxy listening on 127.0.0.1.
@@ -61,9 +65,12 @@ func Listen(cfg Config) (*Proxy, error) {
 		return nil, errors.New("start proxy: no upstream")
 	}
 	up := cfg.Upstream.Copy()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("start proxy: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("start proxy: %w", err)
+		}
 	}
 	p := &Proxy{cfg: cfg, upstream: up, ln: ln, conns: map[net.Conn]struct{}{}}
 	p.rtt.Store(int64(cfg.RTT))

@@ -36,6 +36,12 @@ type BuildOptions struct {
 	// Timeout bounds the build (0: no bound). A build stopped for taking
 	// longer is the solution's failure: a *BuildError with Timeout set.
 	Timeout time.Duration
+	// Isolation, if not nil, builds in a sandbox, and the program is to
+	// run in one (Built.Sandbox): the build works on a private copy of the
+	// solution directory, which the program then runs in. A Go build's
+	// modules are downloaded first, by the grader, as the sandbox has no
+	// network; Cache is not used.
+	Isolation *Isolation
 }
 
 // buildDirPrefix starts the name of every private build directory.
@@ -51,6 +57,8 @@ type Built struct {
 	lock    *os.File // tmp's owner lock (filelock.LockDir), or nil
 	argv    []string // the command that starts the program
 	display string   // argv as the learner would type it
+	lang    string   // Solution.Language
+	work    string   // the private copy of dir a sandbox shows at dir, or ""
 
 	closeOnce sync.Once
 	closeErr  error
@@ -75,8 +83,14 @@ func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error)
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	b := &Built{dir: s.Dir, tmp: tmp, lock: lock}
-	if err := b.build(ctx, s, opts); err != nil {
+	b := &Built{dir: s.Dir, tmp: tmp, lock: lock, lang: s.Language}
+	if opts.Isolation != nil {
+		err = b.prepareSandbox(opts.Isolation)
+	}
+	if err == nil {
+		err = b.build(ctx, s, opts)
+	}
+	if err != nil {
 		_ = b.Close()
 		return nil, err
 	}
@@ -91,7 +105,11 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("build go solution: the go toolchain is not installed or not on PATH: %w", err)
 		}
 		bin := filepath.Join(b.tmp, "solution")
-		if err := buildGo(ctx, s.Dir, b.tmp, goBin, bin, opts); err != nil {
+		build := buildGo
+		if opts.Isolation != nil {
+			build = b.buildGoSandboxed
+		}
+		if err := build(ctx, s.Dir, b.tmp, goBin, bin, opts); err != nil {
 			return err
 		}
 		b.argv, b.display = []string{bin}, "./solution"
@@ -112,7 +130,13 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("custom solution: sh not found: %w", err)
 		}
 		if s.Manifest.Build != "" {
-			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts); err != nil {
+			argv := []string{sh, "-c", s.Manifest.Build}
+			if opts.Isolation != nil {
+				err = b.runSandboxed(ctx, argv, s.Manifest.Build, nil, opts)
+			} else {
+				err = runBuild(ctx, s.Dir, b.tmp, argv, s.Manifest.Build, opts)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -182,7 +206,7 @@ func buildCached(ctx context.Context, dir, scratch string, argv func(string) []s
 	if err != nil {
 		return err
 	}
-	if err := copyFile(cached, bin); err != nil {
+	if err := copyFileMode(cached, bin, 0o755); err != nil {
 		return fmt.Errorf("%w: %v", errNoCache, err)
 	}
 	now := time.Now()
@@ -236,14 +260,14 @@ func pruneCache(cache string) {
 	}
 }
 
-// copyFile copies the executable src to dst.
-func copyFile(src, dst string) error {
+// copyFileMode copies the file src to dst, made with mode perm.
+func copyFileMode(src, dst string, perm os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}

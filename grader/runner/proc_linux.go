@@ -104,8 +104,9 @@ func listenAddrs(pgid int) []string {
 		return nil
 	}
 	var addrs []string
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		addrs = append(addrs, listeningIn(table, inodes)...)
+	// The tables of the group leader's network namespace (a sandbox's own).
+	for _, table := range []string{"tcp", "tcp6"} {
+		addrs = append(addrs, listeningIn(filepath.Join("/proc", strconv.Itoa(pgid), "net", table), inodes)...)
 	}
 	slices.Sort(addrs)
 	return slices.Compact(addrs)

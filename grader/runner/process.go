@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procfs"
 )
 
@@ -49,6 +50,10 @@ type StartOptions struct {
 	// address space: thread stacks and reservations that are never touched
 	// do not count.
 	MemoryLimit int64
+	// Place is where the program runs: nil for this machine, or a sandbox
+	// from Built.Sandbox, which the Process then owns (Stop closes it).
+	// Port is then a port in the sandbox's own network.
+	Place *Place
 }
 
 // MemoryLimitSupported reports whether StartOptions.MemoryLimit is enforced
@@ -66,7 +71,8 @@ const (
 // Process is a running solution program and the processes it started, all
 // in one process group. Stop it when done, whatever happened.
 type Process struct {
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd // nil in a sandbox
+	place  *Place
 	pgid   int
 	addr   string
 	out    *tail
@@ -110,7 +116,10 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		timeout = DefaultReadyTimeout
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
-	if accepts(ctx, addr) {
+	if opts.Place.Sandboxed() {
+		return b.startIn(ctx, opts.Place, addr, timeout, opts)
+	}
+	if accepts(ctx, nil, addr) {
 		return nil, fmt.Errorf("start solution: %s: %w", addr, ErrPortTaken)
 	}
 	pr, pw, err := os.Pipe()
@@ -140,12 +149,17 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		left:   map[int]string{},
 	}
 	go func() {
-		_, _ = io.Copy(p.out, p.pr)
-		close(p.copied)
-	}()
-	go func() {
 		_ = p.cmd.Wait() // the state is in cmd.ProcessState
 		close(p.exited)
+	}()
+	return p.run(ctx, timeout)
+}
+
+// run looks after a started program and waits until it is ready.
+func (p *Process) run(ctx context.Context, timeout time.Duration) (*Process, error) {
+	go func() {
+		_, _ = io.Copy(p.out, p.pr)
+		close(p.copied)
 	}()
 	if MemoryLimitSupported {
 		go p.watch()
@@ -154,6 +168,41 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 		return nil, err
 	}
 	return p, nil
+}
+
+// startIn starts the program in a sandbox. A program the sandbox cannot
+// start is the learner's when it is their run command (too long, say),
+// the machine's otherwise (an interpreter the sandbox's uid cannot read).
+func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout time.Duration, opts StartOptions) (*Process, error) {
+	env := cleanEnv(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, opts.Env...)...)
+	if err := pl.sb.Exec(b.argv, env, b.dir); err != nil {
+		pl.Close()
+		pl.pr.Close()
+		if errSandboxExec(err) && b.lang == Custom {
+			return nil, &ExitError{Code: -1, State: "it could not be started: " + err.Error(), Addr: addr}
+		}
+		if errSandboxExec(err) {
+			return nil, fmt.Errorf("start solution in its sandbox: %s: %w (the sandbox runs it as uid %d: is it installed where that user can read it?)", b.display, err, sandbox.HostUID())
+		}
+		return nil, fmt.Errorf("start solution: %w", err)
+	}
+	p := &Process{
+		place:  pl,
+		pgid:   pl.sb.Pid(),
+		addr:   addr,
+		out:    &tail{live: opts.Output},
+		memory: opts.MemoryLimit,
+		pr:     pl.pr,
+		exited: make(chan struct{}),
+		copied: make(chan struct{}),
+		left:   map[int]string{},
+	}
+	go func() {
+		<-pl.sb.Exited()
+		<-pl.sb.Reaped() // the program's end ends the sandbox
+		close(p.exited)
+	}()
+	return p.run(ctx, timeout)
 }
 
 // waitReady polls the program's address until it accepts a connection, the
@@ -173,7 +222,7 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 			return e
 		default:
 		}
-		if accepts(ctx, p.addr) {
+		if accepts(ctx, p.place, p.addr) {
 			return nil
 		}
 		select {
@@ -257,10 +306,12 @@ func (p *Process) signalLeft(sig syscall.Signal) int {
 	return n
 }
 
-// accepts reports whether addr accepts a TCP connection, and hangs up.
-func accepts(ctx context.Context, addr string) bool {
-	d := net.Dialer{Timeout: 200 * time.Millisecond}
-	c, err := d.DialContext(ctx, "tcp", addr)
+// accepts reports whether addr accepts a TCP connection in pl's network,
+// and hangs up.
+func accepts(ctx context.Context, pl *Place, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	c, err := pl.Dial(ctx, addr)
 	if err != nil {
 		return false
 	}
@@ -271,8 +322,14 @@ func accepts(ctx context.Context, addr string) bool {
 // exitError describes how the program exited; call it only once p.exited
 // is closed.
 func (p *Process) exitError() *ExitError {
-	st := p.cmd.ProcessState
-	return &ExitError{Code: st.ExitCode(), State: st.String(), Output: p.Output(), MemoryLimit: p.memory, MemoryUsed: p.overMemory.Load()}
+	e := &ExitError{Output: p.Output(), MemoryLimit: p.memory, MemoryUsed: p.overMemory.Load()}
+	if p.place.Sandboxed() {
+		st := stateOf(p.place.sb)
+		e.Code, e.State = st.code, st.state
+	} else {
+		e.Code, e.State = p.cmd.ProcessState.ExitCode(), p.cmd.ProcessState.String()
+	}
+	return e
 }
 
 // Output is what the program printed so far, stdout and stderr interleaved:
@@ -283,7 +340,8 @@ func (p *Process) Output() string { return p.out.String() }
 // Addr is the address the program listens on: 127.0.0.1:PORT.
 func (p *Process) Addr() string { return p.addr }
 
-// Pid is the program's process id, which is also its process group id.
+// Pid is the program's process id, which is also its process group id; in
+// a sandbox, the sandbox's init process's.
 func (p *Process) Pid() int { return p.pgid }
 
 // Done is closed when the program (the process Start started) has exited.
@@ -324,11 +382,15 @@ func (p *Process) stop() error {
 	p.signalLeft(syscall.SIGTERM)
 	if !p.waitGone(termGrace) {
 		_ = signalGroup(p.pgid, syscall.SIGKILL)
-		_ = p.cmd.Process.Kill() // where there are no process groups
+		if p.cmd != nil {
+			_ = p.cmd.Process.Kill() // where there are no process groups
+		}
 		if !p.waitGone(killGrace) {
 			err = fmt.Errorf("stop solution: process group %d still runs after SIGKILL", p.pgid)
 		}
 	}
+	// A sandbox takes every process in it along.
+	p.place.Close()
 	// Leavers that are still there once the group is gone are killed, and
 	// given a moment to be gone.
 	for i := 0; i < 100 && p.signalLeft(syscall.SIGKILL) > 0; i++ {

@@ -207,9 +207,12 @@ func setup(m message) error {
 	// The binds' sources are opened now, before anything hides them.
 	var sources []*os.File
 	for _, b := range m.Binds {
-		f, err := os.OpenFile(b.Path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if b.Source == "" {
+			b.Source = b.Path
+		}
+		f, err := os.OpenFile(b.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("bind %s: %w", b.Path, err)
+			return fmt.Errorf("bind %s: %w", b.Source, err)
 		}
 		defer f.Close()
 		sources = append(sources, f)

@@ -7,8 +7,8 @@ import (
 
 // Spec says what a sandbox shows its program.
 type Spec struct {
-	// Binds are host directories the program sees, at the same path,
-	// writable or not. A bind under a hidden directory is still seen.
+	// Binds are host directories the program sees, writable or not. The
+	// sandbox's uid must be able to reach them. A bind under a hidden directory is still seen.
 	Binds []Bind
 	// Hide lists host paths the program must not see, besides /tmp,
 	// /var/tmp, /dev/shm and /run: a directory is covered by an empty
@@ -22,10 +22,12 @@ type Spec struct {
 	Processes int
 }
 
-// Bind is a host directory shown in the sandbox at the same path.
+// Bind is a host directory shown in the sandbox at Path.
 type Bind struct {
-	Path     string
-	Writable bool
+	// Source is the host directory; "" means Path.
+	Source   string `json:"source,omitempty"`
+	Path     string `json:"path"`
+	Writable bool   `json:"writable,omitempty"`
 }
 
 // DefaultProcesses is the process (and thread) limit of a sandbox when
@@ -44,3 +46,12 @@ var ErrUnsupported = errors.New("this system cannot isolate a program")
 
 // Describe is how a card names the isolation a sandbox gives.
 const Describe = "namespaces (user, pid, mount, network, ipc, uts)"
+
+// ExecError is a program the sandbox could not start: no such file, not
+// executable, an argument list too long.
+type ExecError struct {
+	Argv []string
+	Msg  string
+}
+
+func (e *ExecError) Error() string { return e.Msg }

@@ -309,14 +309,6 @@ func argSize(argv, env []string) int {
 	return n
 }
 
-// ExecError is a program the sandbox could not start: no such file, not
-// executable, an argument list too long.
-type ExecError struct {
-	Argv []string
-	Msg  string
-}
-
-func (e *ExecError) Error() string { return e.Msg }
 
 // Pid is the host pid of the init process, which is also its process
 // group id.

@@ -1,0 +1,154 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nplus1/nplus1/grader/sandbox"
+)
+
+// prepareSandbox makes what a sandboxed build and program need: the build
+// directory and a private copy of the solution there, both the sandbox's,
+// and the Go caches.
+func (b *Built) prepareSandbox(iso *Isolation) error {
+	if err := shareWithSandbox(b.tmp); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	b.work = filepath.Join(b.tmp, "work")
+	if err := copySolution(b.dir, b.work); err != nil {
+		return fmt.Errorf("build: copy the solution for its sandbox: %w", err)
+	}
+	for _, d := range []string{"tmp", "home"} {
+		dir := filepath.Join(b.tmp, d)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+		if err := shareWithSandbox(dir); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+	}
+	if b.lang == Go {
+		if err := prepareCache(iso); err != nil {
+			return fmt.Errorf("build: prepare the sandbox's Go cache %s: %w", iso.Cache, err)
+		}
+	}
+	return nil
+}
+
+// buildGoSandboxed downloads the solution's modules as the grader (the go
+// command runs no code of theirs to do it), then builds in a sandbox with
+// no network and no module proxy.
+func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin string, opts BuildOptions) error {
+	mod := filepath.Join(opts.Isolation.Cache, "gomod")
+	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off"}
+	if err := b.downloadModules(ctx, goBin, env, opts); err != nil {
+		return err
+	}
+	env = append(env,
+		"GOCACHE="+filepath.Join(opts.Isolation.Cache, "gocache"),
+		"GOPATH="+filepath.Join(scratch, "home", "go"),
+		"HOME="+filepath.Join(scratch, "home"),
+		"GOPROXY=off", "GOFLAGS=")
+	argv := []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", bin, "."}
+	return b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
+}
+
+// downloadModules runs `go mod download` in the solution's private copy,
+// which may gain go.sum lines (the learner's files are not touched); a
+// solution without a go.mod of its own belongs to the module around it,
+// whose directory it runs in.
+func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) error {
+	const display = "go mod download"
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	out := &tail{live: opts.Output}
+	cmd := exec.CommandContext(ctx, goBin, "mod", "download")
+	cmd.Dir = b.work
+	if !isFile(filepath.Join(b.dir, "go.mod")) {
+		cmd.Dir = b.dir
+	}
+	cmd.Env = cleanEnv(append(env, "GOFLAGS=-mod=mod")...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = procAttr()
+	cmd.WaitDelay = 3 * time.Second
+	err := cmd.Run()
+	if cmd.Process != nil {
+		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee):
+		return &BuildError{Command: display, Output: out.String(), Err: err}
+	default:
+		return fmt.Errorf("build: %s: %w", display, err)
+	}
+}
+
+// runSandboxed runs a build command in a sandbox, in the solution's
+// private copy, with env added to the program's environment. Its errors
+// are classed as runBuild's.
+func (b *Built) runSandboxed(ctx context.Context, argv []string, display string, env []string, opts BuildOptions) error {
+	out := &tail{live: opts.Output}
+	parent := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(opts.Isolation, true), Hide: opts.Isolation.Hide, Output: pw})
+	pw.Close() // the sandbox holds its own
+	if err != nil {
+		pr.Close()
+		return fmt.Errorf("build: %w", err)
+	}
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(out, pr)
+		close(copied)
+	}()
+	pl := &Place{sb: sb}
+	defer func() {
+		pl.Close() // what the build left behind (daemons) dies with it
+		select {
+		case <-copied:
+		case <-time.After(time.Second):
+		}
+		pr.Close()
+	}()
+	tmp := filepath.Join(b.tmp, "tmp")
+	env = cleanEnv(append([]string{"TMPDIR=" + tmp, "GOTMPDIR=" + tmp}, env...)...)
+	if err := sb.Exec(argv, env, b.dir); err != nil {
+		if errSandboxExec(err) {
+			return &BuildError{Command: display, Output: err.Error(), Err: err}
+		}
+		return fmt.Errorf("build: %s: %w", display, err)
+	}
+	st, err := waitSandboxed(ctx, pl)
+	switch {
+	case parent.Err() != nil:
+		return fmt.Errorf("build: %s: %w", display, context.Cause(parent))
+	case err != nil:
+		<-copied
+		return &BuildError{Command: display, Output: out.String(), Err: ctx.Err(), Timeout: opts.Timeout}
+	case st.code != 0:
+		<-copied
+		return &BuildError{Command: display, Output: out.String(), Err: errors.New(st.state)}
+	}
+	return nil
+}

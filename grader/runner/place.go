@@ -1,0 +1,210 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nplus1/nplus1/grader/sandbox"
+)
+
+// Isolation asks for a solution's build and program to run in sandboxes
+// (see package sandbox) instead of as the grader.
+type Isolation struct {
+	// Hide lists host paths the solution must not see, besides what every
+	// sandbox hides (/tmp, /run, /dev/shm...): the database's data
+	// directory, key files.
+	Hide []string
+	// Cache is where sandboxed Go builds find modules (gomod/, downloaded
+	// by the grader before the build, which has no network) and keep
+	// compiled packages (gocache/, shared by the solutions this grader
+	// builds). The sandbox's uid must be able to reach it.
+	Cache string
+}
+
+// SandboxCache is the default Isolation.Cache: under the user's cache
+// directory, or, for root, whose home the sandbox's uid cannot enter,
+// /var/cache/nplus1/sandbox.
+func SandboxCache() (string, error) {
+	if os.Geteuid() == 0 {
+		return "/var/cache/nplus1/sandbox", nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "nplus1", "sandbox"), nil
+}
+
+// Place is where a solution's program runs and is reached: this machine
+// (a nil *Place), or a sandbox made for it by Built.Sandbox. Listen and
+// Dial work in its network.
+type Place struct {
+	sb *sandbox.Sandbox
+	// pr reads the program's output: the sandbox holds the write end.
+	pr *os.File
+}
+
+// Sandbox makes a sandbox for the program: the solution directory (the
+// build's private copy of it, writable) and the build directory are
+// there; the rest of the machine is read-only or hidden. Close it if the
+// program is never started; Process.Stop closes it otherwise.
+func (b *Built) Sandbox(iso *Isolation) (*Place, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("make sandbox: %w", err)
+	}
+	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(iso, false), Hide: iso.Hide, Output: pw})
+	pw.Close() // the sandbox holds its own
+	if err != nil {
+		pr.Close()
+		return nil, err
+	}
+	return &Place{sb: sb, pr: pr}, nil
+}
+
+// Sandboxed reports whether the place is a sandbox.
+func (pl *Place) Sandboxed() bool { return pl != nil && pl.sb != nil }
+
+// Listen listens on addr (127.0.0.1:PORT; port 0 for any free one on this
+// machine) where the program can connect.
+func (pl *Place) Listen(addr string) (net.Listener, error) {
+	if !pl.Sandboxed() {
+		return net.Listen("tcp", addr)
+	}
+	return pl.sb.Listen(addr)
+}
+
+// Dial connects to addr in the place's network.
+func (pl *Place) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	if !pl.Sandboxed() {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	return pl.sb.Dial(ctx, addr)
+}
+
+// Close ends the sandbox and every process in it.
+func (pl *Place) Close() {
+	if !pl.Sandboxed() {
+		return
+	}
+	pl.sb.Kill()
+}
+
+// binds is what a sandbox of this solution shows besides the machine's
+// read-only files: the private copy of the solution at the solution's own
+// path, the build directory, and for a build, the Go caches.
+func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
+	binds := []sandbox.Bind{
+		{Path: b.tmp, Writable: build},
+		{Source: b.work, Path: b.dir, Writable: true},
+	}
+	if build && b.lang == Go {
+		binds = append(binds,
+			sandbox.Bind{Path: filepath.Join(iso.Cache, "gomod")},
+			sandbox.Bind{Path: filepath.Join(iso.Cache, "gocache"), Writable: true})
+	}
+	return binds
+}
+
+// copySolution copies the solution directory to dst for the sandbox, owned
+// by the sandbox's uid: regular files, directories and symbolic links.
+func copySolution(src, dst string) error {
+	uid, gid := sandbox.HostUID(), sandbox.HostGID()
+	chown := os.Geteuid() == 0
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		to := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			err = os.MkdirAll(to, info.Mode().Perm()|0o700)
+		case d.Type()&fs.ModeSymlink != 0:
+			var target string
+			if target, err = os.Readlink(path); err == nil {
+				err = os.Symlink(target, to)
+			}
+		case d.Type().IsRegular():
+			err = copyFileMode(path, to, info.Mode().Perm())
+		default:
+			return nil // sockets, devices, fifos: not part of a solution
+		}
+		if err == nil && chown {
+			err = os.Lchown(to, uid, gid)
+		}
+		return err
+	})
+}
+
+// shareWithSandbox gives the sandbox's uid the directory dir (a root
+// grader's temp dirs are its own).
+func shareWithSandbox(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	return os.Chown(dir, sandbox.HostUID(), sandbox.HostGID())
+}
+
+// prepareCache makes iso.Cache's directories, the ones sandboxed builds
+// write owned by the sandbox's uid.
+func prepareCache(iso *Isolation) error {
+	for _, d := range []string{iso.Cache, filepath.Join(iso.Cache, "gomod"), filepath.Join(iso.Cache, "gocache")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return shareWithSandbox(filepath.Join(iso.Cache, "gocache"))
+}
+
+// waitSandboxed waits for a sandboxed program to end, or ctx to be done
+// (then the sandbox is killed). The status is the program's.
+func waitSandboxed(ctx context.Context, pl *Place) (sandboxState, error) {
+	select {
+	case <-pl.sb.Exited():
+	case <-ctx.Done():
+		pl.Close()
+		return sandboxState{}, context.Cause(ctx)
+	}
+	select {
+	case <-pl.sb.Reaped():
+	case <-time.After(5 * time.Second):
+	}
+	return stateOf(pl.sb), nil
+}
+
+// sandboxState is how a sandboxed program ended.
+type sandboxState struct {
+	code  int    // exit code, or -1 if a signal ended it
+	state string // as os.ProcessState prints it
+}
+
+func stateOf(sb *sandbox.Sandbox) sandboxState {
+	st, ok := sb.Status()
+	switch {
+	case !ok:
+		return sandboxState{-1, "the sandbox ended"}
+	case st.Signaled():
+		return sandboxState{-1, "signal: " + st.Signal().String()}
+	default:
+		return sandboxState{st.ExitStatus(), fmt.Sprintf("exit status %d", st.ExitStatus())}
+	}
+}
+
+// errSandboxExec tells whether err is a program the sandbox could not
+// start.
+func errSandboxExec(err error) bool {
+	var ee *sandbox.ExecError
+	return errors.As(err, &ee)
+}
