@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,58 +43,59 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 	return nil
 }
 
-// buildGoSandboxed downloads the solution's modules as the grader (the go
-// command runs no code of theirs to do it), then builds in a sandbox with
-// no network and no module proxy.
+// buildGoSandboxed downloads the modules the solution's package needs, as
+// the grader (the go command runs no code of theirs to list and download
+// them), then builds in a sandbox with no network and no module proxy.
 func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin string, opts BuildOptions) error {
 	mod := filepath.Join(opts.Isolation.Cache, "gomod")
 	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off"}
-	if err := b.downloadModules(ctx, goBin, env, opts); err != nil {
-		return err
-	}
+	download := b.downloadModules(ctx, goBin, env, opts)
 	env = append(env,
 		"GOCACHE="+filepath.Join(opts.Isolation.Cache, "gocache"),
 		"GOPATH="+filepath.Join(scratch, "home", "go"),
 		"HOME="+filepath.Join(scratch, "home"),
 		"GOPROXY=off", "GOFLAGS=")
 	argv := []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", bin, "."}
-	return b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
+	err := b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
+	var be *BuildError
+	if errors.As(err, &be) && strings.Contains(be.Output, "GOPROXY=off") && download != "" {
+		// A module the download could not fetch: its reason comes first.
+		be.Output = "go list -deps . (fetching modules before the build):\n" + download + "\n" + be.Output
+	}
+	return err
 }
 
-// downloadModules runs `go mod download` in the solution's private copy,
-// which may gain go.sum lines (the learner's files are not touched); a
+// downloadModules fetches the modules the solution's package imports
+// (`go list -e -deps .`) into the sandbox's module cache, and returns the
+// errors it met, if any. It works in the solution's private copy, which
+// may gain go.mod or go.sum lines (the learner's files are not touched); a
 // solution without a go.mod of its own belongs to the module around it,
-// whose directory it runs in.
-func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) error {
-	const display = "go mod download"
+// whose files are used as they are.
+func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) string {
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	out := &tail{live: opts.Output}
-	cmd := exec.CommandContext(ctx, goBin, "mod", "download")
-	cmd.Dir = b.work
+	var out strings.Builder
+	cmd := exec.CommandContext(ctx, goBin, "list", "-e", "-deps", "-f", "{{with .Error}}{{.}}{{end}}", ".")
+	cmd.Dir, env = b.work, append(env, "GOFLAGS=-mod=mod")
 	if !isFile(filepath.Join(b.dir, "go.mod")) {
-		cmd.Dir = b.dir
+		cmd.Dir, env = b.dir, append(env, "GOFLAGS=-mod=readonly")
 	}
-	cmd.Env = cleanEnv(append(env, "GOFLAGS=-mod=mod")...)
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = cleanEnv(env...)
+	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = 3 * time.Second
 	err := cmd.Run()
 	if cmd.Process != nil {
 		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
 	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ee):
-		return &BuildError{Command: display, Output: out.String(), Err: err}
-	default:
-		return fmt.Errorf("build: %s: %w", display, err)
+	msg := strings.TrimSpace(out.String())
+	if err != nil && msg == "" {
+		msg = err.Error()
 	}
+	return msg
 }
 
 // runSandboxed runs a build command in a sandbox, in the solution's

@@ -212,7 +212,7 @@ func setup(m message) error {
 		}
 		f, err := os.OpenFile(b.Source, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("bind %s: %w", b.Source, err)
+			return fmt.Errorf("bind %s: %w (the sandbox runs as uid %d, which must be able to reach it)", b.Source, err, os.Getuid())
 		}
 		defer f.Close()
 		sources = append(sources, f)

@@ -309,7 +309,6 @@ func argSize(argv, env []string) int {
 	return n
 }
 
-
 // Pid is the host pid of the init process, which is also its process
 // group id.
 func (s *Sandbox) Pid() int { return s.cmd.Process.Pid }

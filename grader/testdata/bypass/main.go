@@ -1,7 +1,7 @@
 // A cheat: before serving, it looks for a way to the real database around
 // the grader's proxy (the usual ports and sockets, every listening port on
 // 127.0.0.1, the usual users without a password or with the proxy's
-// credentials) and writes what it reached to $BYPASS_REPORT. It then
+// credentials) and prints what it reached, "BYPASS-REPORT: <quoted>". It then
 // serves the right answer through the proxy.
 package main
 
@@ -46,7 +46,10 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	hosts := []string{"host=/var/run/postgresql", "host=/tmp", "host=127.0.0.1 port=5432"}
+	hosts := []string{"host=/var/run/postgresql", "host=/tmp"}
+	if proxyPort != "5432" { // in a sandbox the proxy itself listens there
+		hosts = append(hosts, "host=127.0.0.1 port=5432")
+	}
 	for _, p := range ports {
 		hosts = append(hosts, "host=127.0.0.1 port="+p)
 	}
@@ -72,7 +75,7 @@ func main() {
 		report = strings.Join(reached, "\n")
 	}
 	report = fmt.Sprintf("scanned %d listening ports\n%s\n", len(ports), report)
-	os.WriteFile(os.Getenv("BYPASS_REPORT"), []byte(report), 0o644)
+	fmt.Printf("BYPASS-REPORT: %q\n", report) // a sandbox's files are its own
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
