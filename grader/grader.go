@@ -376,9 +376,16 @@ func (g *grade) progress(format string, args ...any) {
 	fmt.Fprintf(g.opts.Progress, format+"\n", args...)
 }
 
-// fail records a failed step (the learner's fault) with the solution's output.
+// fail records a failed step (the learner's fault) with the solution's
+// output. A check of that name already on the card is replaced: a request
+// of a later check may fail one that passed (statements).
 func (g *grade) fail(name, msg, output string) {
-	g.card.Checks = append(g.card.Checks, reports.Check{Name: name, Status: reports.Fail, Message: msg})
+	c := reports.Check{Name: name, Status: reports.Fail, Message: msg}
+	if old := g.card.Check(name); old != nil {
+		*old = c
+	} else {
+		g.card.Checks = append(g.card.Checks, c)
+	}
 	g.card.Output = output
 }
 
@@ -910,10 +917,6 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	m, timed := metrics(stats, g.warm)
 	g.card.Metrics = m
-	counts := make([]int, len(stats))
-	for i, s := range stats {
-		counts[i] = s.data
-	}
 	busiest := busiest(stats)
 	latency, _ := check.Latency(timed, g.ch.Limits.P95, g.rtt)
 	if stoppedEarly {
@@ -933,7 +936,9 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 		correct.Message += check.Refusals(all)
 		g.card.Output = t.proc.Output() // its own log may say more
 	}
-	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
+	// Every request counts against the limit, those of fresh and scaling too.
+	requests := []check.Requests{{Counts: dataCounts(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
+	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
@@ -945,12 +950,16 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 
 	// Fresh and scaling count statements; they need no simulated network.
 	t.proxy.SetRTT(0)
-	if !g.fresh(ctx, db, t, &readOnly, responses[len(responses)-1].Body) {
+	fresh, ok := g.fresh(ctx, db, t, &readOnly, responses[len(responses)-1].Body)
+	if !ok {
 		return
 	}
-	if !g.scaling(ctx, db, t, &readOnly) {
+	sizes, ok := g.scaling(ctx, db, t, &readOnly)
+	if !ok {
 		return
 	}
+	requests = append(append(requests, fresh), sizes...)
+	*g.card.Check("statements") = check.Statements(g.ch.Limits.Statements, requests...)
 	stmts, _ := t.trace.Since(proxy.Mark{})
 	g.card.Checks = append(g.card.Checks, readOnly.result(stmts))
 	// Wrong answers from a dead database are not the learner's.
@@ -984,18 +993,19 @@ func creditOnlyCorrect(card *reports.Card, wrongFromTheStart bool) {
 // fresh changes the data (a different seed, through the grader's own
 // connection) and checks that the response follows; before is the body
 // answered before the change, which an unchanged answer repeats.
-func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck, before []byte) bool {
+func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck, before []byte) (check.Requests, bool) {
 	g.phase("fresh")
 	seed := g.opts.Seed%MaxSeed + 1
 	want, err := db.reseed(ctx, g.ch, seed, g.size)
 	if err != nil {
 		g.machineError(err)
-		return false
+		return check.Requests{}, false
 	}
 	ro.reset(ctx, db)
-	responses, _, ok := g.send(ctx, t, 1, "fresh", nil)
+	mark := t.trace.Mark()
+	responses, stats, ok := g.send(ctx, t, 1, "fresh", nil)
 	if !ok {
-		return false
+		return check.Requests{}, false
 	}
 	c := check.Correct(want, responses)
 	c.Name = "fresh"
@@ -1011,39 +1021,46 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	}
 	g.card.Checks = append(g.card.Checks, c)
 	ro.verify(ctx, db, "during the fresh check")
-	return true
+	unread := c.Status == reports.Pass && dataSince(t.trace, mark) == 0
+	return check.Requests{When: "after the grader changed the data", Counts: dataCounts(stats), Unread: unread}, true
 }
 
 // scaling measures the data statements per request at each of the
-// challenge's other sizes; the count must not grow with the data.
-func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+// challenge's other sizes; the count must not grow with the data, nor pass
+// the limit. It returns the requests it sent, for the statements check.
+func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) ([]check.Requests, bool) {
 	g.phase("scaling")
 	sizes := append([]int{g.size}, g.ch.Scaling...)
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
 	var per []reports.SizeStatements
+	var requests []check.Requests
 	var wrong []string
 	for _, size := range sizes {
 		want, err := db.reseed(ctx, g.ch, g.opts.Seed, size)
 		if err != nil {
 			g.machineError(err)
-			return false
+			return nil, false
 		}
 		ro.reset(ctx, db)
+		mark := t.trace.Mark()
 		responses, stats, ok := g.send(ctx, t, 2, "scaling", nil)
 		if !ok {
-			return false
+			return nil, false
 		}
 		n := max(stats[0].data, stats[1].data)
 		per = append(per, reports.SizeStatements{Size: size, Statements: n})
-		if c := check.Correct(want, responses); c.Status != reports.Pass {
+		c := check.Correct(want, responses)
+		if c.Status != reports.Pass {
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}
+		unread := c.Status == reports.Pass && dataSince(t.trace, mark) == 0
+		requests = append(requests, check.Requests{When: fmt.Sprintf("at %d rows", size), Counts: dataCounts(stats), Unread: unread})
 		ro.verify(ctx, db, fmt.Sprintf("at %d rows", size))
 		g.progress("scaling: %d rows: %s", size, reports.Count(n, "data statement"))
 	}
 	g.card.Metrics.Scaling = per
-	scaled := check.Scaling(per)
+	scaled := check.Scaling(per, g.ch.Limits.Statements)
 	if len(wrong) > 0 {
 		// Counts of wrong answers prove nothing of how a fix scales.
 		if scaled.Status == reports.Pass && !g.answersWrong { // else creditOnlyCorrect says why
@@ -1055,7 +1072,28 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		}
 	}
 	g.card.Checks = append(g.card.Checks, scaled)
-	return true
+	return requests, true
+}
+
+// dataCounts is each request's data statements.
+func dataCounts(stats []requestStats) []int {
+	counts := make([]int, len(stats))
+	for i, s := range stats {
+		counts[i] = s.data
+	}
+	return counts
+}
+
+// dataSince counts the data statements of the trace since m.
+func dataSince(trace *proxy.Trace, m proxy.Mark) int {
+	stmts, _ := trace.Since(m)
+	n := 0
+	for _, s := range stmts {
+		if s.Data {
+			n++
+		}
+	}
+	return n
 }
 
 // baselineDirPrefix starts the name of the temp dir a starter is written to.
