@@ -473,10 +473,15 @@ func (g *grade) run(ctx context.Context) {
 		return
 	}
 	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
-	if err := db.createRole(ctx, g.opts.StatementTimeout); err != nil {
+	partial, err := db.createRole(ctx, g.opts.StatementTimeout)
+	if err != nil {
 		g.machineError(err)
 		return
 	}
+	if partial {
+		g.progress("note: the database's role is not a superuser: the solution's role may write large objects (the read-only check sees them) and has no temp_file_limit")
+	}
+	defer db.watch(ctx, g.opts.StatementTimeout)()
 	g.progress("seed: %d rows of %s, seed %d", g.size, g.ch.ID, g.opts.Seed)
 	upstream, err := db.roleConfig(inst.ConnectionString())
 	if err != nil {
@@ -934,6 +939,9 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 			all = append(all, s.statements...)
 		}
 		correct.Message += check.Refusals(all)
+		if n := db.cancelled.Load(); n > 0 {
+			correct.Message += fmt.Sprintf("; the grader cancelled %s that ran past the statement timeout of %s", reports.Count(int(n), "statement"), g.opts.StatementTimeout)
+		}
 		g.card.Output = t.proc.Output() // its own log may say more
 	}
 	// Every request counts against the limit, those of fresh and scaling too.
