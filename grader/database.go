@@ -161,14 +161,14 @@ func (db *database) tableSum(ctx context.Context, table string) (string, error) 
 }
 
 // stateSum digests all of the database that a role could write: every
-// table and sequence of every schema but the system's, the large objects,
-// and the settings and default privileges stored for the role or the
-// database. It is one line per part, "name: digest", for the read-only
-// check to compare and name what changed.
+// table of every schema but the system's, the large objects, and the
+// settings and default privileges stored for the role or the database. It
+// is one line per part, "name: digest", for the read-only check to compare
+// and name what changed.
 func (db *database) stateSum(ctx context.Context) (string, error) {
 	rows, _ := db.admin.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'm', 'S') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
 ORDER BY 1`)
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
