@@ -103,10 +103,10 @@ func (r *readOnlyCheck) result(stmts []proxy.Statement) reports.Check {
 		msgs = append(msgs, "the database changed "+strings.Join(r.changed, ", "))
 	}
 	if len(attempts) > 0 {
-		msgs = append(msgs, fmt.Sprintf("%s (the endpoint must only read): %s", reports.Count(len(attempts), "write attempt"), strings.Join(attempts[:min(3, len(attempts))], "; ")))
+		msgs = append(msgs, fmt.Sprintf("%s (the endpoint must only read): %s", reports.Count(len(attempts), "write attempt"), firstDistinct(attempts, 3)))
 	}
 	if len(refused) > 0 {
-		msgs = append(msgs, fmt.Sprintf("%s beyond reading: %s", reports.Count(len(refused), "refused statement"), strings.Join(refused[:min(3, len(refused))], "; ")))
+		msgs = append(msgs, fmt.Sprintf("%s beyond reading: %s", reports.Count(len(refused), "refused statement"), firstDistinct(refused, 3)))
 	}
 	switch {
 	case r.err != nil:
@@ -117,6 +117,17 @@ func (r *readOnlyCheck) result(stmts []proxy.Statement) reports.Check {
 		c.Message = fmt.Sprintf("no write attempted in %s; the database's checksum never changed", reports.Count(len(stmts), "statement"))
 	}
 	return c
+}
+
+// firstDistinct joins the first n distinct items with "; ".
+func firstDistinct(items []string, n int) string {
+	var out []string
+	for _, it := range items {
+		if len(out) < n && !slices.Contains(out, it) {
+			out = append(out, it)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func firstNonEmpty(a, b string) string {
