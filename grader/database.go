@@ -237,21 +237,20 @@ const (
 	roleWorkMem     = "4MB"  // work_mem, PostgreSQL's default
 )
 
-// createRole makes the login role the proxy connects as. Read-only is
-// structural, not the default_transaction_read_only it may turn off: the
-// role can read the public schema's tables and has no privilege to write
-// anything, whatever transaction it runs in. It owns nothing, cannot create
-// in any schema nor make temporary tables, and, in this database, cannot
-// make or write a large object. Its resources are bounded: connections,
-// temporary files (temp_file_limit, which only a superuser can set), and
-// by default work_mem and statement_timeout; the role can SET those two,
-// so watch holds its statements to the timeout whatever it sets, and
-// set_config and DO (plpgsql) are closed to it, leaving SET statements the
-// one way to change a setting.
+// createRole makes the login role the proxy connects as. Read-only does not
+// rest on default_transaction_read_only, which the role may turn off: it
+// has no privilege to write, in any transaction. It can read the public
+// schema's tables; it owns nothing, cannot create in a schema or make a
+// temporary table, and cannot make or write a large object. It has at most
+// roleConnections connections and roleTempFiles of temporary files (a
+// setting only a superuser can change); work_mem and statement_timeout are
+// its defaults, which it can SET (watch holds the timeout all the same).
+// set_config and DO are closed to it, so that a setting changes only by a
+// SET statement or a startup parameter, both of which pass the proxy.
 //
-// What needs a superuser (the large objects, temp_file_limit, set_config
-// and plpgsql) is left out when the admin is not one: partial is
-// then true, and the read-only check still sees a large object written.
+// The large objects, temp_file_limit, set_config and DO need a superuser:
+// when the admin is not one they are left as they are and partial is true
+// (the read-only check still sees a large object written).
 func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) (partial bool, err error) {
 	var dbname string
 	if err := db.admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
