@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -30,10 +31,14 @@ func seedFloat(seed int64) float64 { return float64(seed) / (MaxSeed + 1) }
 // connection for setup and checks, and the SELECT-only role the proxy
 // connects as.
 type database struct {
-	admin    *pgx.Conn
-	tables   []string // the challenge's tables, referencing ones first
-	role     string
-	password string
+	admin      *pgx.Conn
+	connString string   // the admin's
+	super      bool     // the admin is a superuser
+	tables     []string // the challenge's tables, referencing ones first
+	role       string
+	password   string
+	// cancelled counts the role's statements watch cancelled.
+	cancelled atomic.Int64
 }
 
 // openDatabase connects as the instance's admin.
@@ -42,7 +47,12 @@ func openDatabase(ctx context.Context, connString string) (*database, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &database{admin: conn}, nil
+	db := &database{admin: conn, connString: connString}
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&db.super); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("connect to postgres: read the role's attributes: %w", err)
+	}
+	return db, nil
 }
 
 // createSchema runs the challenge's schema.sql and notes its tables in an
@@ -127,18 +137,63 @@ func (db *database) reseed(ctx context.Context, ch *challenges.Challenge, seed i
 	return db.expected(ctx, ch)
 }
 
-// checksum digests every row of every table, to show the data unchanged.
+// checksum digests every row of the challenge's tables: the data as the
+// seed made it (the card's data digest).
 func (db *database) checksum(ctx context.Context) (string, error) {
 	var parts []string
 	for _, t := range db.tables {
-		var sum string
-		sql := fmt.Sprintf("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM %s t", pgx.Identifier{t}.Sanitize())
-		if err := db.admin.QueryRow(ctx, sql).Scan(&sum); err != nil {
-			return "", fmt.Errorf("checksum %s: %w", t, err)
+		sum, err := db.tableSum(ctx, pgx.Identifier{t}.Sanitize())
+		if err != nil {
+			return "", err
 		}
 		parts = append(parts, t+":"+sum)
 	}
 	return strings.Join(parts, " "), nil
+}
+
+func (db *database) tableSum(ctx context.Context, table string) (string, error) {
+	var sum string
+	sql := fmt.Sprintf("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM %s t", table)
+	if err := db.admin.QueryRow(ctx, sql).Scan(&sum); err != nil {
+		return "", fmt.Errorf("checksum %s: %w", table, err)
+	}
+	return sum, nil
+}
+
+// stateSum digests all of the database that a role could write: every
+// table of every schema but the system's, the large objects, and the
+// settings and default privileges stored for the role or the database. It
+// is one line per part, "name: digest", for the read-only check to compare
+// and name what changed.
+func (db *database) stateSum(ctx context.Context) (string, error) {
+	rows, _ := db.admin.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1`)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", fmt.Errorf("checksum the database: %w", err)
+	}
+	var b strings.Builder
+	for _, t := range tables {
+		sum, err := db.tableSum(ctx, t)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "table %s: %s\n", t, sum)
+	}
+	var lo, settings, acl string
+	err = db.admin.QueryRow(ctx, `SELECT
+	(SELECT md5(coalesce(string_agg(format('%s %s %s', oid, lomowner, lomacl), E'\n' ORDER BY oid), '')) FROM pg_largeobject_metadata),
+	(SELECT md5(coalesce(string_agg(format('%s %s %s', setdatabase, setrole, setconfig), E'\n' ORDER BY setdatabase, setrole), '')) FROM pg_db_role_setting
+	 WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) OR setrole = (SELECT oid FROM pg_roles WHERE rolname = $1)),
+	(SELECT md5(coalesce(string_agg(format('%s %s %s %s', defaclrole, defaclnamespace, defaclobjtype, defaclacl), E'\n' ORDER BY oid), '')) FROM pg_default_acl)`,
+		db.role).Scan(&lo, &settings, &acl)
+	if err != nil {
+		return "", fmt.Errorf("checksum the database: %w", err)
+	}
+	fmt.Fprintf(&b, "large objects: %s\nstored settings: %s\ndefault privileges: %s\n", lo, settings, acl)
+	return b.String(), nil
 }
 
 // expected runs the challenge's expected.sql: one row, one JSON column.
@@ -173,31 +228,104 @@ func (db *database) expected(ctx context.Context, ch *challenges.Challenge) ([]b
 	return js, nil
 }
 
-// createRole makes the login role the proxy connects as: it can read the
-// challenge's tables and nothing else, and its statements time out.
-func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) error {
+// The solution's role's bounds. roleConnections is the proxy's own cap on
+// its clients (proxy.Config.MaxConns's default): the role cannot hold more
+// of a shared server's connections than the proxy lets the solution open.
+const (
+	roleConnections = 100
+	roleTempFiles   = "64MB" // temp_file_limit: ample for these tables' sorts
+	roleWorkMem     = "4MB"  // work_mem, PostgreSQL's default
+)
+
+// createRole makes the login role the proxy connects as. Read-only does not
+// rest on default_transaction_read_only, which the role may turn off: it
+// has no privilege to write, in any transaction. It can read the public
+// schema's tables; it owns nothing, cannot create in a schema or make a
+// temporary table, and cannot make or write a large object. It has at most
+// roleConnections connections and roleTempFiles of temporary files (a
+// setting only a superuser can change); work_mem and statement_timeout are
+// its defaults, which it can SET (watch holds the timeout all the same).
+// set_config and DO are closed to it, so that a setting changes only by a
+// SET statement or a startup parameter, both of which pass the proxy.
+//
+// The large objects, temp_file_limit, set_config and DO need a superuser:
+// when the admin is not one they are left as they are and partial is true
+// (the read-only check still sees a large object written).
+func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) (partial bool, err error) {
 	var dbname string
 	if err := db.admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
-		return fmt.Errorf("create role: %w", err)
+		return false, fmt.Errorf("create role: %w", err)
 	}
 	// Named after the database, so the url provider drops it with the
 	// database even if this grade is killed before it can.
 	db.role = dbname + "_solution"
 	db.password = randomHex(16)
 	role := pgx.Identifier{db.role}.Sanitize()
-	sql := fmt.Sprintf(`CREATE ROLE %[1]s LOGIN PASSWORD '%[2]s' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 300;
-REVOKE TEMPORARY ON DATABASE %[3]s FROM PUBLIC;
+	sql := fmt.Sprintf(`CREATE ROLE %[1]s LOGIN PASSWORD '%[2]s' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %[5]d;
+REVOKE CREATE, TEMPORARY ON DATABASE %[3]s FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT CONNECT ON DATABASE %[3]s TO %[1]s;
 GRANT USAGE ON SCHEMA public TO %[1]s;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO %[1]s;
 ALTER ROLE %[1]s SET statement_timeout = '%[4]dms';
-ALTER ROLE %[1]s SET default_transaction_read_only = on;`, role, db.password, pgx.Identifier{dbname}.Sanitize(), statementTimeout.Milliseconds())
+ALTER ROLE %[1]s SET work_mem = '%[6]s';
+ALTER ROLE %[1]s SET default_transaction_read_only = on;`,
+		role, db.password, pgx.Identifier{dbname}.Sanitize(), statementTimeout.Milliseconds(), roleConnections, roleWorkMem)
+	if db.super {
+		sql += fmt.Sprintf(`
+ALTER ROLE %[1]s SET temp_file_limit = '%[2]s';
+REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oid), pg_catalog.lo_from_bytea(oid, bytea),
+	pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid), pg_catalog.lo_put(oid, bigint, bytea), pg_catalog.lowrite(integer, bytea),
+	pg_catalog.lo_truncate(integer, integer), pg_catalog.lo_truncate64(integer, bigint), pg_catalog.lo_unlink(oid),
+	pg_catalog.set_config(text, text, boolean) FROM PUBLIC;
+REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;`, role, roleTempFiles)
+	} else {
+		// Without a superuser's say, watch can see and cancel the role's
+		// statements only as one of its members.
+		sql += fmt.Sprintf("\nGRANT %s TO CURRENT_USER;", role)
+	}
 	if _, err := db.admin.Exec(ctx, sql); err != nil {
 		db.role = ""
-		return fmt.Errorf("create the solution's role: %w", err)
+		return false, fmt.Errorf("create the solution's role: %w", err)
 	}
-	return nil
+	return !db.super, nil
+}
+
+// watch cancels, until stop is called, every statement of the solution's
+// role that has run longer than timeout: a statement_timeout the role
+// cannot raise, as it can its own setting. It checks every second, on a
+// connection of its own, and counts what it cancelled in db.cancelled. A
+// statement the role's own setting still times out ends by that one first,
+// with its clearer message.
+func (db *database) watch(ctx context.Context, timeout time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conn, err := pgx.Connect(ctx, db.connString)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			var n int64
+			err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_stat_activity
+WHERE usename = $1 AND state = 'active' AND query_start < clock_timestamp() - $2 * interval '1 millisecond'`,
+				db.role, (timeout + time.Second).Milliseconds()).Scan(&n)
+			if err != nil {
+				return
+			}
+			db.cancelled.Add(n)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // roleConfig is how the proxy connects upstream: the instance's address and

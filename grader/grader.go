@@ -233,6 +233,9 @@ type grade struct {
 	stale bool
 	// iso is how the solution is isolated; nil: it runs as the grader.
 	iso *runner.Isolation
+	// readOnly holds the database's checksum from before the solution
+	// started, so that what it writes while it starts is seen too.
+	readOnly readOnlyCheck
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -442,9 +445,16 @@ func (g *grade) progress(format string, args ...any) {
 	fmt.Fprintf(g.opts.Progress, format+"\n", args...)
 }
 
-// fail records a failed step (the learner's fault) with the solution's output.
+// fail records a failed step (the learner's fault) with the solution's
+// output. A check of that name already on the card is replaced: a request
+// of a later check may fail one that passed (statements).
 func (g *grade) fail(name, msg, output string) {
-	g.card.Checks = append(g.card.Checks, reports.Check{Name: name, Status: reports.Fail, Message: msg})
+	c := reports.Check{Name: name, Status: reports.Fail, Message: msg}
+	if old := g.card.Check(name); old != nil {
+		*old = c
+	} else {
+		g.card.Checks = append(g.card.Checks, c)
+	}
 	g.card.Output = output
 }
 
@@ -536,10 +546,16 @@ func (g *grade) run(ctx context.Context) {
 		return
 	}
 	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
-	if err := db.createRole(ctx, g.opts.StatementTimeout); err != nil {
+	partial, err := db.createRole(ctx, g.opts.StatementTimeout)
+	if err != nil {
 		g.machineError(err)
 		return
 	}
+	if partial {
+		g.progress("note: the database's role is not a superuser: the solution's role may write large objects (the read-only check sees them) and has no temp_file_limit")
+	}
+	defer db.watch(ctx, g.opts.StatementTimeout)()
+	g.readOnly.reset(ctx, db)
 	g.progress("seed: %d rows of %s, seed %d", g.size, g.ch.ID, g.opts.Seed)
 	upstream, err := db.roleConfig(inst.ConnectionString())
 	if err != nil {
@@ -997,8 +1013,7 @@ func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration)
 // read-only.
 func (g *grade) measureSolution(ctx context.Context, db *database, t *target, want []byte) {
 	g.phase("measure")
-	var readOnly readOnlyCheck
-	readOnly.reset(ctx, db)
+	readOnly := &g.readOnly
 	g.progress("measure: %d requests (%d warm-up) to %s %s at a %s round trip", g.warm+g.timed, g.warm, g.ch.Endpoint.Method, g.ch.Endpoint.Path, g.rtt)
 	// Stop timing once the p95 is sure to miss the budget: a slow solution
 	// (a starter) need not be waited on twenty times.
@@ -1020,10 +1035,6 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	m, timed := metrics(stats, g.warm)
 	g.card.Metrics = m
-	counts := make([]int, len(stats))
-	for i, s := range stats {
-		counts[i] = s.data
-	}
 	busiest := busiest(stats)
 	latency, _ := check.Latency(timed, g.ch.Limits.P95, g.rtt)
 	if stoppedEarly {
@@ -1041,9 +1052,14 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 			all = append(all, s.statements...)
 		}
 		correct.Message += check.Refusals(all)
+		if n := db.cancelled.Load(); n > 0 {
+			correct.Message += fmt.Sprintf("; the grader cancelled %s that ran past the statement timeout of %s", reports.Count(int(n), "statement"), g.opts.StatementTimeout)
+		}
 		g.card.Output = t.proc.Output() // its own log may say more
 	}
-	g.card.Checks = append(g.card.Checks, correct, check.Statements(counts, g.ch.Limits.Statements), latency)
+	// Every request counts against the limit, those of fresh and scaling too.
+	requests := []check.Requests{{Counts: dataCounts(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
+	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
@@ -1051,16 +1067,20 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	}
 	g.progress("measure: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
 
-	readOnly.verify(ctx, db, "during the timed requests")
+	readOnly.verify(ctx, db, "while the solution started and answered the timed requests")
 
 	// Fresh and scaling count statements; they need no simulated network.
 	t.proxy.SetRTT(0)
-	if !g.fresh(ctx, db, t, &readOnly, responses[len(responses)-1].Body) {
+	fresh, ok := g.fresh(ctx, db, t, readOnly, responses[len(responses)-1].Body)
+	if !ok {
 		return
 	}
-	if !g.scaling(ctx, db, t, &readOnly) {
+	sizes, ok := g.scaling(ctx, db, t, readOnly)
+	if !ok {
 		return
 	}
+	requests = append(append(requests, fresh), sizes...)
+	*g.card.Check("statements") = check.Statements(g.ch.Limits.Statements, requests...)
 	stmts, _ := t.trace.Since(proxy.Mark{})
 	g.card.Checks = append(g.card.Checks, readOnly.result(stmts))
 	// Wrong answers from a dead database are not the learner's.
@@ -1094,18 +1114,19 @@ func creditOnlyCorrect(card *reports.Card, wrongFromTheStart bool) {
 // fresh changes the data (a different seed, through the grader's own
 // connection) and checks that the response follows; before is the body
 // answered before the change, which an unchanged answer repeats.
-func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck, before []byte) bool {
+func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnlyCheck, before []byte) (check.Requests, bool) {
 	g.phase("fresh")
 	seed := g.opts.Seed%MaxSeed + 1
 	want, err := db.reseed(ctx, g.ch, seed, g.size)
 	if err != nil {
 		g.machineError(err)
-		return false
+		return check.Requests{}, false
 	}
 	ro.reset(ctx, db)
-	responses, _, ok := g.send(ctx, t, 1, "fresh", nil)
+	mark := t.trace.Mark()
+	responses, stats, ok := g.send(ctx, t, 1, "fresh", nil)
 	if !ok {
-		return false
+		return check.Requests{}, false
 	}
 	c := check.Correct(want, responses)
 	c.Name = "fresh"
@@ -1121,39 +1142,48 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	}
 	g.card.Checks = append(g.card.Checks, c)
 	ro.verify(ctx, db, "during the fresh check")
-	return true
+	unread := c.Status == reports.Pass && dataSince(t.trace, mark) == 0
+	return check.Requests{When: "after the grader changed the data", Counts: dataCounts(stats), Unread: unread}, true
 }
 
 // scaling measures the data statements per request at each of the
-// challenge's other sizes; the count must not grow with the data.
-func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) bool {
+// challenge's other sizes; the count must not grow with the data, nor pass
+// the limit. It returns the requests it sent, for the statements check.
+func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOnlyCheck) ([]check.Requests, bool) {
 	g.phase("scaling")
 	sizes := append([]int{g.size}, g.ch.Scaling...)
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
 	var per []reports.SizeStatements
+	var requests []check.Requests
 	var wrong []string
 	for _, size := range sizes {
 		want, err := db.reseed(ctx, g.ch, g.opts.Seed, size)
 		if err != nil {
 			g.machineError(err)
-			return false
+			return nil, false
 		}
 		ro.reset(ctx, db)
+		mark := t.trace.Mark()
 		responses, stats, ok := g.send(ctx, t, 2, "scaling", nil)
 		if !ok {
-			return false
+			return nil, false
 		}
 		n := max(stats[0].data, stats[1].data)
 		per = append(per, reports.SizeStatements{Size: size, Statements: n})
-		if c := check.Correct(want, responses); c.Status != reports.Pass {
+		c := check.Correct(want, responses)
+		if c.Status != reports.Pass {
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}
+		// At the grade's own size the data is again what the timed
+		// requests read: what they kept may answer it without a statement.
+		unread := size != g.size && c.Status == reports.Pass && dataSince(t.trace, mark) == 0
+		requests = append(requests, check.Requests{When: fmt.Sprintf("at %d rows", size), Counts: dataCounts(stats), Unread: unread})
 		ro.verify(ctx, db, fmt.Sprintf("at %d rows", size))
 		g.progress("scaling: %d rows: %s", size, reports.Count(n, "data statement"))
 	}
 	g.card.Metrics.Scaling = per
-	scaled := check.Scaling(per)
+	scaled := check.Scaling(per, g.ch.Limits.Statements)
 	if len(wrong) > 0 {
 		// Counts of wrong answers prove nothing of how a fix scales.
 		if scaled.Status == reports.Pass && !g.answersWrong { // else creditOnlyCorrect says why
@@ -1165,7 +1195,28 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		}
 	}
 	g.card.Checks = append(g.card.Checks, scaled)
-	return true
+	return requests, true
+}
+
+// dataCounts is each request's data statements.
+func dataCounts(stats []requestStats) []int {
+	counts := make([]int, len(stats))
+	for i, s := range stats {
+		counts[i] = s.data
+	}
+	return counts
+}
+
+// dataSince counts the data statements of the trace since m.
+func dataSince(trace *proxy.Trace, m proxy.Mark) int {
+	stmts, _ := trace.Since(m)
+	n := 0
+	for _, s := range stmts {
+		if s.Data {
+			n++
+		}
+	}
+	return n
 }
 
 // baselineDirPrefix starts the name of the temp dir a starter is written to.

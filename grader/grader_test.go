@@ -15,6 +15,7 @@ import (
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/internal/leaktest"
+	"github.com/nplus1/nplus1/internal/pgtest"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -241,6 +242,75 @@ func TestCheatsFailTheirOwnCheck(t *testing.T) {
 				if c := check(t, card, name); c.Status != reports.Skipped || !strings.HasPrefix(c.Message, "not judged, as the answers came from a cache (see fresh)") {
 					t.Errorf("%s = %+v, want skipped for a cache", name, c)
 				}
+			}
+		})
+	}
+}
+
+// The requests of fresh and scaling count against the statement limit like
+// the timed ones: a solution that pads only after the data changed fails
+// statements, and scaling fails over the limit though the count does not
+// grow.
+func TestUntimedRequestsCount(t *testing.T) {
+	card := gradeDir(t, "testdata/padder", nil)
+	if card.Verdict != reports.Fail {
+		t.Errorf("verdict %s (%s), want fail; checks %+v", card.Verdict, card.Error, card.Checks)
+	}
+	tests := []struct{ check, status, want string }{
+		{"correct", reports.Pass, "match"},
+		{"fresh", reports.Pass, "followed a change of the data"},
+		{"statements", reports.Fail, "1201 data statements in one request after the grader changed the data; the limit is 2"},
+		{"scaling", reports.Fail, "the statement count is over the limit of 2: 1201 at 10 rows, 1 at 100 rows, 1201 at 1000 rows"},
+	}
+	for _, tt := range tests {
+		if c := check(t, card, tt.check); c.Status != tt.status || !strings.Contains(c.Message, tt.want) {
+			t.Errorf("%s = %+v, want %s with %q", tt.check, c, tt.status, tt.want)
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range card.Checks {
+		if seen[c.Name] {
+			t.Errorf("check %s is on the card twice: %+v", c.Name, card.Checks)
+		}
+		seen[c.Name] = true
+	}
+}
+
+// Right answers with no data statement through the proxy were read some
+// other way: the data is random for each grade. The fixture reaches the
+// test's own server around the proxy (a url provider, its credentials left
+// beside the solution).
+func TestAnswersReadAroundTheProxyFail(t *testing.T) {
+	server := pgtest.Start(t)
+	tests := []struct {
+		name, want string
+		ping       bool
+	}{
+		{"never through the proxy", "the answers to the timed requests were right with no data statement through the grader's proxy: the data is random for each grade, so the database was reached some other way (not through the grader's proxy)", false},
+		{"only at start", "the answers after the grader changed the data were right with no data statement through the grader's proxy", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS("testdata/elsewhere")); err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{"backdoor.txt": server.ConnectionString()}
+			if tt.ping {
+				files["ping"] = ""
+			}
+			for name, text := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			card := gradeDir(t, dir, func(o *grader.Options) { o.Provider = postgres.NewURL(server.ConnectionString()) })
+			c := check(t, card, "statements")
+			if card.Verdict != reports.Fail || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
+				t.Errorf("verdict %s (%s), statements = %+v; want fail with %q\nchecks: %+v\noutput: %s", card.Verdict, card.Error, c, tt.want, card.Checks, card.Output)
+			}
+			if c := check(t, card, "correct"); c.Status != reports.Pass {
+				t.Errorf("correct = %+v, want pass: the answers were right", c)
 			}
 		})
 	}

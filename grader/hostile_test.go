@@ -38,6 +38,9 @@ func TestHostileSolutions(t *testing.T) {
 		{"slowquery", reports.Fail, "correct", "canceling statement due to statement timeout", func(o *grader.Options) { o.StatementTimeout = 500 * time.Millisecond }},
 		{"memhog", reports.Fail, "correct", "over the 256MiB a solution may use, and was stopped", func(o *grader.Options) { o.MemoryLimit = 256 << 20 }},
 		{"manyconns", reports.Pass, "correct", "match", nil},
+		{"trailing", reports.Fail, "correct", "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", nil},
+		{"notimeout", reports.Fail, "correct", "57014: canceling statement due to user request; the grader cancelled 1 statement that ran past the statement timeout of 1s", func(o *grader.Options) { o.StatementTimeout = time.Second }},
+		{"tempfiles", reports.Fail, "correct", "temporary file size exceeds temp_file_limit (65536kB)", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -52,6 +55,42 @@ func TestHostileSolutions(t *testing.T) {
 			}
 			if took := time.Since(start); took > time.Minute {
 				t.Errorf("the grade took %s", took)
+			}
+		})
+	}
+}
+
+// Read-only is structural: whatever the solution's role turns off, it
+// cannot write; what it tries is named, a write apart from a statement
+// refused for another reason; and the checksum covers the whole database.
+func TestReadOnlyIsStructural(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want []string
+		not  string
+	}{
+		{"largeobject", []string{`write attempts (the endpoint must only read): "SELECT lo_from_bytea(0, 'x')" (42501: permission denied for function lo_from_bytea)`}, "the database changed"},
+		{"canceller", []string{`refused statements beyond reading: "SELECT pg_cancel_backend(pid) FROM pg_stat_activity`, "(refused: 42501: ", "cancel"}, "write attempt"},
+		{"rolesettings", []string{"the database changed while the solution started and answered the timed requests (stored settings)",
+			`write attempts (the endpoint must only read): "ALTER ROLE CURRENT_USER SET work_mem = '1GB'" (ALTER ROLE)`}, "refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			card := gradeDir(t, filepath.Join("testdata/hostile", tt.dir), nil)
+			c := card.Check("read-only")
+			if card.Verdict != reports.Fail || c == nil || c.Status != reports.Fail {
+				t.Fatalf("verdict %s (%s), read-only = %+v; want fail\nchecks: %+v\noutput: %s", card.Verdict, card.Error, c, card.Checks, card.Output)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(c.Message, want) {
+					t.Errorf("read-only: %q\nwant it to say %q", c.Message, want)
+				}
+			}
+			if strings.Contains(c.Message, tt.not) {
+				t.Errorf("read-only: %q\nwant nothing of %q", c.Message, tt.not)
+			}
+			if c := card.Check("correct"); c == nil || c.Status != reports.Pass {
+				t.Errorf("correct = %+v, want pass", c)
 			}
 		})
 	}

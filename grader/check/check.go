@@ -31,8 +31,8 @@ type Response struct {
 	Body        []byte
 }
 
-// Correct checks that every response is 200 with a body equal, as JSON, to
-// want. On a mismatch the message names the first difference. The
+// Correct checks that every response is 200 with a body that is one JSON
+// value (blanks may follow it, nothing else) equal to want. On a mismatch the message names the first difference. The
 // Content-Type is ContentType's to judge.
 func Correct(want []byte, responses []Response) reports.Check {
 	c := reports.Check{Name: "correct", Status: reports.Pass}
@@ -53,6 +53,11 @@ func Correct(want []byte, responses []Response) reports.Check {
 		if err := d.Decode(&g); err != nil {
 			c.Status = reports.Fail
 			c.Message = fmt.Sprintf("request %d: the body is not JSON (%v): %s", i+1, err, snippet(r.Body))
+			return c
+		}
+		if rest := bytes.TrimLeft(r.Body[d.InputOffset():], " \t\r\n"); len(rest) > 0 {
+			c.Status = reports.Fail
+			c.Message = fmt.Sprintf("request %d: the body must be one JSON value, but %s follow it: %s", i+1, reports.Count(len(rest), "more byte"), snippet(rest))
 			return c
 		}
 		if diff := DiffJSON(w, g); diff != "" {
@@ -273,19 +278,59 @@ func snippet(b []byte) string {
 	return s.String() + more
 }
 
-// Statements checks that no request made more data statements than limit.
-// counts holds each request's data statement count.
-func Statements(counts []int, limit int) reports.Check {
-	most := slices.Max(counts)
-	c := reports.Check{Name: "statements", Value: reports.Float(float64(most)), Limit: reports.Float(float64(limit)), Unit: "statements"}
-	if most <= limit {
-		c.Status = reports.Pass
-		c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit)
-	} else {
-		c.Status = reports.Fail
-		c.Message = fmt.Sprintf("%s in one request; the limit is %d", reports.Count(most, "data statement"), limit)
+// Requests are the data statement counts of some requests (one each) and
+// when they were sent: When is "" for the timed requests, else it ends "in
+// one request …" in a message ("after the grader changed the data", "at 1000
+// rows").
+type Requests struct {
+	When   string
+	Counts []int
+	// Unread: the answers were right, yet no data statement went through
+	// the grader's proxy since the data was made (for the timed requests,
+	// since the solution started).
+	Unread bool
+}
+
+// Statements checks that no request made more data statements than limit,
+// whichever check sent it (a solution must not pad the requests it takes
+// for untimed), and that the right answers were read through the grader's
+// proxy: the data is random for each grade, so a right answer without a
+// data statement came from the database some other way.
+func Statements(limit int, groups ...Requests) reports.Check {
+	most, when := 0, ""
+	for _, g := range groups {
+		for _, n := range g.Counts {
+			if n > most {
+				most, when = n, g.When
+			}
+		}
 	}
+	c := reports.Check{Name: "statements", Status: reports.Pass, Value: reports.Float(float64(most)), Limit: reports.Float(float64(limit)), Unit: "statements"}
+	for _, g := range groups {
+		if g.Unread {
+			c.Status = reports.Fail
+			c.Message = fmt.Sprintf("the answers %s were right with no data statement through the grader's proxy: the data is random for each grade, so the database was reached some other way (not through the grader's proxy)",
+				firstNonEmpty(g.When, "to the timed requests"))
+			return c
+		}
+	}
+	if most > limit {
+		c.Status = reports.Fail
+		if when != "" {
+			when = " " + when
+		}
+		c.Message = fmt.Sprintf("%s in one request%s; the limit is %d", reports.Count(most, "data statement"), when, limit)
+		return c
+	}
+	c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit)
 	return c
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Latency checks the 95th percentile of the timed requests against budget.
@@ -690,23 +735,32 @@ func short(s string) string {
 }
 
 // Scaling checks that the data statements per request do not grow with the
-// data: no size may need more statements than a smaller one.
-func Scaling(per []reports.SizeStatements) reports.Check {
+// data (no size may need more statements than the smallest) and stay within
+// limit at every size.
+func Scaling(per []reports.SizeStatements, limit int) reports.Check {
 	c := reports.Check{Name: "scaling", Status: reports.Pass, Unit: "statements"}
 	var parts []string
+	grows, over := false, false
 	for i, p := range per {
 		parts = append(parts, fmt.Sprintf("%d at %d rows", p.Statements, p.Size))
-		if i > 0 && p.Statements > per[0].Statements {
-			c.Status = reports.Fail
-		}
+		grows = grows || (i > 0 && p.Statements > per[0].Statements)
+		over = over || p.Statements > limit
 	}
 	most := slices.MaxFunc(per, func(a, b reports.SizeStatements) int { return a.Statements - b.Statements })
-	c.Value, c.Limit = reports.Float(float64(most.Statements)), reports.Float(float64(per[0].Statements))
-	if c.Status == reports.Pass {
-		c.Message = "the statement count does not grow with the data: " + strings.Join(parts, ", ")
-	} else {
-		c.Message = "the statement count grows with the data: " + strings.Join(parts, ", ")
+	c.Value, c.Limit = reports.Float(float64(most.Statements)), reports.Float(float64(min(per[0].Statements, limit)))
+	var why []string
+	if grows {
+		why = append(why, "grows with the data")
 	}
+	if over {
+		why = append(why, fmt.Sprintf("is over the limit of %d", limit))
+	}
+	if len(why) == 0 {
+		c.Message = "the statement count does not grow with the data: " + strings.Join(parts, ", ")
+		return c
+	}
+	c.Status = reports.Fail
+	c.Message = "the statement count " + strings.Join(why, " and ") + ": " + strings.Join(parts, ", ")
 	return c
 }
 

@@ -30,6 +30,9 @@ func TestCorrect(t *testing.T) {
 		{"not json", `<html>`, 200, reports.Fail, "not JSON", ""},
 		{"server error", `boom`, 500, reports.Fail, "status 500", ""},
 		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2}]`, 200, reports.Fail, `[0] (id 1).user: missing field "email" (want "o@x"); it has "mail", which the answer does not have`, ""},
+		{"garbage after the value", strings.ReplaceAll(want, "\n", "") + " garbage", 200, reports.Fail, "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", ""},
+		{"two values", strings.ReplaceAll(want, "\n", "") + "\n[]", 200, reports.Fail, "request 1: the body must be one JSON value, but 2 more bytes follow it: []", ""},
+		{"a newline after the value", strings.ReplaceAll(want, "\n", "") + "\r\n\t \n", 200, reports.Pass, "", ""},
 		{"with a charset", strings.ReplaceAll(want, "\n", ""), 200, reports.Pass, "", "application/json; charset=utf-8"},
 	}
 	for _, tt := range tests {
@@ -82,11 +85,63 @@ func TestNPlusOneNamesItsSource(t *testing.T) {
 }
 
 func TestStatements(t *testing.T) {
-	if c := Statements([]int{2, 2, 101}, 2); c.Status != reports.Fail || *c.Value != 101 {
-		t.Errorf("Statements = %+v", c)
+	timed := Requests{Counts: []int{2, 2, 2}}
+	tests := []struct {
+		name    string
+		groups  []Requests
+		verdict string
+		value   float64
+		message string
+	}{
+		{"timed over", []Requests{{Counts: []int{2, 2, 101}}}, reports.Fail, 101, "101 data statements in one request; the limit is 2"},
+		{"within", []Requests{{Counts: []int{1, 1}}, {When: "at 1000 rows", Counts: []int{2, 2}}}, reports.Pass, 2, "at most 2 data statements per request (limit 2)"},
+		{"padded after a change", []Requests{timed, {When: "after the grader changed the data", Counts: []int{1200}}}, reports.Fail, 1200,
+			"1200 data statements in one request after the grader changed the data; the limit is 2"},
+		{"padded at a size", []Requests{timed, {When: "at 10 rows", Counts: []int{2, 1200}}, {When: "at 1000 rows", Counts: []int{2, 2}}}, reports.Fail, 1200,
+			"1200 data statements in one request at 10 rows; the limit is 2"},
+		{"unread timed", []Requests{{Counts: []int{0, 0}, Unread: true}}, reports.Fail, 0,
+			"the answers to the timed requests were right with no data statement through the grader's proxy: the data is random for each grade, so the database was reached some other way (not through the grader's proxy)"},
+		{"unread after a change", []Requests{timed, {When: "after the grader changed the data", Counts: []int{0}, Unread: true}}, reports.Fail, 2,
+			"the answers after the grader changed the data were right with no data statement through the grader's proxy"},
 	}
-	if c := Statements([]int{1, 1}, 2); c.Status != reports.Pass {
-		t.Errorf("Statements = %+v", c)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Statements(2, tt.groups...)
+			if c.Status != tt.verdict || *c.Value != tt.value || *c.Limit != 2 || !strings.Contains(c.Message, tt.message) {
+				t.Errorf("Statements = %s %v/%v %q, want %s %v containing %q", c.Status, *c.Value, *c.Limit, c.Message, tt.verdict, tt.value, tt.message)
+			}
+		})
+	}
+}
+
+func TestScaling(t *testing.T) {
+	per := func(counts ...int) []reports.SizeStatements {
+		var out []reports.SizeStatements
+		for i, n := range counts {
+			out = append(out, reports.SizeStatements{Size: []int{10, 100, 1000}[i], Statements: n})
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		per     []reports.SizeStatements
+		verdict string
+		message string
+	}{
+		{"flat", per(2, 2, 2), reports.Pass, "the statement count does not grow with the data: 2 at 10 rows, 2 at 100 rows, 2 at 1000 rows"},
+		{"fewer at larger sizes", per(2, 1, 1), reports.Pass, "does not grow"},
+		{"grows", per(1, 1, 2), reports.Fail, "the statement count grows with the data: 1 at 10 rows, 1 at 100 rows, 2 at 1000 rows"},
+		{"flat over the limit", per(1200, 1200, 1200), reports.Fail, "the statement count is over the limit of 2: 1200 at 10 rows"},
+		{"over at one size", per(2, 1200, 2), reports.Fail, "the statement count grows with the data and is over the limit of 2: 2 at 10 rows, 1200 at 100 rows"},
+		{"over at the smallest", per(1200, 2, 2), reports.Fail, "the statement count is over the limit of 2: 1200 at 10 rows, 2 at 100 rows"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Scaling(tt.per, 2)
+			if c.Status != tt.verdict || !strings.Contains(c.Message, tt.message) {
+				t.Errorf("Scaling = %s %q, want %s containing %q", c.Status, c.Message, tt.verdict, tt.message)
+			}
+		})
 	}
 }
 

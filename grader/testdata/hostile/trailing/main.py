@@ -1,0 +1,20 @@
+# The right JSON, followed by more bytes: not one JSON value.
+import json, os
+import psycopg2
+from http.server import HTTPServer, BaseHTTPRequestHandler
+conn = psycopg2.connect(os.environ["DATABASE_URL"])
+conn.autocommit = True
+def orders(cur):
+    cur.execute("""SELECT coalesce(json_agg(json_build_object('id', o.id, 'product', o.product,
+        'user', json_build_object('id', u.id, 'name', u.name, 'email', u.email)) ORDER BY o.id), '[]')
+        FROM orders o JOIN users u ON u.id = o.user_id""")
+    return json.dumps(cur.fetchone()[0]).encode()
+def answer(handler, status, body):
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.end_headers()
+    handler.wfile.write(body)
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        answer(self, 200, orders(conn.cursor()) + b" garbage")
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
