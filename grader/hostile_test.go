@@ -1,11 +1,11 @@
 package grader_test
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,6 +38,8 @@ func TestHostileSolutions(t *testing.T) {
 		{"slowquery", reports.Fail, "correct", "canceling statement due to statement timeout", func(o *grader.Options) { o.StatementTimeout = 500 * time.Millisecond }},
 		{"memhog", reports.Fail, "correct", "over the 256MiB a solution may use, and was stopped", func(o *grader.Options) { o.MemoryLimit = 256 << 20 }},
 		{"manyconns", reports.Pass, "correct", "match", nil},
+		{"killsbackend", reports.Fail, "correct", "the database server ended the solution's connection while it ran `SELECT pg_terminate_backend(pg_backend_pid())`: 57P01: terminating connection due to administrator command", nil},
+		{"killspostmaster", reports.Fail, "database", "the database server stopped answering while the solution ran (", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -57,31 +59,31 @@ func TestHostileSolutions(t *testing.T) {
 	}
 }
 
-// When the database dies in the middle of a grade, the card says the
-// grade could not be made (error), not that the solution failed.
-func TestDatabaseDiesMidRun(t *testing.T) {
-	pr, pw := io.Pipe()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "measure:") {
-				killPostgres(t, os.Getenv("TMPDIR"))
-				break
-			}
+// A database that stopped before the solution started is the machine's
+// failure (error), not the learner's: the solution never ran against it.
+func TestDatabaseDownBeforeTheSolutionStarts(t *testing.T) {
+	var tmp string
+	killAtBuild := writerFunc(func(p []byte) (int, error) {
+		if bytes.HasPrefix(p, []byte("build:")) {
+			killPostgres(t, tmp)
 		}
-		io.Copy(io.Discard, pr)
-	}()
-	card := gradeDir(t, "testdata/hostile/dbdies", func(o *grader.Options) { o.Progress = pw })
-	pw.Close()
-	<-killed
-	if card.Verdict != reports.Error || !strings.Contains(card.Error, "the database stopped answering") {
-		t.Errorf("verdict %s (%q), want error blaming the database; checks %+v", card.Verdict, card.Error, card.Checks)
+		return len(p), nil
+	})
+	card := gradeDir(t, "../challenges/orders-users/reference/python", func(o *grader.Options) {
+		tmp = os.Getenv("TMPDIR")
+		o.Progress = killAtBuild
+	})
+	if card.Verdict != reports.Error || !strings.Contains(card.Error, "the database stopped answering before the solution started") || len(card.Checks) != 0 {
+		t.Errorf("verdict %s (%q), checks %+v; want error blaming the database, before any check", card.Verdict, card.Error, card.Checks)
 	}
 }
 
-// killPostgres kills the postmaster whose data directory is under tmp.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// killPostgres kills the postmaster whose data directory is under tmp and
+// waits until it and its backends are gone.
 func killPostgres(t *testing.T, tmp string) {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
@@ -93,6 +95,26 @@ func killPostgres(t *testing.T, tmp string) {
 				syscall.Kill(pid, syscall.SIGKILL)
 				t.Logf("killed postgres %d", pid)
 			}
+		}
+	}
+	// Its backends (their working directory is the data directory) notice
+	// and exit; a zombie postmaster waits for the grader to reap it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		left := 0
+		procs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, p := range procs {
+			cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
+			status, _ := os.ReadFile(filepath.Join(p, "status"))
+			if strings.HasPrefix(cwd, tmp) && !strings.Contains(string(status), "State:\tZ") && filepath.Base(p) != strconv.Itoa(os.Getpid()) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d of the server's processes still run 10s after its postmaster was killed", left)
+			return
 		}
 	}
 }
