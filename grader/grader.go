@@ -403,6 +403,10 @@ func (g *grade) run(ctx context.Context) {
 			g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
 		}
 	}()
+	if err := checkTempDir(); err != nil {
+		g.machineError(err)
+		return
+	}
 	g.phase("postgres")
 	start := g.opts.Now()
 	provider := g.opts.Provider
@@ -495,6 +499,12 @@ func (g *grade) run(ctx context.Context) {
 	})
 	if err != nil {
 		var be *runner.BuildError
+		if errors.As(err, &be) {
+			if msg := tempDirFull(be.Output); msg != "" { // the machine's, whatever the build
+				g.machineError(errors.New(msg))
+				return
+			}
+		}
 		if errors.As(err, &be) && be.Timeout > 0 {
 			g.fail("build", fmt.Sprintf("the build (%s) took more than %s and was stopped", be.Command, be.Timeout)+outputNote(be.Output, 3), be.Output)
 			return
