@@ -517,6 +517,10 @@ func (g *grade) run(ctx context.Context) {
 			g.fail("build", msg, be.Output)
 			return
 		}
+		if le, ok := errors.AsType[runner.LearnerError](err); ok {
+			g.fail("build", err.Error(), le.LearnerOutput())
+			return
+		}
 		g.machineError(fmt.Errorf("build the solution: %w", err))
 		return
 	}

@@ -26,6 +26,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"badyaml", reports.Fail, "setup", "nplus1.yaml:2: field buidl not found", nil},
 		{"badchallenge", reports.Fail, "setup", `badchallenge/nplus1.yaml:2: unknown challenge "order-users"; did you mean orders-users? (known: `, func(o *grader.Options) { o.Challenge = "" }},
 		{"buildfail", reports.Fail, "build", "undefined: notDeclared", nil},
+		{"notmain", reports.Fail, "build", "main.go declares package foo: a Go solution must be package main with a func main", nil},
 		{"slowbuild", reports.Fail, "build", "took more than 1s and was stopped; the last of its output: fetching dependencies", func(o *grader.Options) { o.BuildTimeout = time.Second }},
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
 	"io"
 	"os"
 	"os/exec"
@@ -132,6 +133,9 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 // solution in a repository that git refuses to read (CI containers, other
 // owners) build.
 func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOptions) error {
+	if err := checkMain(dir); err != nil {
+		return err
+	}
 	argv := func(out string) []string {
 		return []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", out, "."}
 	}
@@ -144,6 +148,26 @@ func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOpt
 		// full disk): build without it.
 	}
 	return runBuild(ctx, dir, scratch, argv(bin), goBuildDisplay, opts)
+}
+
+// checkMain returns a *NotMainError if the Go package in dir is not main:
+// go build would make a library of it, with nothing to run. A directory
+// go/build cannot read (no Go files, two packages, a syntax error) is left
+// for go build to explain.
+func checkMain(dir string) error {
+	p, err := build.ImportDir(dir, 0)
+	if err != nil || p.Name == "main" {
+		return nil
+	}
+	files := append(p.GoFiles, p.CgoFiles...)
+	if len(files) == 0 {
+		return nil
+	}
+	file := files[0]
+	if slices.Contains(files, "main.go") {
+		file = "main.go"
+	}
+	return &NotMainError{File: file, Package: p.Name}
 }
 
 // goBuildDisplay is how a Go build is shown to the learner.
