@@ -119,3 +119,38 @@ func killPostgres(t *testing.T, tmp string) {
 		}
 	}
 }
+
+// A build or run command too long to run (Linux: E2BIG) fails the setup,
+// and no message quotes more than the start of a long command.
+func TestLongCommands(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name, manifest, check, want string
+		tweak                       func(*grader.Options)
+	}{
+		{"run", "run: echo " + long(300000), "setup", "nplus1.yaml:2: the run command is 300005 bytes long, too long to run (sh -c takes it as one argument, and a program's argument must be shorter than 128 KiB): put the commands in a script in the solution directory and run that", nil},
+		{"build", "build: echo " + long(300000) + "\nrun: true", "setup", "nplus1.yaml:2: the build command is 300005 bytes long, too long to run", nil},
+		{"slow build", "build: sleep 5; echo " + long(100000) + "\nrun: true", "build", "the build (sleep 5; echo " + long(186) + "… (100014 bytes)) took more than 1s and was stopped", func(o *grader.Options) { o.BuildTimeout = time.Second }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte("challenge: orders-users\n"+tt.manifest+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			card := gradeDir(t, dir, tt.tweak)
+			c := card.Check(tt.check)
+			if card.Verdict != reports.Fail || c == nil || !strings.Contains(c.Message, tt.want) {
+				t.Fatalf("verdict %s (%.300s), %s = %.500v; want fail with %q; checks %.500v", card.Verdict, card.Error, tt.check, c, tt.want, card.Checks)
+			}
+			for _, c := range card.Checks {
+				if len(c.Message) > 600 {
+					t.Errorf("the %s check's message is %d bytes long: %.300s…", c.Name, len(c.Message), c.Message)
+				}
+			}
+			if len(card.Output) > 600 {
+				t.Errorf("the card's output is %d bytes long: %.300s…", len(card.Output), card.Output)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nplus1/nplus1/internal/filelock"
 )
@@ -113,18 +114,34 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("custom solution: sh not found: %w", err)
 		}
 		if s.Manifest.Build != "" {
-			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, s.Manifest.Build, opts); err != nil {
+			if err := runBuild(ctx, s.Dir, b.tmp, []string{sh, "-c", s.Manifest.Build}, shortCommand(s.Manifest.Build), opts); err != nil {
 				return err
 			}
 		}
 		if s.Manifest.Run == "" {
 			return errors.New("custom solution: nplus1.yaml has no run command")
 		}
-		b.argv, b.display = []string{sh, "-c", s.Manifest.Run}, s.Manifest.Run
+		b.argv, b.display = []string{sh, "-c", s.Manifest.Run}, shortCommand(s.Manifest.Run)
 	default:
 		return fmt.Errorf("build: unknown language %q", s.Language)
 	}
 	return nil
+}
+
+// maxDisplay is how much of a command messages quote.
+const maxDisplay = 200
+
+// shortCommand is cmd as messages quote it: whole, or its first maxDisplay
+// bytes (whole characters) and its length.
+func shortCommand(cmd string) string {
+	if len(cmd) <= maxDisplay {
+		return cmd
+	}
+	cut := maxDisplay
+	for cut > 0 && !utf8.RuneStart(cmd[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", cmd[:cut], len(cmd))
 }
 
 // buildGo builds the Go program in dir to bin, through opts.Cache if set.
@@ -330,7 +347,7 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 
 // Command is the command that starts the program, as the learner would
 // type it in the solution directory: "./solution", "python3 -u main.py", or
-// nplus1.yaml's run command.
+// nplus1.yaml's run command (its start, if it is long: see shortCommand).
 func (b *Built) Command() string { return b.display }
 
 // Close removes the build directory. The Built must not be started after
