@@ -43,28 +43,44 @@ func TestGraderTempDirUnusable(t *testing.T) {
 		leaktest.AssertNothingLeft(t, dir)
 	})
 
-	t.Run("full during the build", func(t *testing.T) {
-		// The server outside the small TMPDIR, in one of its own; the
-		// build inside it.
-		dir := tinyTmpfs(t, "4m")
-		outer := os.TempDir()
-		serverTmp := leaktest.PrivateTmp(t)
-		inst, err := postgres.NewLocal(postgres.LocalOptions{}).Start(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("TMPDIR", outer)
-		defer func() {
-			inst.Terminate(context.Background())
-			leaktest.AssertNothingLeft(t, serverTmp)
-		}()
-		card := gradeDir(t, solution, func(o *grader.Options) {
-			t.Setenv("TMPDIR", dir)
-			o.Provider = postgres.NewURL(inst.ConnectionString())
+	// The build fills TMPDIR: straight from go build, or as the program
+	// is copied from a build cache that holds it (a copy cut short must
+	// not be taken for a built program).
+	for _, cache := range []string{"off", "warm"} {
+		t.Run("full during the build, cache "+cache, func(t *testing.T) {
+			// The server outside the small TMPDIR, in one of its own; the
+			// build inside it.
+			dir := tinyTmpfs(t, "4m")
+			outer := os.TempDir()
+			serverTmp := leaktest.PrivateTmp(t)
+			inst, err := postgres.NewLocal(postgres.LocalOptions{}).Start(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("TMPDIR", outer)
+			defer func() {
+				inst.Terminate(context.Background())
+				leaktest.AssertNothingLeft(t, serverTmp)
+			}()
+			if cache == "warm" {
+				cache = t.TempDir()
+				card := gradeDir(t, solution, func(o *grader.Options) {
+					o.Provider = postgres.NewURL(inst.ConnectionString())
+					o.BuildCache = cache
+				})
+				if card.Verdict != reports.Pass {
+					t.Fatalf("warming the build cache: verdict %s (%s), checks %+v", card.Verdict, card.Error, card.Checks)
+				}
+			}
+			card := gradeDir(t, solution, func(o *grader.Options) {
+				t.Setenv("TMPDIR", dir)
+				o.Provider = postgres.NewURL(inst.ConnectionString())
+				o.BuildCache = cache
+			})
+			wantError(t, card, "the build ran out of disk space (", "no space left on device", "the grader's temp directory "+dir+" (TMPDIR) has ")
+			leaktest.AssertNothingLeft(t, dir)
 		})
-		wantError(t, card, "the build ran out of disk space (", "no space left on device", "the grader's temp directory "+dir+" (TMPDIR) has ")
-		leaktest.AssertNothingLeft(t, dir)
-	})
+	}
 }
 
 // tinyTmpfs mounts a memory file system of the given size (as mount's

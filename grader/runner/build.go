@@ -277,8 +277,10 @@ func pruneCache(cache string) {
 	}
 }
 
-// copyFile copies the executable src to dst.
-func copyFile(src, dst string) error {
+// copyFile copies the executable src to dst. On failure it removes dst:
+// a program cut short (a full disk) keeps its build ID, and go build would
+// take it as up to date.
+func copyFile(src, dst string) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -288,6 +290,11 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
