@@ -79,6 +79,7 @@ func TestDatabaseDownBeforeTheSolutionStarts(t *testing.T) {
 	}
 }
 
+// writerFunc is an io.Writer made of a function.
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
