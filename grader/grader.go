@@ -236,6 +236,10 @@ type grade struct {
 	// readOnly holds the database's checksum from before the solution
 	// started, so that what it writes while it starts is seen too.
 	readOnly readOnlyCheck
+	// solution is the started solution, nil before it starts; dbGone is
+	// set once the database stopped answering (see databaseDown).
+	solution *target
+	dbGone   bool
 }
 
 func newGrade(opts Options) (*grade, error) {
@@ -475,6 +479,10 @@ func (g *grade) run(ctx context.Context) {
 			g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
 		}
 	}()
+	if err := checkTempDir(); err != nil {
+		g.machineError(err)
+		return
+	}
 	if err := g.isolate(); err != nil {
 		g.machineError(err)
 		return
@@ -577,6 +585,12 @@ func (g *grade) run(ctx context.Context) {
 	})
 	if err != nil {
 		var be *runner.BuildError
+		if errors.As(err, &be) {
+			if msg := tempDirFull(be.Output); msg != "" { // the machine's, whatever the build
+				g.machineError(errors.New(msg))
+				return
+			}
+		}
 		if errors.As(err, &be) && be.Timeout > 0 {
 			g.fail("build", fmt.Sprintf("the build (%s) took more than %s and was stopped", be.Command, be.Timeout)+outputNote(be.Output, 3), be.Output)
 			return
@@ -589,6 +603,10 @@ func (g *grade) run(ctx context.Context) {
 			g.fail("build", msg, be.Output)
 			return
 		}
+		if le, ok := errors.AsType[runner.LearnerError](err); ok {
+			g.fail("build", err.Error(), le.LearnerOutput())
+			return
+		}
 		g.machineError(fmt.Errorf("build the solution: %w", err))
 		return
 	}
@@ -598,10 +616,14 @@ func (g *grade) run(ctx context.Context) {
 		<-starter.done // nothing may compete with the timed requests for the cores
 	}
 	g.phase("start")
+	if g.databaseDown(ctx) { // the machine's: the solution has not run yet
+		return
+	}
 	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
 	if !ok {
 		return
 	}
+	g.solution = target
 	target.budget = g.opts.SolutionTimeout
 	g.measureSolution(ctx, db, target, want)
 	target.stop()
@@ -612,7 +634,7 @@ func (g *grade) run(ctx context.Context) {
 		creditOnlyCorrect(g.card, false)
 	}
 
-	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && ctx.Err() == nil {
+	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && !g.dbGone && ctx.Err() == nil {
 		g.phase("baseline")
 		measure := func() {
 			if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
@@ -963,19 +985,34 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 	return check.Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
 }
 
-// databaseDown checks, after a request failed, whether the database itself
-// is gone; then the failure is the machine's, not the learner's.
+// databaseDown checks, after a request failed or was answered wrong,
+// whether the database itself is gone. Before the solution started that is
+// the machine's failure. Once it runs it is the solution's: the server
+// answered when it started, and the solution runs with the rights to stop
+// the server (kill a local server's postmaster) or end its connections.
+// In a batch, whose grades share one server, it stays the machine's.
 func (g *grade) databaseDown(ctx context.Context) bool {
 	if g.db == nil {
 		return false
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := g.db.admin.Ping(pctx); err != nil {
-		g.machineError(fmt.Errorf("the database stopped answering during the grade: %w", err))
-		return true
+	err := g.db.admin.Ping(pctx)
+	switch {
+	case err == nil:
+		return false
+	case g.solution == nil:
+		g.machineError(fmt.Errorf("the database stopped answering before the solution started: %w", err))
+	case ctx.Err() != nil:
+		// The grade was interrupted, as run says.
+	case g.opts.batch != nil:
+		g.machineError(fmt.Errorf("the batch's database server stopped answering while the solution ran; other solutions' grades share the server, so this one is not blamed: %w", err))
+	default:
+		g.fail("database", fmt.Sprintf("the database server stopped answering while the solution ran (%v): it answered when the solution started, "+
+			"and a solution runs with the rights to stop the server or end its connections; it must leave them alone", err), g.solution.proc.Output())
 	}
-	return false
+	g.dbGone = true
+	return true
 }
 
 // busiest returns the index of the request that made the most data

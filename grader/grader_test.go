@@ -31,7 +31,8 @@ func python() string {
 }
 
 // gradeDir grades a solution with the local provider in a private TMPDIR
-// and checks that nothing is left behind afterwards.
+// and checks that nothing is left behind afterwards: files, processes,
+// shared memory.
 func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Card {
 	t.Helper()
 	tmp := leaktest.PrivateTmp(t)
@@ -51,6 +52,7 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 	if tweak != nil {
 		tweak(&opts)
 	}
+	shm := leaktest.SnapshotSharedMemory()
 	card, err := grader.Grade(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Grade: %v", err)
@@ -59,6 +61,7 @@ func gradeDir(t *testing.T, dir string, tweak func(*grader.Options)) *reports.Ca
 		t.Skipf("no local PostgreSQL: %s", card.Error)
 	}
 	leaktest.AssertNothingLeft(t, tmp)
+	leaktest.AssertNoSharedMemoryLeft(t, shm)
 	return card
 }
 

@@ -1,11 +1,11 @@
 package grader_test
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +26,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"badyaml", reports.Fail, "setup", "nplus1.yaml:2: field buidl not found", nil},
 		{"badchallenge", reports.Fail, "setup", `badchallenge/nplus1.yaml:2: unknown challenge "order-users"; did you mean orders-users? (known: `, func(o *grader.Options) { o.Challenge = "" }},
 		{"buildfail", reports.Fail, "build", "undefined: notDeclared", nil},
+		{"notmain", reports.Fail, "build", "main.go declares package foo: a Go solution must be package main with a func main", nil},
 		{"slowbuild", reports.Fail, "build", "took more than 1s and was stopped; the last of its output: fetching dependencies", func(o *grader.Options) { o.BuildTimeout = time.Second }},
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
@@ -41,6 +42,8 @@ func TestHostileSolutions(t *testing.T) {
 		{"trailing", reports.Fail, "correct", "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", nil},
 		{"notimeout", reports.Fail, "correct", "57014: canceling statement due to user request; the grader cancelled 1 statement that ran past the statement timeout of 1s", func(o *grader.Options) { o.StatementTimeout = time.Second }},
 		{"tempfiles", reports.Fail, "correct", "temporary file size exceeds temp_file_limit (65536kB)", nil},
+		{"killsbackend", reports.Fail, "correct", "the database server ended the solution's connection while it ran `SELECT pg_terminate_backend(pg_backend_pid())`: 57P01: terminating connection due to administrator command", nil},
+		{"killspostmaster", reports.Fail, "database", "the database server stopped answering while the solution ran (", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -96,31 +99,32 @@ func TestReadOnlyIsStructural(t *testing.T) {
 	}
 }
 
-// When the database dies in the middle of a grade, the card says the
-// grade could not be made (error), not that the solution failed.
-func TestDatabaseDiesMidRun(t *testing.T) {
-	pr, pw := io.Pipe()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "measure:") {
-				killPostgres(t, os.Getenv("TMPDIR"))
-				break
-			}
+// A database that stopped before the solution started is the machine's
+// failure (error), not the learner's: the solution never ran against it.
+func TestDatabaseDownBeforeTheSolutionStarts(t *testing.T) {
+	var tmp string
+	killAtBuild := writerFunc(func(p []byte) (int, error) {
+		if bytes.HasPrefix(p, []byte("build:")) {
+			killPostgres(t, tmp)
 		}
-		io.Copy(io.Discard, pr)
-	}()
-	card := gradeDir(t, "testdata/hostile/dbdies", func(o *grader.Options) { o.Progress = pw })
-	pw.Close()
-	<-killed
-	if card.Verdict != reports.Error || !strings.Contains(card.Error, "the database stopped answering") {
-		t.Errorf("verdict %s (%q), want error blaming the database; checks %+v", card.Verdict, card.Error, card.Checks)
+		return len(p), nil
+	})
+	card := gradeDir(t, "../challenges/orders-users/reference/python", func(o *grader.Options) {
+		tmp = os.Getenv("TMPDIR")
+		o.Progress = killAtBuild
+	})
+	if card.Verdict != reports.Error || !strings.Contains(card.Error, "the database stopped answering before the solution started") || len(card.Checks) != 0 {
+		t.Errorf("verdict %s (%q), checks %+v; want error blaming the database, before any check", card.Verdict, card.Error, card.Checks)
 	}
 }
 
-// killPostgres kills the postmaster whose data directory is under tmp.
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// killPostgres kills the postmaster whose data directory is under tmp and
+// waits until it and its backends are gone.
 func killPostgres(t *testing.T, tmp string) {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
@@ -133,5 +137,60 @@ func killPostgres(t *testing.T, tmp string) {
 				t.Logf("killed postgres %d", pid)
 			}
 		}
+	}
+	// Its backends (their working directory is the data directory) notice
+	// and exit; a zombie postmaster waits for the grader to reap it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		left := 0
+		procs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, p := range procs {
+			cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
+			status, _ := os.ReadFile(filepath.Join(p, "status"))
+			if strings.HasPrefix(cwd, tmp) && !strings.Contains(string(status), "State:\tZ") && filepath.Base(p) != strconv.Itoa(os.Getpid()) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d of the server's processes still run 10s after its postmaster was killed", left)
+			return
+		}
+	}
+}
+
+// A build or run command too long to run (Linux: E2BIG) fails the setup,
+// and no message quotes more than the start of a long command.
+func TestLongCommands(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name, manifest, check, want string
+		tweak                       func(*grader.Options)
+	}{
+		{"run", "run: echo " + long(300000), "setup", "nplus1.yaml:2: the run command is 300005 bytes long, too long to run (sh -c takes it as one argument, and a program's argument must be shorter than 128 KiB): put the commands in a script in the solution directory and run that", nil},
+		{"build", "build: echo " + long(300000) + "\nrun: true", "setup", "nplus1.yaml:2: the build command is 300005 bytes long, too long to run", nil},
+		{"slow build", "build: sleep 5; echo " + long(100000) + "\nrun: true", "build", "the build (sleep 5; echo " + long(186) + "… (100014 bytes)) took more than 1s and was stopped", func(o *grader.Options) { o.BuildTimeout = time.Second }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte("challenge: orders-users\n"+tt.manifest+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			card := gradeDir(t, dir, tt.tweak)
+			c := card.Check(tt.check)
+			if card.Verdict != reports.Fail || c == nil || !strings.Contains(c.Message, tt.want) {
+				t.Fatalf("verdict %s (%.300s), %s = %.500v; want fail with %q; checks %.500v", card.Verdict, card.Error, tt.check, c, tt.want, card.Checks)
+			}
+			for _, c := range card.Checks {
+				if len(c.Message) > 600 {
+					t.Errorf("the %s check's message is %d bytes long: %.300s…", c.Name, len(c.Message), c.Message)
+				}
+			}
+			if len(card.Output) > 600 {
+				t.Errorf("the card's output is %d bytes long: %.300s…", len(card.Output), card.Output)
+			}
+		})
 	}
 }

@@ -224,12 +224,21 @@ func brief(v any) string {
 // Refusals describes the statements the database refused, for the message
 // of a check that failed on wrong answers ("" when there were none): a
 // program that answers 500 on a SQL error then says why. At most the first
-// two distinct refusals are named.
+// two distinct refusals are named. A statement at which the server ended
+// the connection (SQLSTATE class 57P0: pg_terminate_backend, a shutdown)
+// is no refusal: the first is said as such, before them.
 func Refusals(stmts []proxy.Statement) string {
 	var seen []string
 	var parts []string
+	ended := ""
 	for _, st := range stmts {
 		if st.Error == "" {
+			continue
+		}
+		if strings.HasPrefix(st.Error, "57P0") {
+			if ended == "" {
+				ended = fmt.Sprintf("; the database server ended the solution's connection while it ran `%s`: %s", short(oneLine(st.SQL)), st.Error)
+			}
 			continue
 		}
 		key := st.Error + "\x00" + st.SQL
@@ -242,9 +251,9 @@ func Refusals(stmts []proxy.Statement) string {
 		}
 	}
 	if len(seen) == 0 {
-		return ""
+		return ended
 	}
-	msg := "; the database refused " + strings.Join(parts, "; and ")
+	msg := ended + "; the database refused " + strings.Join(parts, "; and ")
 	if more := len(seen) - len(parts); more > 0 {
 		msg += " (and " + reports.Count(more, "other statement") + ")"
 	}

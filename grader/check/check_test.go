@@ -286,6 +286,12 @@ func TestRefusals(t *testing.T) {
 	if got != want {
 		t.Errorf("Refusals =\n %q\nwant\n %q", got, want)
 	}
+	ended := proxy.Statement{SQL: "SELECT pg_terminate_backend(pg_backend_pid())", Error: "57P01: terminating connection due to administrator command"}
+	got = Refusals([]proxy.Statement{ended, ended, other})
+	want = "; the database server ended the solution's connection while it ran `SELECT pg_terminate_backend(pg_backend_pid())`: 57P01: terminating connection due to administrator command; the database refused `SELECT 3`: 42601: syntax error"
+	if got != want {
+		t.Errorf("Refusals =\n %q\nwant\n %q", got, want)
+	}
 }
 
 func TestContentType(t *testing.T) {

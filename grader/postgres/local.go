@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,6 +438,12 @@ func (i *localInstance) run(bin string, as *runAs, log *os.File, settings map[st
 		"-c", "full_page_writes=off",
 		"-c", "huge_pages=off",
 	}
+	if runtime.GOOS != "windows" {
+		// Dynamic shared memory as files in the data directory, removed
+		// with it, rather than /dev/shm/PostgreSQL.* segments that a
+		// killed server leaves behind.
+		args = append(args, "-c", "dynamic_shared_memory_type=mmap")
+	}
 	for _, name := range slices.Sorted(maps.Keys(settings)) {
 		args = append(args, "-c", name+"="+settings[name])
 	}
@@ -492,9 +499,11 @@ func (i *localInstance) waitReady(ctx context.Context) (string, error) {
 	}
 }
 
-// stop stops the server and removes the temp dir.
+// stop stops the server and removes the temp dir and, if the server was
+// killed, its shared memory.
 func (i *localInstance) stop(ctx context.Context) error {
 	i.kill(ctx)
+	removeSharedMemory(filepath.Join(i.dir, "data"))
 	err := os.RemoveAll(i.dir)
 	if i.lock != nil {
 		i.lock.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nplus1/nplus1/internal/filelock"
 )
@@ -132,9 +134,9 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		if s.Manifest.Build != "" {
 			argv := []string{sh, "-c", s.Manifest.Build}
 			if opts.Isolation != nil {
-				err = b.runSandboxed(ctx, argv, s.Manifest.Build, nil, opts)
+				err = b.runSandboxed(ctx, argv, shortCommand(s.Manifest.Build), nil, opts)
 			} else {
-				err = runBuild(ctx, s.Dir, b.tmp, argv, s.Manifest.Build, opts)
+				err = runBuild(ctx, s.Dir, b.tmp, argv, shortCommand(s.Manifest.Build), opts)
 			}
 			if err != nil {
 				return err
@@ -143,11 +145,27 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		if s.Manifest.Run == "" {
 			return errors.New("custom solution: nplus1.yaml has no run command")
 		}
-		b.argv, b.display = []string{sh, "-c", s.Manifest.Run}, s.Manifest.Run
+		b.argv, b.display = []string{sh, "-c", s.Manifest.Run}, shortCommand(s.Manifest.Run)
 	default:
 		return fmt.Errorf("build: unknown language %q", s.Language)
 	}
 	return nil
+}
+
+// maxDisplay is how much of a command messages quote.
+const maxDisplay = 200
+
+// shortCommand is cmd as messages quote it: whole, or its first maxDisplay
+// bytes (whole characters) and its length.
+func shortCommand(cmd string) string {
+	if len(cmd) <= maxDisplay {
+		return cmd
+	}
+	cut := maxDisplay
+	for cut > 0 && !utf8.RuneStart(cmd[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", cmd[:cut], len(cmd))
 }
 
 // buildGo builds the Go program in dir to bin, through opts.Cache if set.
@@ -156,6 +174,9 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 // solution in a repository that git refuses to read (CI containers, other
 // owners) build.
 func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOptions) error {
+	if err := checkMain(dir); err != nil {
+		return err
+	}
 	argv := func(out string) []string {
 		return []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", out, "."}
 	}
@@ -168,6 +189,26 @@ func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOpt
 		// full disk): build without it.
 	}
 	return runBuild(ctx, dir, scratch, argv(bin), goBuildDisplay, opts)
+}
+
+// checkMain returns a *NotMainError if the Go package in dir is not main:
+// go build would make a library of it, with nothing to run. A directory
+// go/build cannot read (no Go files, two packages, a syntax error) is left
+// for go build to explain.
+func checkMain(dir string) error {
+	p, err := build.ImportDir(dir, 0)
+	if err != nil || p.Name == "main" {
+		return nil
+	}
+	files := append(p.GoFiles, p.CgoFiles...)
+	if len(files) == 0 {
+		return nil
+	}
+	file := files[0]
+	if slices.Contains(files, "main.go") {
+		file = "main.go"
+	}
+	return &NotMainError{File: file, Package: p.Name}
 }
 
 // goBuildDisplay is how a Go build is shown to the learner.
@@ -260,8 +301,10 @@ func pruneCache(cache string) {
 	}
 }
 
-// copyFileMode copies the file src to dst, made with mode perm.
-func copyFileMode(src, dst string, perm os.FileMode) error {
+// copyFileMode copies the file src to dst, made with mode perm. On
+// failure it removes dst: a program cut short (a full disk) keeps its build
+// ID, and go build would take it as up to date.
+func copyFileMode(src, dst string, perm os.FileMode) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -271,6 +314,11 @@ func copyFileMode(src, dst string, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
@@ -330,7 +378,7 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 
 // Command is the command that starts the program, as the learner would
 // type it in the solution directory: "./solution", "python3 -u main.py", or
-// nplus1.yaml's run command.
+// nplus1.yaml's run command (its start, if it is long: see shortCommand).
 func (b *Built) Command() string { return b.display }
 
 // Close removes the build directory. The Built must not be started after

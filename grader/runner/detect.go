@@ -103,6 +103,12 @@ func Detect(dir string) (*Solution, error) {
 	return s, nil
 }
 
+// maxCommand is the length from which nplus1.yaml's build or run command
+// cannot be run: Linux refuses a program an argument of 128 KiB or more
+// (E2BIG). It is enforced on every system, so that a card does not depend
+// on the one that graded.
+const maxCommand = 128 << 10
+
 // isFile reports whether path is a regular file (or a link to one).
 func isFile(path string) bool {
 	fi, err := os.Stat(path)
@@ -124,6 +130,13 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 	err = dec.Decode(m)
 	if err == nil || errors.Is(err, io.EOF) { // io.EOF: an empty file
 		m.ChallengeLine = keyLine(b, "challenge")
+		for _, c := range []struct{ key, cmd string }{{"build", m.Build}, {"run", m.Run}} {
+			if n := len(strings.TrimSpace(c.cmd)); n >= maxCommand {
+				return false, &ManifestError{Msg: fmt.Sprintf("%s:%d: the %s command is %d bytes long, too long to run (sh -c takes it as one argument, "+
+					"and a program's argument must be shorter than %d KiB): put the commands in a script in the solution directory and %s that",
+					name, keyLine(b, c.key), c.key, n, maxCommand>>10, c.key)}
+			}
+		}
 		return true, nil
 	}
 	var msgs []string

@@ -69,6 +69,21 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // LearnerOutput is the build's output.
 func (e *BuildError) LearnerOutput() string { return e.Output }
 
+// NotMainError is a Go solution whose package is not main: go build makes
+// a library of it, with nothing to run. It is the learner's fault.
+type NotMainError struct {
+	// File is the file whose package clause is shown (main.go if the
+	// package has it), Package the package it declares.
+	File, Package string
+}
+
+func (e *NotMainError) Error() string {
+	return fmt.Sprintf("%s declares package %s: a Go solution must be package main with a func main", e.File, e.Package)
+}
+
+// LearnerOutput is empty: nothing was built.
+func (e *NotMainError) LearnerOutput() string { return "" }
+
 // ExitError is a solution program that exited: before it listened (from
 // Start) or later (from Process.Exited). It is the learner's fault: a server
 // should keep running until it is stopped.

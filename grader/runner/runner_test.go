@@ -643,3 +643,14 @@ func TestOutputKeepsTheTail(t *testing.T) {
 		t.Errorf("live copy has %d bytes, want all %d", live.Len(), 100*1024+8)
 	}
 }
+
+func TestShortCommand(t *testing.T) {
+	if got := shortCommand("python3 app.py"); got != "python3 app.py" {
+		t.Errorf("shortCommand of a short command = %q, want it whole", got)
+	}
+	long := strings.Repeat("x", maxDisplay-1) + "é" + strings.Repeat("y", 1000) // é straddles the cut
+	want := strings.Repeat("x", maxDisplay-1) + "… (1201 bytes)"
+	if got := shortCommand(long); got != want {
+		t.Errorf("shortCommand = %q, want %q", got, want)
+	}
+}
