@@ -990,7 +990,9 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 // the machine's failure. Once it runs it is the solution's: the server
 // answered when it started, and the solution runs with the rights to stop
 // the server (kill a local server's postmaster) or end its connections.
-// In a batch, whose grades share one server, it stays the machine's.
+// In a batch, whose grades share one server, it stays the machine's, and
+// so it does when the solution ran in a sandbox, which cannot reach the
+// server's processes.
 func (g *grade) databaseDown(ctx context.Context) bool {
 	if g.db == nil {
 		return false
@@ -1005,6 +1007,8 @@ func (g *grade) databaseDown(ctx context.Context) bool {
 		g.machineError(fmt.Errorf("the database stopped answering before the solution started: %w", err))
 	case ctx.Err() != nil:
 		// The grade was interrupted, as run says.
+	case g.iso != nil:
+		g.machineError(fmt.Errorf("the database server stopped answering while the solution ran in its sandbox, which cannot reach the server's processes, so it is not blamed: %w", err))
 	case g.opts.batch != nil:
 		g.machineError(fmt.Errorf("the batch's database server stopped answering while the solution ran; other solutions' grades share the server, so this one is not blamed: %w", err))
 	default:

@@ -43,7 +43,10 @@ func TestHostileSolutions(t *testing.T) {
 		{"notimeout", reports.Fail, "correct", "57014: canceling statement due to user request; the grader cancelled 1 statement that ran past the statement timeout of 1s", func(o *grader.Options) { o.StatementTimeout = time.Second }},
 		{"tempfiles", reports.Fail, "correct", "temporary file size exceeds temp_file_limit (65536kB)", nil},
 		{"killsbackend", reports.Fail, "correct", "the database server ended the solution's connection while it ran `SELECT pg_terminate_backend(pg_backend_pid())`: 57P01: terminating connection due to administrator command", nil},
-		{"killspostmaster", reports.Fail, "database", "the database server stopped answering while the solution ran (", nil},
+		// Unsandboxed, a solution can kill the server, and fails for it;
+		// sandboxed, it cannot see the server's processes at all.
+		{"killspostmaster", reports.Fail, "database", "the database server stopped answering while the solution ran (", func(o *grader.Options) { o.Sandbox = grader.SandboxOff }},
+		{"killspostmaster", reports.Fail, "correct", "status 500", func(o *grader.Options) { o.Sandbox = grader.SandboxRequired }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

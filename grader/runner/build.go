@@ -107,6 +107,9 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return fmt.Errorf("build go solution: the go toolchain is not installed or not on PATH: %w", err)
 		}
 		bin := filepath.Join(b.tmp, "solution")
+		if err := checkMain(s.Dir); err != nil {
+			return err
+		}
 		build := buildGo
 		if opts.Isolation != nil {
 			build = b.buildGoSandboxed
@@ -174,9 +177,6 @@ func shortCommand(cmd string) string {
 // solution in a repository that git refuses to read (CI containers, other
 // owners) build.
 func buildGo(ctx context.Context, dir, scratch, goBin, bin string, opts BuildOptions) error {
-	if err := checkMain(dir); err != nil {
-		return err
-	}
 	argv := func(out string) []string {
 		return []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", out, "."}
 	}
