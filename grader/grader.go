@@ -91,6 +91,10 @@ type Options struct {
 	// card where it cannot; SandboxRequired makes that a grader error;
 	// SandboxOff never isolates.
 	Sandbox string
+	// WallTime bounds the whole grade (0: the sum of the bounds of its
+	// steps, see grade.wallTime): past it a watchdog stops the grade and
+	// the card says so.
+	WallTime time.Duration
 	// Progress receives the grader's progress lines; nil discards them.
 	Progress io.Writer
 	// SolutionOutput receives a live copy of the solution's build and run
@@ -337,6 +341,32 @@ func newGrade(opts Options) (*grade, error) {
 	return g, nil
 }
 
+// errWallTime is the cause of a grade stopped by its watchdog.
+var errWallTime = errors.New("the grade's wall-time limit passed")
+
+// wallTime is how long a whole grade may take: every bound of its steps
+// (the builds run side by side; the solution and the starter each start
+// and answer), and two minutes for the database and the grader's own work.
+func (g *grade) wallTime() time.Duration {
+	if g.opts.WallTime > 0 {
+		return g.opts.WallTime
+	}
+	o := g.opts
+	return o.BuildTimeout + 2*(o.ReadyTimeout+o.SolutionTimeout+o.RequestTimeout) + 2*time.Minute
+}
+
+// overWallTime records a grade its watchdog stopped: the solution's fail
+// once it had started (every step of the grader's own is bounded well
+// within the limit), the grader's error before.
+func (g *grade) overWallTime() {
+	msg := fmt.Sprintf("the grade ran past its wall-time limit of %s and was stopped", g.wallTime())
+	if g.solution == nil {
+		g.machineError(errors.New(msg + ", before the solution started"))
+		return
+	}
+	g.fail("wall-time", msg+" while the solution ran", g.solution.proc.Output())
+}
+
 // isolate decides whether the solution runs in a sandbox and records it on
 // the card; with --sandbox required, a system that cannot isolate is the
 // grader's error.
@@ -468,11 +498,18 @@ func (g *grade) machineError(err error) {
 	g.card.Error = err.Error()
 }
 
-func (g *grade) run(ctx context.Context) {
-	cleanup := context.WithoutCancel(ctx)
+func (g *grade) run(parent context.Context) {
+	cleanup := context.WithoutCancel(parent)
+	// The watchdog: whatever the solution does, the grade ends in time.
+	ctx, cancel := context.WithTimeoutCause(parent, g.wallTime(), errWallTime)
+	defer cancel()
 
 	defer g.endPhase()
 	defer func() {
+		if parent.Err() == nil && errors.Is(context.Cause(ctx), errWallTime) {
+			g.overWallTime()
+			return
+		}
 		if ctx.Err() != nil {
 			// An interrupted grade says nothing of the solution, whatever
 			// the interruption made fail on the way out.

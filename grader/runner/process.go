@@ -182,7 +182,7 @@ func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout tim
 			return nil, &ExitError{Code: -1, State: "it could not be started: " + err.Error(), Addr: addr}
 		}
 		if errSandboxExec(err) {
-			return nil, fmt.Errorf("start solution in its sandbox: %s: %w (the sandbox runs it as uid %d: is it installed where that user can read it?)", b.display, err, sandbox.HostUID())
+			return nil, fmt.Errorf("start solution in its sandbox: %s: %w (the sandbox runs it as uid %d, which cannot run it from there: install it where every user can read it, e.g. a system python3 with --python /usr/bin/python3, or grade with --sandbox off)", b.display, err, sandbox.HostUID())
 		}
 		return nil, fmt.Errorf("start solution: %w", err)
 	}
