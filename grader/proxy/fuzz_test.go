@@ -97,7 +97,7 @@ func FuzzAccounting(f *testing.F) {
 			for len(client) > 0 {
 				m := client[0]
 				client = client[1:]
-				acc.client(m.typ, m.body)
+				acc.client(m.typ, m.body, true)
 				if m.typ == 'Q' || m.typ == 'S' || m.typ == 'H' || m.typ == 'F' {
 					break
 				}
