@@ -108,7 +108,7 @@ func FuzzAccounting(f *testing.F) {
 				m := server[0]
 				server = server[1:]
 				switch m.typ {
-				case 'C', 'I', 'E', '2', '3', 'Z':
+				case 'C', 'I', 'E', '2', '3', 'Z', 's', 'V':
 					completions++ // the messages that can end a statement
 				}
 				acc.server(m.typ, m.body)
