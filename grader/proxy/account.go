@@ -35,6 +35,7 @@ type op struct {
 	round int
 	rows  int64
 	seq   int // E: the statement recorded at the portal's first PortalSuspended
+	ends  int // the CopyDone and CopyFail messages the client sent before it
 }
 
 // portal is what a portal runs.
@@ -67,6 +68,8 @@ type account struct {
 	round       int   // the round trip under way (0: none)
 	roundStart  time.Time
 	executed    bool // the round trip under way ran a statement
+	copyEnds    int  // CopyDone and CopyFail messages the client sent
+	copying     bool // the server is in COPY FROM STDIN, taking what the client sends
 
 	goodbye []byte // the FATAL error for the client when the proxy refused a message
 }
@@ -93,6 +96,20 @@ func newAccount(t *Trace, conn int) *account {
 func (a *account) client(typ byte, body []byte, whole bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.copying {
+		// The server takes this message as part of a COPY FROM STDIN: it
+		// ignores Sync and Flush there, and fails the COPY on anything
+		// but data or its end.
+		switch typ {
+		case 'd', 'S', 'H':
+		case 'c', 'f':
+			a.copying = false
+			a.copyEnds++
+		default:
+			a.copying = false
+		}
+		return
+	}
 	var o *op
 	switch typ {
 	case 'Q':
@@ -173,9 +190,13 @@ func (a *account) client(typ byte, body []byte, whole bool) {
 	case 'H':
 		a.burstFlush = true
 		return
+	case 'c', 'f':
+		a.copyEnds++ // sent before the server is in COPY, or outside any
+		return
 	default:
 		return // Terminate, COPY data: the server does not answer them one by one
 	}
+	o.ends = a.copyEnds
 	a.queue = append(a.queue, o)
 	a.burst = append(a.burst, o)
 }
@@ -320,6 +341,8 @@ func (a *account) server(typ byte, body []byte) {
 		a.record(head, head.sql, "", "")
 	case 'N': // NoticeResponse
 		a.trace.addNotice(a.conn)
+	case 'G': // CopyInResponse
+		a.copyIn(head)
 	case 'E':
 		a.fail(head, body)
 	case 'Z':
@@ -359,6 +382,7 @@ func (a *account) complete(head *op, tag, errMsg string) {
 		a.problem("a statement completed with no Query, Execute or FunctionCall waiting")
 		return
 	}
+	a.copying = false
 	sql := head.sql
 	switch head.kind {
 	case 'Q':
@@ -476,10 +500,29 @@ func (a *account) fail(head *op, body []byte) {
 	}
 }
 
+// copyIn follows the server into COPY FROM STDIN for head: up to the
+// client's next CopyDone or CopyFail, it takes what the client sends as
+// part of the COPY. What the client sent already is taken out of line.
+func (a *account) copyIn(head *op) {
+	if head == nil {
+		a.problem("CopyInResponse with no request waiting")
+		return
+	}
+	for len(a.queue) > 1 && a.queue[1].ends == head.ends {
+		o := a.queue[1]
+		a.queue = append(a.queue[:1], a.queue[2:]...)
+		a.skip(o)
+		if o.kind != 'S' {
+			return // the server fails the COPY on it
+		}
+	}
+	a.copying = a.copyEnds == head.ends
+}
+
 // skip forgets o, taken out of line: the server will not answer it.
 func (a *account) skip(o *op) {
 	a.rollback(o)
-	if o.kind != 'Q' && o.kind != 'F' {
+	if o.kind != 'Q' && o.kind != 'S' && o.kind != 'F' {
 		return
 	}
 	if o.sent.IsZero() {

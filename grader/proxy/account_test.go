@@ -526,3 +526,48 @@ func TestQuerySkippedAfterError(t *testing.T) {
 		t.Errorf("problems: %q", p)
 	}
 }
+
+// During COPY FROM STDIN the server takes what the client sends as part of
+// the COPY: it ignores Sync and Flush there (libpq sends a Sync along with
+// an extended-protocol COPY) and fails the COPY on anything else. Neither
+// is answered by a ReadyForQuery: later round trips still begin and end.
+func TestCopyInTakesWhatFollows(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Query{String: "COPY t FROM STDIN"}, &pgproto3.Sync{})
+	s.server(&pgproto3.CopyInResponse{})
+	s.client(&pgproto3.CopyData{Data: []byte("1\n")}, &pgproto3.Sync{}, &pgproto3.Flush{})
+	s.client(&pgproto3.CopyDone{})
+	s.server(tag("COPY 1"), ready)
+
+	s.client(&pgproto3.Parse{Query: "COPY t FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, &pgproto3.CopyInResponse{})
+	s.client(&pgproto3.CopyData{Data: []byte("2\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+	s.server(tag("COPY 1"), ready)
+
+	s.client(&pgproto3.Query{String: "COPY t FROM STDIN"})
+	s.server(&pgproto3.CopyInResponse{})
+	s.client(&pgproto3.Query{String: "SELECT 1"})
+	s.server(errResp("08P01", "unexpected message type 0x51 during COPY from stdin"), ready)
+
+	for i := 0; i < 2; i++ {
+		s.client(&pgproto3.Query{String: "SELECT 1"})
+		s.server(&pgproto3.RowDescription{}, dataRow, tag("SELECT 1"), ready)
+	}
+	stmts, rts, _ := summary(tr)
+	want := []got{
+		{"COPY t FROM STDIN", "COPY 1", 1, "", true, 1},
+		{"COPY t FROM STDIN", "COPY 1", 1, "", true, 2},
+		{"COPY t FROM STDIN", "", 0, "08P01: unexpected message type 0x51 during COPY from stdin", true, 3},
+		{"SELECT 1", "SELECT 1", 1, "", true, 4},
+		{"SELECT 1", "SELECT 1", 1, "", true, 5},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 5 {
+		t.Errorf("round trips = %d, want 5", rts)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}

@@ -165,6 +165,49 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// During COPY FROM STDIN the server ignores Sync: no ReadyForQuery
+	// answers it, and the round trips that follow are still round trips.
+	t.Run("SyncDuringCopyIn", func(t *testing.T) {
+		if _, err := h.admin.Exec(ctx, "CREATE TABLE sink (a int); GRANT INSERT ON sink TO reader"); err != nil {
+			t.Fatal(err)
+		}
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		steps := []struct {
+			send []pgproto3.FrontendMessage
+			want string
+		}{
+			{[]pgproto3.FrontendMessage{&pgproto3.Query{String: "COPY sink FROM STDIN"}, &pgproto3.Sync{}}, "CopyInResponse"},
+			{[]pgproto3.FrontendMessage{&pgproto3.CopyData{Data: []byte("1\n")}, &pgproto3.Sync{}, &pgproto3.CopyDone{}}, "CommandComplete ReadyForQuery I"},
+			// libpq's COPY with parameters: a Sync with the Execute, another after CopyDone.
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "COPY sink FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{}}, "ParseComplete BindComplete CopyInResponse"},
+			{[]pgproto3.FrontendMessage{&pgproto3.CopyData{Data: []byte("2\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{}}, "CommandComplete ReadyForQuery I"},
+		}
+		for i, st := range steps {
+			if got := strings.Join(exchange(t, c, st.send...), " "); got != st.want {
+				t.Fatalf("step %d: server answered %q, want %q", i+1, got, st.want)
+			}
+		}
+		const rtt = 30 * time.Millisecond
+		h.proxy.SetRTT(rtt)
+		defer h.proxy.SetRTT(0)
+		start := time.Now()
+		for i := 0; i < 3; i++ {
+			exchange(t, c, &pgproto3.Query{String: "SELECT 3"})
+		}
+		if took := time.Since(start); took < 3*rtt {
+			t.Errorf("3 queries took %s, want at least 3 RTTs (%s)", took, 3*rtt)
+		}
+		stmts, rounds := h.trace.Since(m)
+		if len(stmts) != 5 || len(rounds) != 5 || stmts[0].Rows != 1 || stmts[1].Rows != 1 {
+			t.Errorf("%d statements in %d round trips, want 5 in 5 (2 COPY of 1 row): %+v", len(stmts), len(rounds), stmts)
+		}
+		if p := h.trace.Problems(m); len(p) != 0 {
+			t.Errorf("problems: %q", p)
+		}
+	})
+
 	// A Query announcing 1 GiB is refused with a FATAL error naming the
 	// limit, without the proxy holding it.
 	t.Run("OversizedQuery", func(t *testing.T) {
@@ -210,7 +253,8 @@ func TestEveryStatementCounted(t *testing.T) {
 	eventually(t, "every server connection closed", func() bool { return h.backends(t) == 0 })
 }
 
-// exchange sends msgs and reads the answers up to ReadyForQuery. Each
+// exchange sends msgs and reads the answers up to ReadyForQuery or
+// CopyInResponse. Each
 // answer is described by its type, an error by its code, ReadyForQuery by
 // its status.
 func exchange(t *testing.T, c net.Conn, msgs ...pgproto3.FrontendMessage) []string {
@@ -237,6 +281,8 @@ func exchange(t *testing.T, c net.Conn, msgs ...pgproto3.FrontendMessage) []stri
 		case *pgproto3.ReadyForQuery:
 			got = append(got, name+" "+string(m.TxStatus))
 			return got
+		case *pgproto3.CopyInResponse:
+			return append(got, name)
 		}
 		got = append(got, name)
 	}

@@ -12,8 +12,10 @@
 // when all it asked for is). The simulated round-trip time is added once
 // per round trip, before the burst is forwarded. Per connection it keeps
 // prepared statement name → SQL and portal → statement, follows Close,
-// DEALLOCATE and DISCARD ALL, and skips what the server skips after an
-// error until Sync (a Query or FunctionCall there gets no ReadyForQuery).
+// DEALLOCATE and DISCARD ALL, and skips what the server skips: after an
+// error, everything until Sync (a Query or FunctionCall there gets no
+// ReadyForQuery); during COPY FROM STDIN, the Sync and Flush the client
+// sends, and the message that fails the COPY.
 //
 // Every way the server can run something for the client is counted:
 //
