@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/nplus1/nplus1/grader/sqlshape"
@@ -457,11 +458,7 @@ func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 // the next Sync, a Query or FunctionCall too: no ReadyForQuery answers
 // those.
 func (a *account) fail(head *op, body []byte) {
-	var m pgproto3.ErrorResponse
-	msg := "malformed ErrorResponse"
-	if m.Decode(body) == nil {
-		msg = m.Code + ": " + m.Message
-	}
+	msg := errorText(body)
 	if head == nil {
 		a.problem("server error outside any request: " + msg)
 		return
@@ -614,6 +611,41 @@ func messageName(typ byte) string {
 
 func (a *account) problem(p string) {
 	a.trace.addProblem(fmt.Sprintf("conn %d: %s", a.conn, p))
+}
+
+// maxErrorText is the most of an error message a Statement keeps.
+const maxErrorText = 4 << 10
+
+// errorText returns "SQLSTATE: message" from an ErrorResponse body, or from
+// its head when the rest streamed through, the message cut at
+// maxErrorText bytes.
+func errorText(body []byte) string {
+	var code, msg []byte
+	for len(body) > 0 && body[0] != 0 {
+		field, value := body[0], body[1:]
+		end := bytes.IndexByte(value, 0)
+		if end < 0 {
+			end = len(value) // cut off by the relay
+		}
+		switch field {
+		case 'C':
+			code = value[:end]
+		case 'M':
+			msg = value[:end]
+		}
+		body = value[min(end+1, len(value)):]
+	}
+	if code == nil && msg == nil {
+		return "malformed ErrorResponse"
+	}
+	if len(msg) <= maxErrorText {
+		return string(code) + ": " + string(msg)
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return string(code) + ": " + string(msg[:cut]) + "…"
 }
 
 // copyRows reads the row count of a COPY command tag ("COPY 42").

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -569,5 +570,33 @@ func TestCopyInTakesWhatFollows(t *testing.T) {
 	}
 	if p := tr.Problems(Mark{}); len(p) != 0 {
 		t.Errorf("problems: %q", p)
+	}
+}
+
+// An error's code and message are read from its whole body or from its
+// head, and the message kept is cut at maxErrorText bytes, on a character.
+func TestErrorText(t *testing.T) {
+	enc := func(msg string) []byte {
+		b, err := errResp("22P02", msg).Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[5:]
+	}
+	long := strings.Repeat("é", maxErrorText) // 2 bytes each
+	for _, c := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"whole", enc("bad"), "22P02: bad"},
+		{"head", enc("bad input")[:20], "22P02: bad i"},
+		{"long", enc(long), "22P02: " + long[:maxErrorText] + "…"},
+		{"long, cut inside a character", enc("x" + long), "22P02: x" + long[:maxErrorText-2] + "…"},
+		{"empty", nil, "malformed ErrorResponse"},
+	} {
+		if got := errorText(c.body); got != c.want {
+			t.Errorf("%s: got %.40q (%d bytes), want %.40q (%d bytes)", c.name, got, len(got), c.want, len(c.want))
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -205,6 +206,49 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 		if p := h.trace.Problems(m); len(p) != 0 {
 			t.Errorf("problems: %q", p)
+		}
+	})
+
+	// An error can quote a value of any size: the proxy streams it to the
+	// client and keeps only the start of its message.
+	t.Run("HugeErrorMessage", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		q, _ := (&pgproto3.Query{String: "SELECT repeat('x', 50000000)::int"}).Encode(nil)
+		if _, err := c.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var hdr [5]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != 'E' {
+			t.Fatalf("got %q (%v), want an ErrorResponse", hdr, err)
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[1:])) - 4
+		if _, err := io.CopyN(io.Discard, c, n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 6)); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if n < 50e6 {
+			t.Errorf("the client got an error of %d bytes, want the whole message", n)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+			t.Errorf("the proxy allocated %d MiB relaying a %d MB error, want under 8", grew>>20, n/1e6)
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 1 {
+			t.Fatalf("%d statements, want 1", len(stmts))
+		}
+		if e := stmts[0].Error; !strings.HasPrefix(e, "22P02: invalid input syntax") || len(e) > 5<<10 {
+			t.Errorf("error of %d bytes, %.60q..., want a 22P02 error of at most 5 kB", len(e), e)
+		} else {
+			t.Logf("kept %d bytes of the error", len(e))
 		}
 	})
 

@@ -40,7 +40,9 @@
 // Execute, Describe and Close from the client, Bind and FunctionCall up to
 // 1 MiB (beyond, it reads a Bind's portal and statement names or a
 // FunctionCall's oid and streams the rest, the values undigested), and
-// CommandComplete, ErrorResponse and ReadyForQuery from the server. It
+// CommandComplete, ReadyForQuery and the first 64 KiB of an ErrorResponse
+// from the server (an error can quote a value of any size; a Statement
+// keeps 4 KiB of its message). It
 // holds at most 16 MiB of one client message: a longer message it must
 // read is refused, and the connection ends with a FATAL error (SQLSTATE
 // 54000) naming the limit. Refusing is preferred to keeping a prefix: a

@@ -24,6 +24,10 @@ const decodeLimit = 1 << 20
 // for, and so are a Bind's names: a longer one is refused.
 const maxBuffered = 16 << 20
 
+// errorHead is how much of a server ErrorResponse the proxy reads; the
+// rest streams through.
+const errorHead = 64 << 10
+
 // relayClient forwards the client's messages to the server until either
 // side closes, accounting for each and delaying each new round trip by the
 // simulated RTT. Bytes are forwarded as they came; each burst goes out in
@@ -152,11 +156,21 @@ func relayServer(acc *account, server, client net.Conn) {
 				acc.problem("server sent an oversized message")
 				return
 			}
-			if body, err = readBody(sr, body, n); err != nil {
+			m := n
+			if typ == 'E' {
+				// Its code and the start of its message are enough: an
+				// error can quote a value of any size.
+				m = min(n, errorHead)
+			}
+			if body, err = readBody(sr, body, m); err != nil {
 				return
 			}
 			acc.server(typ, body)
-			writeMessage(w, typ, body)
+			writeHeader(w, typ, n)
+			w.Write(body)
+			if err := copyBody(w, sr, n-m); err != nil {
+				return
+			}
 		default:
 			acc.server(typ, nil)
 			writeHeader(w, typ, n)
