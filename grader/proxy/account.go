@@ -291,7 +291,8 @@ func (a *account) sent(at time.Time) {
 }
 
 // server takes one message from the server, before it is forwarded. For
-// DataRow and other bulky messages body is nil: only the type matters.
+// DataRow and other bulky messages body is nil: only the type matters; for
+// an ErrorResponse it may be only the head of the message.
 func (a *account) server(typ byte, body []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -18,7 +18,7 @@ type Statement struct {
 	SQL       string `json:"sql"`        // the statement's text as the client sent it
 	Tag       string `json:"tag,omitempty"`
 	Rows      int64  `json:"rows"`            // DataRows sent to the client
-	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed
+	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed, the message cut at 4 KiB
 	Data      bool   `json:"data"`            // a data statement (graded), not control overhead
 	Extended  bool   `json:"extended"`        // sent with the extended protocol
 	// Params is a digest of the parameter values the statement was bound
