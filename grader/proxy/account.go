@@ -2,12 +2,14 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/nplus1/nplus1/grader/sqlshape"
@@ -18,22 +20,23 @@ import (
 // ties every response to its request.
 type op struct {
 	kind   byte     // 'Q', 'P', 'B', 'D', 'E', 'C', 'S' or 'F'
-	sql    string   // Q: the query string; P: the statement; B, D, E: the SQL behind the portal
+	sql    string   // Q: the query string; P: the statement; B, D, E: the SQL behind the portal; F: the function's oid
 	stmts  []string // Q: the statements the query holds
-	next   int      // Q: index of the statement the next response belongs to
+	next   int      // Q: index of the statement the next response belongs to; F: 1 once answered
 	name   string   // P: statement name; B, E: portal name; C: what is closed
 	target byte     // C: 'S' (statement) or 'P' (portal)
-	params string   // B, E: digest of the Bind's parameter values
+	params string   // B, E: digest of the Bind's parameter values; F: of the arguments ("": not known)
 	// undo restores the prepared statements a Parse, DEALLOCATE or
 	// DISCARD changed when the client sent it, if the server refuses it.
 	undo map[string]*string
 	sent time.Time
 	// start is when the statement under way began: when the op was sent,
 	// or for the second statement of a Query, when the first completed.
-	start     time.Time
-	round     int
-	rows      int64
-	suspended bool // E: stopped at PortalSuspended, to be continued
+	start time.Time
+	round int
+	rows  int64
+	seq   int // E: the statement recorded at the portal's first PortalSuspended
+	ends  int // the CopyDone and CopyFail messages the client sent before it
 }
 
 // portal is what a portal runs.
@@ -57,7 +60,7 @@ type account struct {
 	queue      []*op
 	statements map[string]string // prepared statement name -> SQL ("" is the unnamed statement)
 	portals    map[string]portal // portal name -> what it runs
-	suspended  map[string]*op    // portal -> the Execute that stopped at PortalSuspended
+	suspended  map[string]*op    // portal -> the Execute that stopped at PortalSuspended, recorded already
 
 	burst       []*op // ops of the client burst not yet forwarded
 	burstSyncs  int   // Query, Sync and FunctionCall messages in that burst
@@ -66,6 +69,10 @@ type account struct {
 	round       int   // the round trip under way (0: none)
 	roundStart  time.Time
 	executed    bool // the round trip under way ran a statement
+	copyEnds    int  // CopyDone and CopyFail messages the client sent
+	copying     bool // the server is in COPY FROM STDIN, taking what the client sends
+
+	goodbye []byte // the FATAL error for the client when the proxy refused a message
 }
 
 // paramSeed keys the digests of Bind parameters: they are compared within
@@ -84,11 +91,26 @@ func newAccount(t *Trace, conn int) *account {
 }
 
 // client takes one message from the client, before it is forwarded. body is
-// only read during the call; it is nil when the relay streamed a large
-// message through without reading it.
-func (a *account) client(typ byte, body []byte) {
+// only read during the call. whole is false when body is only the head of
+// a message too large to hold (a Bind's names, a FunctionCall's oid), or
+// nil for a message the accounting does not read (CopyData, ...).
+func (a *account) client(typ byte, body []byte, whole bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.copying {
+		// The server takes this message as part of a COPY FROM STDIN: it
+		// ignores Sync and Flush there, and fails the COPY on anything
+		// but data or its end.
+		switch typ {
+		case 'd', 'S', 'H':
+		case 'c', 'f':
+			a.copying = false
+			a.copyEnds++
+		default:
+			a.copying = false
+		}
+		return
+	}
 	var o *op
 	switch typ {
 	case 'Q':
@@ -112,15 +134,11 @@ func (a *account) client(typ byte, body []byte) {
 		o.remember(a.statements, m.Name)
 		a.statements[m.Name] = m.Query
 	case 'B':
-		var name, stmt, params string
-		if body != nil {
-			var rest []byte
-			name, rest = splitCString(body)
-			stmt, rest = splitCString(rest)
+		name, rest := splitCString(body)
+		stmt, rest := splitCString(rest)
+		params := "" // a Bind streamed through: its values are not known
+		if whole {
 			params = digest(rest)
-		} else {
-			// Streamed: too large to read. Its names are unknown.
-			a.problem("a Bind over 1 MiB: its statement is not known")
 		}
 		p := portal{sql: a.statements[stmt], params: params}
 		a.portals[name] = p
@@ -153,15 +171,33 @@ func (a *account) client(typ byte, body []byte) {
 		} else {
 			delete(a.portals, o.name)
 		}
-	case 'S', 'F':
-		o = &op{kind: typ}
+	case 'F':
+		// A fast-path function call: a statement with no SQL text, named
+		// by the function's oid (quoted so that shapes keep oids apart).
+		var oid uint32
+		if len(body) >= 4 {
+			oid = binary.BigEndian.Uint32(body)
+		} else {
+			a.problem("malformed FunctionCall from the client")
+		}
+		o = &op{kind: 'F', sql: fmt.Sprintf(`FunctionCall "oid %d"`, oid)}
+		if whole && len(body) >= 4 {
+			o.params = digest(body[4:])
+		}
+		a.burstSyncs++
+	case 'S':
+		o = &op{kind: 'S'}
 		a.burstSyncs++
 	case 'H':
 		a.burstFlush = true
 		return
+	case 'c', 'f':
+		a.copyEnds++ // sent before the server is in COPY, or outside any
+		return
 	default:
 		return // Terminate, COPY data: the server does not answer them one by one
 	}
+	o.ends = a.copyEnds
 	a.queue = append(a.queue, o)
 	a.burst = append(a.burst, o)
 }
@@ -255,7 +291,8 @@ func (a *account) sent(at time.Time) {
 }
 
 // server takes one message from the server, before it is forwarded. For
-// DataRow and other bulky messages body is nil: only the type matters.
+// DataRow and other bulky messages body is nil: only the type matters; for
+// an ErrorResponse it may be only the head of the message.
 func (a *account) server(typ byte, body []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -272,11 +309,11 @@ func (a *account) server(typ byte, body []byte) {
 	case '2': // BindComplete
 		if h := a.pop('B'); h != nil {
 			// Binding a portal drops the one of that name, even suspended.
-			a.finishSuspended(h.name, "")
+			delete(a.suspended, h.name)
 		}
 	case '3': // CloseComplete
 		if h := a.pop('C'); h != nil && h.target == 'P' {
-			a.finishSuspended(h.name, "")
+			delete(a.suspended, h.name)
 		}
 	case 'n': // NoData
 		a.pop('D')
@@ -290,19 +327,24 @@ func (a *account) server(typ byte, body []byte) {
 			tag = cstring(body)
 		}
 		a.complete(head, tag, "")
+	case 'V': // FunctionCallResponse
+		a.complete(head, "", "")
 	case 's': // PortalSuspended
-		if head != nil && head.kind == 'E' {
-			a.queue = a.queue[1:]
-			if prior := a.suspended[head.name]; prior != nil {
-				head.start = prior.start
-				head.rows += prior.rows
-			}
-			head.suspended = true
-			a.suspended[head.name] = head
-			a.executed = true
-		} else {
+		if head == nil || head.kind != 'E' {
 			a.problem("PortalSuspended without an Execute")
+			break
 		}
+		// The portal has sent rows: it counts now, whether or not it is
+		// ever continued, closed or committed.
+		a.queue = a.queue[1:]
+		a.continues(head)
+		a.suspended[head.name] = head
+		a.executed = true
+		a.record(head, head.sql, "", "")
+	case 'N': // NoticeResponse
+		a.trace.addNotice(a.conn)
+	case 'G': // CopyInResponse
+		a.copyIn(head)
 	case 'E':
 		a.fail(head, body)
 	case 'Z':
@@ -335,88 +377,89 @@ func (a *account) pop(kind byte) *op {
 }
 
 // complete records a statement that ended with CommandComplete or
-// EmptyQueryResponse (errMsg empty) or ErrorResponse.
+// EmptyQueryResponse (errMsg empty) or ErrorResponse, or a FunctionCall
+// answered.
 func (a *account) complete(head *op, tag, errMsg string) {
-	if head == nil || (head.kind != 'Q' && head.kind != 'E') {
-		a.problem("a statement completed with no Query or Execute waiting")
+	if head == nil || (head.kind != 'Q' && head.kind != 'E' && head.kind != 'F') {
+		a.problem("a statement completed with no Query, Execute or FunctionCall waiting")
 		return
 	}
+	a.copying = false
 	sql := head.sql
-	start := head.start
-	rows := head.rows
-	if head.kind == 'Q' {
+	switch head.kind {
+	case 'Q':
 		if head.next < len(head.stmts) {
 			sql = head.stmts[head.next]
 		}
 		head.next++
-		head.rows = 0
-	} else {
-		if prior, ok := a.suspended[head.name]; ok && prior != head {
-			start = prior.start
-			rows += prior.rows
+	case 'F':
+		if head.next > 0 {
+			a.problem("a FunctionCall answered twice")
+			return
 		}
+		head.next++ // it waits in line for its ReadyForQuery
+	case 'E':
+		a.continues(head)
 		delete(a.suspended, head.name)
 		a.queue = a.queue[1:]
 	}
-	if n, ok := copyRows(tag); ok {
-		rows = n
-	}
-	end := a.now()
+	a.executed = true
+	end := a.record(head, sql, tag, errMsg)
 	if head.kind == 'Q' {
 		head.start = end // the next statement of the query starts now
+		head.rows = 0
 	}
-	a.executed = true
-	a.record(Statement{
-		RoundTrip: head.round,
+}
+
+// continues makes o, an Execute, the continuation of the portal of that
+// name if it was suspended: its statement, start and rows so far.
+func (a *account) continues(o *op) {
+	if prior := a.suspended[o.name]; prior != nil && prior != o {
+		o.seq, o.start, o.round = prior.seq, prior.start, prior.round
+		o.rows += prior.rows
+	}
+}
+
+// record records the statement o ran, or, for a portal recorded at its
+// first PortalSuspended, updates it. It returns the time it ends.
+func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
+	end := a.now()
+	s := Statement{
+		Conn:      a.conn,
+		RoundTrip: o.round,
 		SQL:       sql,
 		Tag:       tag,
-		Rows:      rows,
-		Error:     errMsg,
-		Data:      sqlshape.IsData(tag, sql),
-		Extended:  head.kind == 'E',
-		Params:    head.params,
-		Start:     start,
-		Duration:  end.Sub(start),
-	})
-}
-
-func (a *account) record(s Statement) {
-	s.Conn = a.conn
-	a.trace.addStatement(s)
-}
-
-// finishSuspended records the statement of a suspended portal that will
-// not be continued: the portal was closed, rebound, or ended with its
-// transaction. The server counts it as one execution with the rows it sent.
-func (a *account) finishSuspended(name, errMsg string) {
-	o, ok := a.suspended[name]
-	if !ok {
-		return
-	}
-	delete(a.suspended, name)
-	end := a.now()
-	a.record(Statement{
-		RoundTrip: o.round,
-		SQL:       o.sql,
 		Rows:      o.rows,
 		Error:     errMsg,
-		Data:      sqlshape.IsData("", o.sql),
-		Extended:  true,
+		Data:      o.kind == 'F' || sqlshape.IsData(tag, sql),
+		Extended:  o.kind == 'E',
 		Params:    o.params,
 		Start:     o.start,
 		Duration:  end.Sub(o.start),
-	})
+	}
+	if n, ok := copyRows(tag); ok {
+		s.Rows = n
+	}
+	if o.seq != 0 {
+		a.trace.updateStatement(o.seq, func(old *Statement) {
+			s.Seq = old.Seq
+			*old = s
+		})
+		return end
+	}
+	seq := a.trace.addStatement(s)
+	if o.kind == 'E' {
+		o.seq = seq
+	}
+	return end
 }
 
 // fail handles an ErrorResponse: the statement it ends is recorded as
 // failed; in the extended protocol the server then skips everything up to
-// the next Sync.
+// the next Sync, a Query or FunctionCall too: no ReadyForQuery answers
+// those.
 func (a *account) fail(head *op, body []byte) {
-	var m pgproto3.ErrorResponse
-	msg := "malformed ErrorResponse"
-	if m.Decode(body) == nil {
-		msg = m.Code + ": " + m.Message
-	}
+	msg := errorText(body)
 	if head == nil {
 		a.problem("server error outside any request: " + msg)
 		return
@@ -433,11 +476,16 @@ func (a *account) fail(head *op, body []byte) {
 		a.rollback(head)
 		// The statement was meant to run but failed before it could: it
 		// counts as a failed statement, as the client saw it fail.
-		a.queue[0] = &op{kind: 'E', sql: head.sql, params: head.params, sent: head.sent, start: head.start, round: head.round}
-		a.complete(a.queue[0], "", msg)
-	case 'S', 'F':
-		// A failed implicit COMMIT at Sync, or a failed function call: no
-		// statement of the client's ends here.
+		a.queue = a.queue[1:]
+		a.executed = true
+		a.record(&op{kind: 'E', params: head.params, start: head.start, round: head.round}, head.sql, "", msg)
+	case 'F':
+		// A function call that failed: a statement; ReadyForQuery follows.
+		a.complete(head, "", msg)
+		return
+	case 'S':
+		// A failed implicit COMMIT at Sync: no statement of the client's
+		// ends here.
 		a.problem("error at Sync: " + msg)
 		return
 	default:
@@ -445,14 +493,46 @@ func (a *account) fail(head *op, body []byte) {
 		a.queue = a.queue[1:]
 	}
 	for len(a.queue) > 0 && a.queue[0].kind != 'S' {
-		a.rollback(a.queue[0])
+		a.skip(a.queue[0])
 		a.queue = a.queue[1:]
+	}
+}
+
+// copyIn follows the server into COPY FROM STDIN for head: up to the
+// client's next CopyDone or CopyFail, it takes what the client sends as
+// part of the COPY. What the client sent already is taken out of line.
+func (a *account) copyIn(head *op) {
+	if head == nil {
+		a.problem("CopyInResponse with no request waiting")
+		return
+	}
+	for len(a.queue) > 1 && a.queue[1].ends == head.ends {
+		o := a.queue[1]
+		a.queue = append(a.queue[:1], a.queue[2:]...)
+		a.skip(o)
+		if o.kind != 'S' {
+			return // the server fails the COPY on it
+		}
+	}
+	a.copying = a.copyEnds == head.ends
+}
+
+// skip forgets o, taken out of line: the server will not answer it.
+func (a *account) skip(o *op) {
+	a.rollback(o)
+	if o.kind != 'Q' && o.kind != 'S' && o.kind != 'F' {
+		return
+	}
+	if o.sent.IsZero() {
+		a.burstSyncs-- // not forwarded yet: the burst waits for one less
+	} else {
+		a.outstanding--
 	}
 }
 
 // ready handles ReadyForQuery: it answers the oldest Query, Sync or
 // FunctionCall; anything still ahead of it was skipped by the server. When
-// the transaction is over, its portals are gone: a suspended portal ends.
+// the transaction is over, its portals are gone.
 func (a *account) ready(status byte) {
 	for len(a.queue) > 0 {
 		o := a.queue[0]
@@ -462,9 +542,7 @@ func (a *account) ready(status byte) {
 		}
 	}
 	if status != 'T' {
-		for name := range a.suspended {
-			a.finishSuspended(name, "")
-		}
+		clear(a.suspended)
 	}
 	if a.outstanding == 0 {
 		a.problem("ReadyForQuery with no request waiting")
@@ -495,8 +573,80 @@ func (a *account) endRound() {
 	a.round = 0
 }
 
+// refuse records that the proxy ends the connection over a client message
+// of n bytes it will not hold, and prepares the FATAL error that tells the
+// client (farewell).
+func (a *account) refuse(typ byte, n int) {
+	limit := "16 MiB of a Query, Parse, Execute, Describe or Close, or of a Bind's names"
+	if n > maxMessage {
+		limit = "1 GiB of any message, as PostgreSQL does"
+	}
+	msg := fmt.Sprintf("the grader's proxy refused a %s message of %d bytes: it reads at most %s", messageName(typ), n, limit)
+	a.problem(msg)
+	b, _ := (&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: "54000", Message: msg}).Encode(nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.goodbye = b
+}
+
+// farewell returns the FATAL error to send the client before closing, if
+// the proxy refused a message of its (nil otherwise).
+func (a *account) farewell() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.goodbye
+}
+
+// messageNames name the client messages that can be large.
+var messageNames = map[byte]string{
+	'Q': "Query", 'P': "Parse", 'B': "Bind", 'E': "Execute", 'D': "Describe",
+	'C': "Close", 'F': "FunctionCall", 'd': "CopyData", 'f': "CopyFail",
+}
+
+func messageName(typ byte) string {
+	if name, ok := messageNames[typ]; ok {
+		return name
+	}
+	return fmt.Sprintf("%q", typ)
+}
+
 func (a *account) problem(p string) {
 	a.trace.addProblem(fmt.Sprintf("conn %d: %s", a.conn, p))
+}
+
+// maxErrorText is the most of an error message a Statement keeps.
+const maxErrorText = 4 << 10
+
+// errorText returns "SQLSTATE: message" from an ErrorResponse body, or from
+// its head when the rest streamed through, the message cut at
+// maxErrorText bytes.
+func errorText(body []byte) string {
+	var code, msg []byte
+	for len(body) > 0 && body[0] != 0 {
+		field, value := body[0], body[1:]
+		end := bytes.IndexByte(value, 0)
+		if end < 0 {
+			end = len(value) // cut off by the relay
+		}
+		switch field {
+		case 'C':
+			code = value[:end]
+		case 'M':
+			msg = value[:end]
+		}
+		body = value[min(end+1, len(value)):]
+	}
+	if code == nil && msg == nil {
+		return "malformed ErrorResponse"
+	}
+	if len(msg) <= maxErrorText {
+		return string(code) + ": " + string(msg)
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return string(code) + ": " + string(msg[:cut]) + "…"
 }
 
 // copyRows reads the row count of a COPY command tag ("COPY 42").

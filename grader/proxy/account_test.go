@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func (s *script) client(msgs ...pgproto3.FrontendMessage) {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		s.acc.client(b[0], b[5:])
+		s.acc.client(b[0], b[5:], true)
 	}
 	s.acc.sent(time.Now())
 }
@@ -275,7 +276,8 @@ func TestDescribeOnlyRoundTrip(t *testing.T) {
 }
 
 // A portal run a few rows at a time is one statement with all its rows,
-// whether it runs to the end or is closed early.
+// whether it runs to the end or is closed early. It counts in the round
+// trip of its first rows.
 func TestSuspendedPortals(t *testing.T) {
 	s, tr := newScript(t)
 	s.client(&pgproto3.Parse{Name: "g", Query: "SELECT g FROM generate_series(1,5) g"}, &pgproto3.Bind{PreparedStatement: "g", DestinationPortal: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Flush{})
@@ -298,7 +300,7 @@ func TestSuspendedPortals(t *testing.T) {
 	stmts, rts, prep := summary(tr)
 	const sql = "SELECT g FROM generate_series(1,5) g"
 	want := []got{
-		{sql, "SELECT 1", 5, "", true, 3},
+		{sql, "SELECT 1", 5, "", true, 1},
 		{sql, "", 2, "", true, 4},
 		{sql, "", 1, "", true, 6},
 	}
@@ -424,5 +426,177 @@ func TestDeallocateThroughExtendedProtocol(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, stmts); diff != "" {
 		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+}
+
+// A fast-path FunctionCall is a data statement named by the function's
+// oid, in a round trip of its own; a failed one too.
+func TestFunctionCall(t *testing.T) {
+	s, tr := newScript(t)
+	call := &pgproto3.FunctionCall{Function: 2170, ArgFormatCodes: []uint16{0}, Arguments: [][]byte{[]byte("SELECT 1")}}
+	s.client(call)
+	s.server(&pgproto3.NoticeResponse{Severity: "NOTICE", Message: "hi"}, &pgproto3.FunctionCallResponse{Result: []byte("<x/>")}, ready)
+	s.client(call)
+	s.server(errResp("42883", "function with OID 2170 does not exist"), ready)
+	s.client(&pgproto3.Query{String: "SELECT 1"})
+	s.server(&pgproto3.RowDescription{}, dataRow, tag("SELECT 1"), ready)
+	stmts, rts, prep := summary(tr)
+	want := []got{
+		{`FunctionCall "oid 2170"`, "", 0, "", true, 1},
+		{`FunctionCall "oid 2170"`, "", 0, "42883: function with OID 2170 does not exist", true, 2},
+		{"SELECT 1", "SELECT 1", 1, "", true, 3},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 3 || prep != 0 {
+		t.Errorf("round trips = %d (%d prepare-only), want 3 (0)", rts, prep)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// A portal suspended and never continued counts at once, even while its
+// transaction stays open; continued, it is still one statement.
+func TestSuspendedPortalCountsAtOnce(t *testing.T) {
+	s, tr := newScript(t)
+	inTx := &pgproto3.ReadyForQuery{TxStatus: 'T'}
+	s.client(&pgproto3.Query{String: "BEGIN"})
+	s.server(tag("BEGIN"), inTx)
+	m := tr.Mark()
+	s.client(&pgproto3.Parse{Query: "SELECT g FROM t"}, &pgproto3.Bind{DestinationPortal: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 1}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow, &pgproto3.PortalSuspended{}, inTx)
+	if n := tr.CountSince(m); n != 1 {
+		t.Fatalf("%d statements after the portal's first row, want 1", n)
+	}
+	s.client(&pgproto3.Execute{Portal: "c", MaxRows: 1}, &pgproto3.Sync{})
+	s.server(dataRow, &pgproto3.PortalSuspended{}, inTx)
+	s.client(&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{})
+	s.server(dataRow, tag("SELECT 1"), inTx)
+	stmts, _ := tr.Since(m)
+	if len(stmts) != 1 || stmts[0].Rows != 3 || stmts[0].Tag != "SELECT 1" || stmts[0].RoundTrip != 2 {
+		t.Errorf("statements %+v, want one with 3 rows, its tag, in round trip 2", stmts)
+	}
+}
+
+// Notices are counted between marks and per connection, inside a
+// statement or not.
+func TestNotices(t *testing.T) {
+	s, tr := newScript(t)
+	notice := &pgproto3.NoticeResponse{Severity: "NOTICE", Code: "00000", Message: "row"}
+	s.server(notice) // between requests
+	m := tr.Mark()
+	s.client(&pgproto3.Query{String: "DO $$ ... $$"})
+	s.server(notice, notice, notice, tag("DO"), ready)
+	if n := tr.NoticesSince(m); n != 3 {
+		t.Errorf("NoticesSince = %d, want 3", n)
+	}
+	if n := tr.Notices(1); n != 4 {
+		t.Errorf("Notices(1) = %d, want 4", n)
+	}
+	if n := tr.Notices(2); n != 0 {
+		t.Errorf("Notices(2) = %d for a connection that never was, want 0", n)
+	}
+}
+
+// After an error in the extended protocol the server skips a Query or a
+// FunctionCall up to the next Sync, with no ReadyForQuery for it: later
+// round trips still begin and end.
+func TestQuerySkippedAfterError(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Query: "SELEC 1"}, &pgproto3.Query{String: "SELECT 2"}, &pgproto3.FunctionCall{Function: 1}, &pgproto3.Sync{})
+	s.server(errResp("42601", "syntax error"), ready)
+	for i := 0; i < 2; i++ {
+		s.client(&pgproto3.Query{String: "SELECT 3"})
+		s.server(&pgproto3.RowDescription{}, dataRow, tag("SELECT 1"), ready)
+	}
+	stmts, rts, _ := summary(tr)
+	want := []got{
+		{"SELEC 1", "", 0, "42601: syntax error", true, 1},
+		{"SELECT 3", "SELECT 1", 1, "", true, 2},
+		{"SELECT 3", "SELECT 1", 1, "", true, 3},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 3 {
+		t.Errorf("round trips = %d, want 3", rts)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// During COPY FROM STDIN the server takes what the client sends as part of
+// the COPY: it ignores Sync and Flush there (libpq sends a Sync along with
+// an extended-protocol COPY) and fails the COPY on anything else. Neither
+// is answered by a ReadyForQuery: later round trips still begin and end.
+func TestCopyInTakesWhatFollows(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Query{String: "COPY t FROM STDIN"}, &pgproto3.Sync{})
+	s.server(&pgproto3.CopyInResponse{})
+	s.client(&pgproto3.CopyData{Data: []byte("1\n")}, &pgproto3.Sync{}, &pgproto3.Flush{})
+	s.client(&pgproto3.CopyDone{})
+	s.server(tag("COPY 1"), ready)
+
+	s.client(&pgproto3.Parse{Query: "COPY t FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, &pgproto3.CopyInResponse{})
+	s.client(&pgproto3.CopyData{Data: []byte("2\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+	s.server(tag("COPY 1"), ready)
+
+	s.client(&pgproto3.Query{String: "COPY t FROM STDIN"})
+	s.server(&pgproto3.CopyInResponse{})
+	s.client(&pgproto3.Query{String: "SELECT 1"})
+	s.server(errResp("08P01", "unexpected message type 0x51 during COPY from stdin"), ready)
+
+	for i := 0; i < 2; i++ {
+		s.client(&pgproto3.Query{String: "SELECT 1"})
+		s.server(&pgproto3.RowDescription{}, dataRow, tag("SELECT 1"), ready)
+	}
+	stmts, rts, _ := summary(tr)
+	want := []got{
+		{"COPY t FROM STDIN", "COPY 1", 1, "", true, 1},
+		{"COPY t FROM STDIN", "COPY 1", 1, "", true, 2},
+		{"COPY t FROM STDIN", "", 0, "08P01: unexpected message type 0x51 during COPY from stdin", true, 3},
+		{"SELECT 1", "SELECT 1", 1, "", true, 4},
+		{"SELECT 1", "SELECT 1", 1, "", true, 5},
+	}
+	if diff := cmp.Diff(want, stmts); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if rts != 5 {
+		t.Errorf("round trips = %d, want 5", rts)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// An error's code and message are read from its whole body or from its
+// head, and the message kept is cut at maxErrorText bytes, on a character.
+func TestErrorText(t *testing.T) {
+	enc := func(msg string) []byte {
+		b, err := errResp("22P02", msg).Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[5:]
+	}
+	long := strings.Repeat("é", maxErrorText) // 2 bytes each
+	for _, c := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"whole", enc("bad"), "22P02: bad"},
+		{"head", enc("bad input")[:20], "22P02: bad i"},
+		{"long", enc(long), "22P02: " + long[:maxErrorText] + "…"},
+		{"long, cut inside a character", enc("x" + long), "22P02: x" + long[:maxErrorText-2] + "…"},
+		{"empty", nil, "malformed ErrorResponse"},
+	} {
+		if got := errorText(c.body); got != c.want {
+			t.Errorf("%s: got %.40q (%d bytes), want %.40q (%d bytes)", c.name, got, len(got), c.want, len(c.want))
+		}
 	}
 }

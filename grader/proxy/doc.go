@@ -7,15 +7,45 @@
 // the way it ties every server response to the client message that caused
 // it and records statements and round trips in a Trace, by the rules in
 // DESIGN.md: a statement is one CommandComplete, EmptyQueryResponse or
-// ErrorResponse; a round trip is one client burst holding a Query or Sync,
-// answered by ReadyForQuery (or ending in a Flush, answered when all it
-// asked for is). The simulated round-trip time is added once per round
-// trip, before the burst is forwarded. Per connection it keeps prepared
-// statement name → SQL and portal → statement, follows Close, DEALLOCATE
-// and DISCARD ALL, counts a portal run in pieces (PortalSuspended) once, and
-// skips what the server skips after an error until Sync.
+// ErrorResponse; a round trip is one client burst holding a Query, Sync or
+// FunctionCall, answered by ReadyForQuery (or ending in a Flush, answered
+// when all it asked for is). The simulated round-trip time is added once
+// per round trip, before the burst is forwarded. Per connection it keeps
+// prepared statement name → SQL and portal → statement, follows Close,
+// DEALLOCATE and DISCARD ALL, and skips what the server skips: after an
+// error, everything until Sync (a Query or FunctionCall there gets no
+// ReadyForQuery); during COPY FROM STDIN, the Sync and Flush the client
+// sends, and the message that fails the COPY.
 //
-// Result rows stream through: the proxy reads whole only the messages it
-// must decode (Query, Parse, Bind, Execute, Describe, Close from the client;
-// CommandComplete, ErrorResponse, ReadyForQuery from the server).
+// Every way the server can run something for the client is counted:
+//
+//   - A fast-path FunctionCall (the protocol's 'F' message: a function
+//     called by oid, with no SQL text, e.g. query_to_xml once per row) is a
+//     data statement, answered by FunctionCallResponse or ErrorResponse, in
+//     a round trip of its own. Its SQL reads `FunctionCall "oid 2170"`: the
+//     proxy resolves nothing, and the quoted oid keeps the shapes of two
+//     functions apart. Counting is preferred to refusing it: drivers use
+//     the fast path for large objects, and the count is exact.
+//   - A portal run a few rows at a time (Execute with a row limit, then
+//     PortalSuspended) counts at its first PortalSuspended, once, whether
+//     it is ever continued, closed or committed; later pieces update that
+//     statement's rows, tag and duration.
+//   - NoticeResponse messages are counted (Trace.NoticesSince,
+//     Trace.Notices): a server-side loop (a DO block, a function) does its
+//     per-row work inside one statement, and the notices it raises per row
+//     are what shows of it on the wire.
+//
+// Memory: result rows, CopyData and other bulky messages stream through.
+// The proxy reads whole only the messages it must decode: Query, Parse,
+// Execute, Describe and Close from the client, Bind and FunctionCall up to
+// 1 MiB (beyond, it reads a Bind's portal and statement names or a
+// FunctionCall's oid and streams the rest, the values undigested), and
+// CommandComplete, ReadyForQuery and the first 64 KiB of an ErrorResponse
+// from the server (an error can quote a value of any size; a Statement
+// keeps 4 KiB of its message). It
+// holds at most 16 MiB of one client message: a longer message it must
+// read is refused, and the connection ends with a FATAL error (SQLSTATE
+// 54000) naming the limit. Refusing is preferred to keeping a prefix: a
+// trace with cut SQL would split and name statements wrongly, and no
+// solution to a grading task needs a 16 MiB statement.
 package proxy

@@ -213,6 +213,9 @@ func (p *Proxy) handle(client net.Conn) {
 	go func() {
 		defer close(done)
 		relayServer(acc, server, client)
+		if acc.farewell() != nil {
+			linger(client)
+		}
 		client.Close()
 	}()
 	p.relayClient(acc, cr, client, server)
@@ -292,6 +295,18 @@ func (p *Proxy) forwardCancel(body []byte) {
 	c.Write(append(packet, body...))
 	// The server closes the connection once it has read the request.
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	io.Copy(io.Discard, c)
+}
+
+// linger lets the client read the FATAL error it was just sent before the
+// connection closes: closing a socket with unread input resets it, and
+// the reset can destroy the error on its way. It stops writing, then reads
+// and drops what the client still sends, for a second at most.
+func linger(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
 	io.Copy(io.Discard, c)
 }
 

@@ -15,14 +15,24 @@ import (
 // limit is 1 GiB).
 const maxMessage = 1 << 30
 
-// decodeLimit is the largest body the proxy reads whole to account for it;
-// longer bodies are streamed through without being held in memory.
+// decodeLimit is the largest Bind or FunctionCall the proxy reads whole to
+// account for it; a longer one streams through, only its head read.
 const decodeLimit = 1 << 20
+
+// maxBuffered is the most of one client message the proxy holds in memory.
+// A Query, Parse, Execute, Describe or Close is read whole to be accounted
+// for, and so are a Bind's names: a longer one is refused.
+const maxBuffered = 16 << 20
+
+// errorHead is how much of a server ErrorResponse the proxy reads; the
+// rest streams through.
+const errorHead = 64 << 10
 
 // relayClient forwards the client's messages to the server until either
 // side closes, accounting for each and delaying each new round trip by the
 // simulated RTT. Bytes are forwarded as they came; each burst goes out in
-// one write.
+// one write. A message too large to account for ends the connection: the
+// account holds the FATAL error relayServer then sends the client.
 func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.Conn) {
 	cr = rebuffer(cr, socket(client))
 	w := bufio.NewWriterSize(socket(server), 32<<10)
@@ -35,24 +45,44 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 			}
 			return
 		}
-		if n > maxMessage {
-			acc.problem(fmt.Sprintf("client sent a %d-byte message; closing", n))
+		if n > maxMessage || (readWhole(typ, n) && n > maxBuffered) {
+			acc.refuse(typ, n)
 			return
 		}
-		if needsBody(typ, n) {
+		switch {
+		case readWhole(typ, n):
 			if body, err = readBody(cr, body, n); err != nil {
 				acc.problem("client closed mid-message")
 				return
 			}
-			acc.client(typ, body)
+			acc.client(typ, body, true)
 			writeMessage(w, typ, body)
-		} else {
-			acc.client(typ, nil)
-			writeHeader(w, typ, n)
-			if err := copyBody(w, cr, n); err != nil {
+		case typ == 'B' || typ == 'F':
+			// Too large to hold: the accounting reads its head, the rest
+			// streams through.
+			if body, err = readHead(cr, body, typ, n); err != nil {
 				acc.problem("client closed mid-message")
 				return
 			}
+			if len(body) == maxBuffered {
+				acc.refuse(typ, n)
+				return
+			}
+			acc.client(typ, body, false)
+			writeHeader(w, typ, n)
+			w.Write(body)
+			err = copyBody(w, cr, n-len(body))
+		default:
+			acc.client(typ, nil, false)
+			writeHeader(w, typ, n)
+			err = copyBody(w, cr, n)
+		}
+		if err != nil {
+			acc.problem("client closed mid-message")
+			return
+		}
+		if cap(body) > decodeLimit {
+			body = nil // hold no large buffer between messages
 		}
 		if cr.Buffered() > 0 {
 			continue // more of the same burst is already here
@@ -67,15 +97,38 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 	}
 }
 
-// needsBody reports whether the accounting reads a client message's body.
-func needsBody(typ byte, n int) bool {
+// readWhole reports whether the accounting reads a client message whole.
+func readWhole(typ byte, n int) bool {
 	switch typ {
 	case 'Q', 'P', 'E', 'D', 'C':
 		return true
-	case 'B':
+	case 'B', 'F':
 		return n <= decodeLimit
 	}
 	return false
+}
+
+// readHead reads the head of a Bind or FunctionCall body of n bytes: a
+// Bind's portal and statement names (two NUL-terminated strings, at most
+// maxBuffered bytes), a FunctionCall's oid.
+func readHead(r *bufio.Reader, buf []byte, typ byte, n int) ([]byte, error) {
+	if typ == 'F' {
+		return readBody(r, buf, min(n, 4))
+	}
+	buf = buf[:0]
+	for names := 0; names < 2 && len(buf) < min(n, maxBuffered); {
+		if _, err := r.Peek(1); err != nil {
+			return buf, err
+		}
+		b, _ := r.Peek(min(min(n, maxBuffered)-len(buf), r.Buffered()))
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i+1]
+			names++
+		}
+		buf = append(buf, b...)
+		r.Discard(len(b))
+	}
+	return buf, nil
 }
 
 // relayServer forwards the server's messages to the client, accounting for
@@ -91,6 +144,9 @@ func relayServer(acc *account, server, client net.Conn) {
 			if err != io.EOF && !isClosed(err) {
 				acc.problem("server: " + err.Error())
 			}
+			if sr.Buffered() == 0 { // between two messages
+				w.Write(acc.farewell())
+			}
 			w.Flush()
 			return
 		}
@@ -100,11 +156,21 @@ func relayServer(acc *account, server, client net.Conn) {
 				acc.problem("server sent an oversized message")
 				return
 			}
-			if body, err = readBody(sr, body, n); err != nil {
+			m := n
+			if typ == 'E' {
+				// Its code and the start of its message are enough: an
+				// error can quote a value of any size.
+				m = min(n, errorHead)
+			}
+			if body, err = readBody(sr, body, m); err != nil {
 				return
 			}
 			acc.server(typ, body)
-			writeMessage(w, typ, body)
+			writeHeader(w, typ, n)
+			w.Write(body)
+			if err := copyBody(w, sr, n-m); err != nil {
+				return
+			}
 		default:
 			acc.server(typ, nil)
 			writeHeader(w, typ, n)

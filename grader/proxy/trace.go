@@ -7,15 +7,18 @@ import (
 
 // Statement is one statement the server ran for a client: one
 // CommandComplete, EmptyQueryResponse or ErrorResponse, tied to the Query or
-// Execute (or, for an error, the Parse or Bind) that caused it.
+// Execute (or, for an error, the Parse or Bind) that caused it; or one
+// fast-path FunctionCall, answered by FunctionCallResponse or
+// ErrorResponse. A portal run in pieces is recorded at its first
+// PortalSuspended and updated as it goes on (rows, tag, error, duration).
 type Statement struct {
-	Seq       int    `json:"seq"`        // order of completion across all connections, from 1
+	Seq       int    `json:"seq"`        // order of completion (of a suspended portal: of its first piece) across all connections, from 1
 	Conn      int    `json:"conn"`       // connection number, from 1
 	RoundTrip int    `json:"round_trip"` // the round trip (Trace-wide number) it ran in
 	SQL       string `json:"sql"`        // the statement's text as the client sent it
 	Tag       string `json:"tag,omitempty"`
 	Rows      int64  `json:"rows"`            // DataRows sent to the client
-	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed
+	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed, the message cut at 4 KiB
 	Data      bool   `json:"data"`            // a data statement (graded), not control overhead
 	Extended  bool   `json:"extended"`        // sent with the extended protocol
 	// Params is a digest of the parameter values the statement was bound
@@ -50,16 +53,18 @@ type Trace struct {
 	conns      int
 	lastRound  int
 	problems   []string
+	notices    int   // NoticeResponse messages relayed, all connections
+	connNotice []int // the same per connection (index: connection number - 1)
 }
 
 // Mark is a position in a Trace; Since returns what came after it.
-type Mark struct{ statements, roundTrips, problems int }
+type Mark struct{ statements, roundTrips, problems, notices int }
 
 // Mark returns the current end of the trace.
 func (t *Trace) Mark() Mark {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Mark{len(t.statements), len(t.roundTrips), len(t.problems)}
+	return Mark{len(t.statements), len(t.roundTrips), len(t.problems), t.notices}
 }
 
 // Since returns copies of the statements and the round trips that ended
@@ -86,6 +91,28 @@ func (t *Trace) Problems(m Mark) []string {
 	return append([]string(nil), t.problems[m.problems:]...)
 }
 
+// NoticesSince returns how many NoticeResponse messages (NOTICE, WARNING,
+// INFO, ... whatever the severity) the server sent on any connection after
+// m. A server-side loop (a DO block or a function) does its per-row work
+// inside one statement; the notices it raises per row are what shows of it
+// on the wire.
+func (t *Trace) NoticesSince(m Mark) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.notices - m.notices
+}
+
+// Notices returns how many NoticeResponse messages the server sent on
+// connection conn (numbered as in Statement.Conn) since it opened.
+func (t *Trace) Notices(conn int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if conn < 1 || conn > len(t.connNotice) {
+		return 0
+	}
+	return t.connNotice[conn-1]
+}
+
 // Connections returns how many client connections the proxy has accepted.
 func (t *Trace) Connections() int {
 	t.mu.Lock()
@@ -97,14 +124,36 @@ func (t *Trace) newConn() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.conns++
+	t.connNotice = append(t.connNotice, 0)
 	return t.conns
 }
 
-func (t *Trace) addStatement(s Statement) {
+func (t *Trace) addNotice(conn int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notices++
+	if conn >= 1 && conn <= len(t.connNotice) {
+		t.connNotice[conn-1]++
+	}
+}
+
+// addStatement records s and returns its Seq.
+func (t *Trace) addStatement(s Statement) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s.Seq = len(t.statements) + 1
 	t.statements = append(t.statements, s)
+	return s.Seq
+}
+
+// updateStatement changes the statement numbered seq in place: a suspended
+// portal that went on. Copies returned by Since earlier keep what it was.
+func (t *Trace) updateStatement(seq int, update func(*Statement)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq >= 1 && seq <= len(t.statements) {
+		update(&t.statements[seq-1])
+	}
 }
 
 // newRoundTrip reserves the number of a round trip that has just begun.

@@ -1,0 +1,333 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// TestEveryStatementCounted sends, against a real server, what a learner
+// could use to make statements go uncounted: every way through the wire
+// protocol must show in the trace.
+func TestEveryStatementCounted(t *testing.T) {
+	h := startHostile(t, 0)
+	ctx := context.Background()
+
+	// The fast-path FunctionCall protocol runs a function with no SQL
+	// text: query_to_xml runs a query per call. Each call is a data
+	// statement in a round trip of its own, failed calls too.
+	t.Run("FunctionCall", func(t *testing.T) {
+		var q2x uint32
+		if err := h.admin.QueryRow(ctx, "SELECT 'query_to_xml(text,boolean,boolean,text)'::regprocedure::oid").Scan(&q2x); err != nil {
+			t.Fatal(err)
+		}
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		call := &pgproto3.FunctionCall{Function: q2x, ArgFormatCodes: []uint16{0}, Arguments: [][]byte{[]byte("SELECT 1 AS x"), []byte("f"), []byte("f"), []byte("")}}
+		for i := 0; i < 3; i++ {
+			if got := exchange(t, c, call); strings.Join(got, " ") != "FunctionCallResponse ReadyForQuery I" {
+				t.Fatalf("call %d: server answered %q", i+1, got)
+			}
+		}
+		if got := exchange(t, c, &pgproto3.FunctionCall{Function: 1}); strings.Join(got, " ") != "ErrorResponse 42883 ReadyForQuery I" {
+			t.Fatalf("call of no function: server answered %q", got)
+		}
+		stmts, rounds := h.trace.Since(m)
+		want := fmt.Sprintf(`FunctionCall "oid %d"`, q2x)
+		if len(stmts) != 4 {
+			t.Fatalf("statements %+v, want 4", stmts)
+		}
+		for i, s := range stmts {
+			wantSQL, failed := want, false
+			if i == 3 {
+				wantSQL, failed = `FunctionCall "oid 1"`, true
+			}
+			if s.SQL != wantSQL || !s.Data || failed != strings.HasPrefix(s.Error, "42883") || s.Params == "" {
+				t.Errorf("statement %d: %+v, want a data statement %q with its arguments digested (failed: %v)", i+1, s, wantSQL, failed)
+			}
+		}
+		if stmts[0].Params != stmts[1].Params {
+			t.Errorf("equal arguments, digests %q and %q", stmts[0].Params, stmts[1].Params)
+		}
+		if len(rounds) != 4 || rounds[0].PrepareOnly {
+			t.Errorf("round trips %+v, want 4 that executed", rounds)
+		}
+		if p := h.trace.Problems(m); len(p) != 0 {
+			t.Errorf("problems: %q", p)
+		}
+	})
+
+	// A portal read a few rows at a time and left open inside a
+	// transaction counts at its first PortalSuspended, once.
+	t.Run("SuspendedPortalInOpenTransaction", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		exchange(t, c, &pgproto3.Query{String: "BEGIN"})
+		m := h.trace.Mark()
+		const sql = "SELECT g FROM generate_series(1, 5) g"
+		got := exchange(t, c, &pgproto3.Parse{Query: sql}, &pgproto3.Bind{DestinationPortal: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{})
+		if strings.Join(got, " ") != "ParseComplete BindComplete DataRow DataRow PortalSuspended ReadyForQuery T" {
+			t.Fatalf("server answered %q", got)
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 1 || stmts[0].SQL != sql || !stmts[0].Data || stmts[0].Rows != 2 {
+			t.Fatalf("after the first rows: %+v, want one data statement with 2 rows", stmts)
+		}
+		exchange(t, c, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{})
+		exchange(t, c, &pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{})
+		exchange(t, c, &pgproto3.Query{String: "COMMIT"})
+		stmts, _ = h.trace.Since(m)
+		if len(stmts) != 2 || stmts[0].SQL != sql || stmts[0].Rows != 5 || stmts[0].Tag != "SELECT 1" || stmts[1].SQL != "COMMIT" {
+			t.Errorf("after the portal's end: %+v, want the portal's statement with all 5 rows, then COMMIT", stmts)
+		}
+	})
+
+	// A Bind too large to hold is streamed, but the portal and statement it
+	// names are read: the statement it runs has its SQL.
+	t.Run("LargeBindOnNamedStatement", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		const sql = "SELECT length($1::text)"
+		exchange(t, c, &pgproto3.Parse{Name: "big", Query: sql}, &pgproto3.Sync{})
+		m := h.trace.Mark()
+		value := bytes.Repeat([]byte("x"), 2<<20)
+		got := exchange(t, c, &pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "big", Parameters: [][]byte{value}}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
+		if strings.Join(got, " ") != "BindComplete DataRow CommandComplete ReadyForQuery I" {
+			t.Fatalf("server answered %q", got)
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 1 || stmts[0].SQL != sql || !stmts[0].Data || stmts[0].Rows != 1 {
+			t.Errorf("statements %+v, want one data statement %q with 1 row", stmts, sql)
+		}
+		if p := h.trace.Problems(m); len(p) != 0 {
+			t.Errorf("problems: %q", p)
+		}
+	})
+
+	// A server-side loop does its per-row work inside one statement: the
+	// notices it raises are counted, for the request and the connection.
+	t.Run("Notices", func(t *testing.T) {
+		c, err := pgx.Connect(ctx, h.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		m := h.trace.Mark()
+		if _, err := c.Exec(ctx, "DO $$ BEGIN FOR i IN 1..100 LOOP RAISE NOTICE 'row %', i; END LOOP; END $$"); err != nil {
+			t.Fatal(err)
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 1 || stmts[0].Tag != "DO" || !stmts[0].Data {
+			t.Fatalf("statements %+v, want the DO block as one data statement", stmts)
+		}
+		if n := h.trace.NoticesSince(m); n != 100 {
+			t.Errorf("NoticesSince = %d, want 100", n)
+		}
+		if n := h.trace.Notices(stmts[0].Conn); n != 100 {
+			t.Errorf("Notices(%d) = %d, want 100", stmts[0].Conn, n)
+		}
+	})
+
+	// After an error in the extended protocol the server skips a Query up
+	// to Sync and never answers it: the round trips that follow are still
+	// round trips, each delayed by the RTT.
+	t.Run("QuerySkippedAfterError", func(t *testing.T) {
+		const rtt = 30 * time.Millisecond
+		h.proxy.SetRTT(rtt)
+		defer h.proxy.SetRTT(0)
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		got := exchange(t, c, &pgproto3.Parse{Query: "SELEC 1"}, &pgproto3.Query{String: "SELECT 2"}, &pgproto3.Sync{})
+		if strings.Join(got, " ") != "ErrorResponse 42601 ReadyForQuery I" {
+			t.Fatalf("server answered %q", got)
+		}
+		start := time.Now()
+		for i := 0; i < 3; i++ {
+			exchange(t, c, &pgproto3.Query{String: "SELECT 3"})
+		}
+		if took := time.Since(start); took < 3*rtt {
+			t.Errorf("3 queries took %s, want at least 3 RTTs (%s)", took, 3*rtt)
+		}
+		stmts, rounds := h.trace.Since(m)
+		if len(stmts) != 4 || len(rounds) != 4 {
+			t.Errorf("%d statements in %d round trips, want 4 in 4: %+v", len(stmts), len(rounds), stmts)
+		}
+	})
+
+	// During COPY FROM STDIN the server ignores Sync: no ReadyForQuery
+	// answers it, and the round trips that follow are still round trips.
+	t.Run("SyncDuringCopyIn", func(t *testing.T) {
+		if _, err := h.admin.Exec(ctx, "CREATE TABLE sink (a int); GRANT INSERT ON sink TO reader"); err != nil {
+			t.Fatal(err)
+		}
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		steps := []struct {
+			send []pgproto3.FrontendMessage
+			want string
+		}{
+			{[]pgproto3.FrontendMessage{&pgproto3.Query{String: "COPY sink FROM STDIN"}, &pgproto3.Sync{}}, "CopyInResponse"},
+			{[]pgproto3.FrontendMessage{&pgproto3.CopyData{Data: []byte("1\n")}, &pgproto3.Sync{}, &pgproto3.CopyDone{}}, "CommandComplete ReadyForQuery I"},
+			// libpq's COPY with parameters: a Sync with the Execute, another after CopyDone.
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "COPY sink FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{}}, "ParseComplete BindComplete CopyInResponse"},
+			{[]pgproto3.FrontendMessage{&pgproto3.CopyData{Data: []byte("2\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{}}, "CommandComplete ReadyForQuery I"},
+		}
+		for i, st := range steps {
+			if got := strings.Join(exchange(t, c, st.send...), " "); got != st.want {
+				t.Fatalf("step %d: server answered %q, want %q", i+1, got, st.want)
+			}
+		}
+		const rtt = 30 * time.Millisecond
+		h.proxy.SetRTT(rtt)
+		defer h.proxy.SetRTT(0)
+		start := time.Now()
+		for i := 0; i < 3; i++ {
+			exchange(t, c, &pgproto3.Query{String: "SELECT 3"})
+		}
+		if took := time.Since(start); took < 3*rtt {
+			t.Errorf("3 queries took %s, want at least 3 RTTs (%s)", took, 3*rtt)
+		}
+		stmts, rounds := h.trace.Since(m)
+		if len(stmts) != 5 || len(rounds) != 5 || stmts[0].Rows != 1 || stmts[1].Rows != 1 {
+			t.Errorf("%d statements in %d round trips, want 5 in 5 (2 COPY of 1 row): %+v", len(stmts), len(rounds), stmts)
+		}
+		if p := h.trace.Problems(m); len(p) != 0 {
+			t.Errorf("problems: %q", p)
+		}
+	})
+
+	// An error can quote a value of any size: the proxy streams it to the
+	// client and keeps only the start of its message.
+	t.Run("HugeErrorMessage", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		q, _ := (&pgproto3.Query{String: "SELECT repeat('x', 50000000)::int"}).Encode(nil)
+		if _, err := c.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var hdr [5]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != 'E' {
+			t.Fatalf("got %q (%v), want an ErrorResponse", hdr, err)
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[1:])) - 4
+		if _, err := io.CopyN(io.Discard, c, n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 6)); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if n < 50e6 {
+			t.Errorf("the client got an error of %d bytes, want the whole message", n)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+			t.Errorf("the proxy allocated %d MiB relaying a %d MB error, want under 8", grew>>20, n/1e6)
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 1 {
+			t.Fatalf("%d statements, want 1", len(stmts))
+		}
+		if e := stmts[0].Error; !strings.HasPrefix(e, "22P02: invalid input syntax") || len(e) > 5<<10 {
+			t.Errorf("error of %d bytes, %.60q..., want a 22P02 error of at most 5 kB", len(e), e)
+		} else {
+			t.Logf("kept %d bytes of the error", len(e))
+		}
+	})
+
+	// A Query announcing 1 GiB is refused with a FATAL error naming the
+	// limit, without the proxy holding it.
+	t.Run("OversizedQuery", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		m := h.trace.Mark()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		go func() {
+			c.Write(binary.BigEndian.AppendUint32([]byte{'Q'}, 1<<30+4))
+			chunk := bytes.Repeat([]byte("x"), 1<<20)
+			for i := 0; i < 64; i++ {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		fe := pgproto3.NewFrontend(c, c)
+		msg, err := fe.Receive()
+		e, ok := msg.(*pgproto3.ErrorResponse)
+		if err != nil || !ok || e.Severity != "FATAL" || e.Code != "54000" || !strings.Contains(e.Message, "16 MiB") {
+			t.Fatalf("got %#v (%v), want a FATAL 54000 error naming the 16 MiB limit", msg, err)
+		}
+		t.Logf("the client was told: %s", e.Message)
+		if _, err := fe.Receive(); err == nil {
+			t.Error("the connection is still open after the FATAL error")
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 20<<20 {
+			t.Errorf("the proxy allocated %d MiB for a message it refused, want under 20", grew>>20)
+		} else {
+			t.Logf("allocated %d kB meanwhile", grew>>10)
+		}
+		if !hasProblem(h.trace, "16 MiB") {
+			t.Errorf("problems %q, want the refusal reported", h.trace.Problems(m))
+		}
+		if stmts, _ := h.trace.Since(m); len(stmts) != 0 {
+			t.Errorf("statements %+v from a refused message", stmts)
+		}
+	})
+	eventually(t, "every server connection closed", func() bool { return h.backends(t) == 0 })
+}
+
+// exchange sends msgs and reads the answers up to ReadyForQuery or
+// CopyInResponse. Each
+// answer is described by its type, an error by its code, ReadyForQuery by
+// its status.
+func exchange(t *testing.T, c net.Conn, msgs ...pgproto3.FrontendMessage) []string {
+	t.Helper()
+	fe := pgproto3.NewFrontend(c, c)
+	for _, m := range msgs {
+		fe.Send(m)
+	}
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	var got []string
+	for {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		name := strings.TrimPrefix(fmt.Sprintf("%T", m), "*pgproto3.")
+		switch m := m.(type) {
+		case *pgproto3.ErrorResponse:
+			name += " " + m.Code
+		case *pgproto3.ReadyForQuery:
+			got = append(got, name+" "+string(m.TxStatus))
+			return got
+		case *pgproto3.CopyInResponse:
+			return append(got, name)
+		}
+		got = append(got, name)
+	}
+}
