@@ -45,10 +45,17 @@ func runInit() int {
 		return 125
 	}
 	ctl := fc.(*net.UnixConn)
-	// PID 1 gets only the signals it handles from inside its namespace:
-	// ignoring them leaves the program no signal that reaches us.
-	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1,
+	// PID 1 gets from inside its namespace only the signals it handles:
+	// these are handled by dropping them. (Handled, not ignored: an
+	// ignored signal stays ignored in the program started, and a program
+	// must stop on SIGTERM.)
+	drop := make(chan os.Signal, 16)
+	signal.Notify(drop, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1,
 		syscall.SIGUSR2, syscall.SIGPIPE, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGALRM)
+	go func() {
+		for range drop {
+		}
+	}()
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 	in := &initProcess{ctl: ctl}

@@ -274,7 +274,7 @@ func TestSandboxDialAndListen(t *testing.T) {
 	}
 	defer l.Close()
 	// Nothing listens inside on 8080 yet.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := sb.Dial(ctx, "127.0.0.1:8080"); err == nil {
 		t.Fatal("dialled a port nothing listens on")
@@ -303,7 +303,7 @@ c, _ = srv.accept(); c.sendall(b"served\n"); c.close()
 		t.Fatalf("got %q from the program", line)
 	}
 	var conn net.Conn
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 500; i++ {
 		if conn, err = sb.Dial(ctx, "127.0.0.1:8080"); err == nil {
 			break
 		}
