@@ -263,7 +263,14 @@ func inNamespace(ns string) []int {
 }
 
 func TestSandboxDialAndListen(t *testing.T) {
-	sb, err := Start(Spec{Binds: []Bind{{Path: "/usr/bin"}}})
+	out, err := os.CreateTemp("", "nplus1-dial-out-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	said := func() string { b, _ := os.ReadFile(out.Name()); return string(b) }
+	sb, err := Start(Spec{Binds: []Bind{{Path: "/usr/bin"}}, Output: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +317,7 @@ c, _ = srv.accept(); c.sendall(b"served\n"); c.close()
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; the program said: %s", err, said())
 	}
 	b, _ := io.ReadAll(conn)
 	conn.Close()
