@@ -277,7 +277,9 @@ ALTER ROLE %[1]s SET temp_file_limit = '%[2]s';
 REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oid), pg_catalog.lo_from_bytea(oid, bytea),
 	pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid), pg_catalog.lo_put(oid, bigint, bytea), pg_catalog.lowrite(integer, bytea),
 	pg_catalog.lo_truncate(integer, integer), pg_catalog.lo_truncate64(integer, bigint), pg_catalog.lo_unlink(oid),
-	pg_catalog.set_config(text, text, boolean) FROM PUBLIC;
+	pg_catalog.set_config(text, text, boolean),
+	pg_catalog.query_to_xml(text, boolean, boolean, text), pg_catalog.query_to_xmlschema(text, boolean, boolean, text),
+	pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text) FROM PUBLIC;
 REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;`, role, roleTempFiles)
 	} else {
 		// Without a superuser's say, watch can see and cancel the role's

@@ -811,6 +811,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 // requestStats is what one request cost.
 type requestStats struct {
 	data, control, roundTrips, prepareOnly int
+	notices                                int // NoticeResponses the server sent
 	elapsed                                time.Duration
 	statements                             []proxy.Statement
 }
@@ -884,7 +885,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		stmts, rts := t.trace.Since(mark)
-		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts)}
+		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark)}
 		for _, st := range stmts {
 			if st.Data {
 				s.data++
@@ -1136,7 +1137,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 		g.card.Output = t.proc.Output() // its own log may say more
 	}
 	// Every request counts against the limit, those of fresh and scaling too.
-	requests := []check.Requests{{Counts: dataCounts(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
+	requests := []check.Requests{{Counts: dataCounts(stats), Notices: mostNotices(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
@@ -1221,7 +1222,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	g.card.Checks = append(g.card.Checks, c)
 	ro.verify(ctx, db, "during the fresh check")
 	unread := c.Status == reports.Pass && dataSince(t.trace, mark) == 0
-	return check.Requests{When: "after the grader changed the data", Counts: dataCounts(stats), Unread: unread}, true
+	return check.Requests{When: "after the grader changed the data", Counts: dataCounts(stats), Notices: mostNotices(stats), Unread: unread}, true
 }
 
 // scaling measures the data statements per request at each of the
@@ -1256,7 +1257,7 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		// At the grade's own size the data is again what the timed
 		// requests read: what they kept may answer it without a statement.
 		unread := size != g.size && c.Status == reports.Pass && dataSince(t.trace, mark) == 0
-		requests = append(requests, check.Requests{When: fmt.Sprintf("at %d rows", size), Counts: dataCounts(stats), Unread: unread})
+		requests = append(requests, check.Requests{When: fmt.Sprintf("at %d rows", size), Counts: dataCounts(stats), Notices: mostNotices(stats), Unread: unread})
 		ro.verify(ctx, db, fmt.Sprintf("at %d rows", size))
 		g.progress("scaling: %d rows: %s", size, reports.Count(n, "data statement"))
 	}
@@ -1277,6 +1278,15 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 }
 
 // dataCounts is each request's data statements.
+// mostNotices is the most notices the server sent in one of the requests.
+func mostNotices(stats []requestStats) int {
+	most := 0
+	for _, s := range stats {
+		most = max(most, s.notices)
+	}
+	return most
+}
+
 func dataCounts(stats []requestStats) []int {
 	counts := make([]int, len(stats))
 	for i, s := range stats {

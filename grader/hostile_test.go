@@ -34,6 +34,8 @@ func TestHostileSolutions(t *testing.T) {
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "wall-time", "the grade ran past its wall-time limit of 4s and was stopped while the solution ran", func(o *grader.Options) { o.WallTime, o.RequestTimeout = 4*time.Second, time.Hour }},
 		{"status500", reports.Fail, "correct", "status 500", nil},
+		// Per-row queries inside one statement are refused, not hidden.
+		{"serverloop", reports.Fail, "correct", "42501: permission denied for function query_to_xml", nil},
 		{"panics", reports.Fail, "correct", "request 1: the solution closed the connection before its answer was complete (did the handler panic?); its output says: http: panic serving 127.0.0.1:", nil},
 		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
 		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},

@@ -298,6 +298,10 @@ type Requests struct {
 	// the grader's proxy since the data was made (for the timed requests,
 	// since the solution started).
 	Unread bool
+	// Notices is the most NoticeResponses the server sent in one of the
+	// requests: per-row work done inside one statement on the server shows
+	// on the wire only as notices, so the card says how many it saw.
+	Notices int
 }
 
 // Statements checks that no request made more data statements than limit,
@@ -323,15 +327,23 @@ func Statements(limit int, groups ...Requests) reports.Check {
 			return c
 		}
 	}
+	notices := 0
+	for _, g := range groups {
+		notices = max(notices, g.Notices)
+	}
+	var noticed string
+	if notices > 0 {
+		noticed = fmt.Sprintf("; the server also sent %s in one request (work done row by row inside a statement shows only as notices, and is not counted as statements)", reports.Count(notices, "notice"))
+	}
 	if most > limit {
 		c.Status = reports.Fail
 		if when != "" {
 			when = " " + when
 		}
-		c.Message = fmt.Sprintf("%s in one request%s; the limit is %d", reports.Count(most, "data statement"), when, limit)
+		c.Message = fmt.Sprintf("%s in one request%s; the limit is %d", reports.Count(most, "data statement"), when, limit) + noticed
 		return c
 	}
-	c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit)
+	c.Message = fmt.Sprintf("at most %d data %s per request (limit %d)", most, plural(most, "statement", "statements"), limit) + noticed
 	return c
 }
 
