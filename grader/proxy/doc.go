@@ -17,6 +17,17 @@
 // ReadyForQuery); during COPY FROM STDIN, the Sync and Flush the client
 // sends, and the message that fails the COPY.
 //
+// The upstream role's bounds (work_mem, statement_timeout, read-only
+// transactions, ...) are the grader's, not the solution's. Of the client's
+// startup parameters the proxy forwards only those that shape how values
+// are formatted and named: application_name, client_encoding, DateStyle,
+// TimeZone, extra_float_digits, search_path and IntervalStyle. The rest,
+// options among them, it drops silently rather than refusing: drivers send
+// options and settings of their own accord (JDBC, Npgsql, PGOPTIONS in the
+// environment), and a solution whose driver did should still run, under
+// the role's bounds, rather than fail at connect over something its author
+// never wrote.
+//
 // Every way the server can run something for the client is counted:
 //
 //   - A fast-path FunctionCall (the protocol's 'F' message: a function
