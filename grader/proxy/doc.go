@@ -28,6 +28,23 @@
 // the role's bounds, rather than fail at connect over something its author
 // never wrote.
 //
+// Nor may a solution raise the bounds once connected. A Query any of whose
+// statements, or a Parse whose statement, would SET [SESSION|LOCAL] one of
+// work_mem, hash_mem_multiplier, maintenance_work_mem, temp_buffers,
+// max_parallel_workers_per_gather, statement_timeout, lock_timeout,
+// idle_in_transaction_session_timeout, default_transaction_read_only or
+// transaction_read_only, ask for READ WRITE (SET TRANSACTION, SET SESSION
+// CHARACTERISTICS, BEGIN, START TRANSACTION), or ALTER ROLE or ALTER USER,
+// is refused: none of it is forwarded, and the client gets an error
+// (SQLSTATE 42501, "nplus1: the grader does not let a solution change
+// work_mem"). The proxy forwards in its place text that does not parse and
+// gives the client its own error in place of the server's syntax error: so
+// the answer comes in line with whatever the server still owes, a
+// transaction block fails as it would have, and after a Parse the server
+// skips to Sync itself. The refused statement is recorded as a statement
+// with that Error, in its round trip. RESET and DISCARD stay allowed: they
+// restore the role's values.
+//
 // Every way the server can run something for the client is counted:
 //
 //   - A fast-path FunctionCall (the protocol's 'F' message: a function
