@@ -32,10 +32,9 @@
 // statements, or a Parse whose statement, would SET [SESSION|LOCAL] one of
 // work_mem, hash_mem_multiplier, maintenance_work_mem, temp_buffers,
 // max_parallel_workers_per_gather, statement_timeout, lock_timeout,
-// idle_in_transaction_session_timeout, default_transaction_read_only or
-// transaction_read_only, ask for READ WRITE (SET TRANSACTION, SET SESSION
-// CHARACTERISTICS, BEGIN, START TRANSACTION), or ALTER ROLE or ALTER USER,
-// is refused: none of it is forwarded, and the client gets an error
+// idle_in_transaction_session_timeout, or ALTER ROLE or ALTER USER, is
+// refused (READ WRITE is not: drivers ask for it, lib/pq's BeginTx among
+// them, and the role's grants keep it from writing whatever the mode): none of it is forwarded, and the client gets an error
 // (SQLSTATE 42501, "nplus1: the grader does not let a solution change
 // work_mem"). The proxy forwards in its place text that does not parse and
 // gives the client its own error in place of the server's syntax error: so

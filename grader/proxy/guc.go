@@ -19,14 +19,13 @@ var bounds = map[string]bool{
 	"statement_timeout":                   true,
 	"lock_timeout":                        true,
 	"idle_in_transaction_session_timeout": true,
-	"default_transaction_read_only":       true,
-	"transaction_read_only":               true,
 }
 
 // refusedSetting names what a statement of sql would change of the role's
-// bounds, or returns "" if none does: SET [SESSION|LOCAL] of a bound,
-// READ WRITE in SET TRANSACTION, SET SESSION CHARACTERISTICS, BEGIN or
-// START TRANSACTION, and ALTER ROLE or ALTER USER.
+// bounds, or returns "" if none does: SET [SESSION|LOCAL] of a bound, and
+// ALTER ROLE or ALTER USER. READ WRITE is allowed: drivers ask for it
+// (lib/pq's BeginTx), and the role's grants, not the transaction mode,
+// keep it from writing.
 func refusedSetting(sql string) string {
 	for _, stmt := range sqlshape.Split(sql) {
 		if s := refusedIn(stmt); s != "" {
@@ -41,39 +40,15 @@ func refusedIn(stmt string) string {
 	if len(w) == 0 {
 		return ""
 	}
-	readWrite := func() bool {
-		for i := 0; i+1 < len(w); i++ {
-			if w[i] == "read" && w[i+1] == "write" {
-				return true
-			}
-		}
-		return false
-	}
 	switch w[0] {
 	case "alter":
 		if len(w) > 1 && (w[1] == "role" || w[1] == "user") {
 			return "its role (ALTER " + strings.ToUpper(w[1]) + ")"
 		}
-	case "begin", "start":
-		if readWrite() {
-			return "transaction_read_only"
-		}
 	case "set":
 		i := 1
-		if len(w) > 2 && w[1] == "session" && w[2] == "characteristics" {
-			if readWrite() {
-				return "default_transaction_read_only"
-			}
-			return ""
-		}
 		if len(w) > i && (w[i] == "session" || w[i] == "local") {
 			i++
-		}
-		if len(w) > i && w[i] == "transaction" {
-			if readWrite() {
-				return "transaction_read_only"
-			}
-			return ""
 		}
 		if len(w) > i && bounds[w[i]] {
 			return w[i]
