@@ -37,6 +37,10 @@ type op struct {
 	rows  int64
 	seq   int // E: the statement recorded at the portal's first PortalSuspended
 	ends  int // the CopyDone and CopyFail messages the client sent before it
+	// refused is the proxy's ErrorResponse body for a Query or Parse it
+	// refused (refusedSQL went in its place): the client gets it instead
+	// of the server's error.
+	refused []byte
 }
 
 // portal is what a portal runs.
@@ -94,7 +98,11 @@ func newAccount(t *Trace, conn int) *account {
 // only read during the call. whole is false when body is only the head of
 // a message too large to hold (a Bind's names, a FunctionCall's oid), or
 // nil for a message the accounting does not read (CopyData, ...).
-func (a *account) client(typ byte, body []byte, whole bool) {
+//
+// It returns the body to forward in place of a Query or Parse that would
+// raise the role's bounds (refusedSetting), nil to forward the message as
+// it came.
+func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.copying {
@@ -121,7 +129,18 @@ func (a *account) client(typ byte, body []byte, whole bool) {
 		}
 		o = &op{kind: 'Q', sql: sql, stmts: stmts}
 		for _, s := range stmts {
-			a.sessionEffects(o, s)
+			if setting := refusedIn(s); setting != "" {
+				// None of the query runs: the refused statement is the
+				// one that fails.
+				o.stmts, o.refused = []string{s}, refusal(setting)
+				replace = append([]byte(refusedSQL), 0)
+				break
+			}
+		}
+		if o.refused == nil {
+			for _, s := range stmts {
+				a.sessionEffects(o, s)
+			}
 		}
 		a.burstSyncs++
 	case 'P':
@@ -133,6 +152,11 @@ func (a *account) client(typ byte, body []byte, whole bool) {
 		o = &op{kind: 'P', sql: m.Query, name: m.Name}
 		o.remember(a.statements, m.Name)
 		a.statements[m.Name] = m.Query
+		if setting := refusedSetting(m.Query); setting != "" {
+			o.refused = refusal(setting)
+			replace, _ = (&pgproto3.Parse{Name: m.Name, Query: refusedSQL}).Encode(nil)
+			replace = replace[5:]
+		}
 	case 'B':
 		name, rest := splitCString(body)
 		stmt, rest := splitCString(rest)
@@ -200,6 +224,7 @@ func (a *account) client(typ byte, body []byte, whole bool) {
 	o.ends = a.copyEnds
 	a.queue = append(a.queue, o)
 	a.burst = append(a.burst, o)
+	return replace
 }
 
 // sessionEffects applies what a statement run by a Query or an Execute
@@ -292,8 +317,10 @@ func (a *account) sent(at time.Time) {
 
 // server takes one message from the server, before it is forwarded. For
 // DataRow and other bulky messages body is nil: only the type matters; for
-// an ErrorResponse it may be only the head of the message.
-func (a *account) server(typ byte, body []byte) {
+// an ErrorResponse it may be only the head of the message. It returns the
+// body of the ErrorResponse to send the client in place of the server's
+// (the proxy's refusal of a statement), nil to forward what came.
+func (a *account) server(typ byte, body []byte) (replace []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	head := a.head()
@@ -346,6 +373,11 @@ func (a *account) server(typ byte, body []byte) {
 	case 'G': // CopyInResponse
 		a.copyIn(head)
 	case 'E':
+		if head != nil && head.refused != nil && strings.HasPrefix(errorText(body), "42601:") {
+			// The server's syntax error at refusedSQL: the client gets
+			// the proxy's refusal.
+			body, replace = head.refused, head.refused
+		}
 		a.fail(head, body)
 	case 'Z':
 		status := byte('I')
@@ -355,6 +387,7 @@ func (a *account) server(typ byte, body []byte) {
 		a.ready(status)
 	}
 	a.endFlushRound()
+	return replace
 }
 
 func (a *account) head() *op {

@@ -17,6 +17,33 @@
 // ReadyForQuery); during COPY FROM STDIN, the Sync and Flush the client
 // sends, and the message that fails the COPY.
 //
+// The upstream role's bounds (work_mem, statement_timeout, read-only
+// transactions, ...) are the grader's, not the solution's. Of the client's
+// startup parameters the proxy forwards only those that shape how values
+// are formatted and named: application_name, client_encoding, DateStyle,
+// TimeZone, extra_float_digits, search_path and IntervalStyle. The rest,
+// options among them, it drops silently rather than refusing: drivers send
+// options and settings of their own accord (JDBC, Npgsql, PGOPTIONS in the
+// environment), and a solution whose driver did should still run, under
+// the role's bounds, rather than fail at connect over something its author
+// never wrote.
+//
+// Nor may a solution raise the bounds once connected. A Query any of whose
+// statements, or a Parse whose statement, would SET [SESSION|LOCAL] one of
+// work_mem, hash_mem_multiplier, maintenance_work_mem, temp_buffers,
+// max_parallel_workers_per_gather, statement_timeout, lock_timeout,
+// idle_in_transaction_session_timeout, or ALTER ROLE or ALTER USER, is
+// refused (READ WRITE is not: drivers ask for it, lib/pq's BeginTx among
+// them, and the role's grants keep it from writing whatever the mode): none of it is forwarded, and the client gets an error
+// (SQLSTATE 42501, "nplus1: the grader does not let a solution change
+// work_mem"). The proxy forwards in its place text that does not parse and
+// gives the client its own error in place of the server's syntax error: so
+// the answer comes in line with whatever the server still owes, a
+// transaction block fails as it would have, and after a Parse the server
+// skips to Sync itself. The refused statement is recorded as a statement
+// with that Error, in its round trip. RESET and DISCARD stay allowed: they
+// restore the role's values.
+//
 // Every way the server can run something for the client is counted:
 //
 //   - A fast-path FunctionCall (the protocol's 'F' message: a function

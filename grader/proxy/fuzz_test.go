@@ -34,7 +34,11 @@ func FuzzFraming(f *testing.F) {
 			p.relayClient(acc, bufio.NewReader(in), in, out)
 			in.Close()
 		})
-		if !bytes.HasPrefix(fromClient, got) {
+		refused := false // a refused statement goes upstream rewritten
+		for _, o := range acc.queue {
+			refused = refused || o.refused != nil
+		}
+		if !refused && !bytes.HasPrefix(fromClient, got) {
 			t.Fatalf("client→server: forwarded %q, not a prefix of %q", got, fromClient)
 		}
 		got = relayThrough(t, func(out net.Conn) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,6 +149,22 @@ func (p *Proxy) serve() {
 	}
 }
 
+// forwarded are the startup parameters the proxy passes on upstream (by
+// lower-case name: PostgreSQL matches setting names without case). They
+// shape how values are formatted and named, not what the server spends.
+// The rest are dropped, options (-c work_mem=..., -c statement_timeout=0)
+// among them: the proxy connects as a role whose bounds a solution must not
+// raise. user, database and password are the proxy's own.
+var forwarded = map[string]bool{
+	"application_name":   true,
+	"client_encoding":    true,
+	"datestyle":          true,
+	"timezone":           true,
+	"extra_float_digits": true,
+	"search_path":        true,
+	"intervalstyle":      true,
+}
+
 // startupTimeout bounds how long a client may take to authenticate.
 const startupTimeout = 10 * time.Second
 
@@ -161,9 +178,7 @@ func (p *Proxy) handle(client net.Conn) {
 	}
 	cfg := p.upstream.Copy()
 	for k, v := range params {
-		switch k {
-		case "user", "database", "replication", "password":
-		default:
+		if forwarded[strings.ToLower(k)] {
 			cfg.RuntimeParams[k] = v
 		}
 	}

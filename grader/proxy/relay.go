@@ -55,8 +55,11 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 				acc.problem("client closed mid-message")
 				return
 			}
-			acc.client(typ, body, true)
-			writeMessage(w, typ, body)
+			if r := acc.client(typ, body, true); r != nil {
+				writeMessage(w, typ, r) // a refused statement
+			} else {
+				writeMessage(w, typ, body)
+			}
 		case typ == 'B' || typ == 'F':
 			// Too large to hold: the accounting reads its head, the rest
 			// streams through.
@@ -165,7 +168,13 @@ func relayServer(acc *account, server, client net.Conn) {
 			if body, err = readBody(sr, body, m); err != nil {
 				return
 			}
-			acc.server(typ, body)
+			if r := acc.server(typ, body); r != nil {
+				writeMessage(w, typ, r) // the refusal of a statement
+				if _, err := sr.Discard(n - m); err != nil {
+					return
+				}
+				break
+			}
 			writeHeader(w, typ, n)
 			w.Write(body)
 			if err := copyBody(w, sr, n-m); err != nil {

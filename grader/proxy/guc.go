@@ -1,0 +1,139 @@
+package proxy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/nplus1/nplus1/grader/sqlshape"
+)
+
+// bounds are the settings that bound what a solution's session spends or
+// may do; a solution may not SET them (RESET puts back the role's own).
+var bounds = map[string]bool{
+	"work_mem":                            true,
+	"hash_mem_multiplier":                 true,
+	"maintenance_work_mem":                true,
+	"temp_buffers":                        true,
+	"max_parallel_workers_per_gather":     true,
+	"statement_timeout":                   true,
+	"lock_timeout":                        true,
+	"idle_in_transaction_session_timeout": true,
+}
+
+// refusedSetting names what a statement of sql would change of the role's
+// bounds, or returns "" if none does: SET [SESSION|LOCAL] of a bound, and
+// ALTER ROLE or ALTER USER. READ WRITE is allowed: drivers ask for it
+// (lib/pq's BeginTx), and the role's grants, not the transaction mode,
+// keep it from writing.
+func refusedSetting(sql string) string {
+	for _, stmt := range sqlshape.Split(sql) {
+		if s := refusedIn(stmt); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func refusedIn(stmt string) string {
+	w := words(stmt, 64)
+	if len(w) == 0 {
+		return ""
+	}
+	switch w[0] {
+	case "alter":
+		if len(w) > 1 && (w[1] == "role" || w[1] == "user") {
+			return "its role (ALTER " + strings.ToUpper(w[1]) + ")"
+		}
+	case "set":
+		i := 1
+		if len(w) > i && (w[i] == "session" || w[i] == "local") {
+			i++
+		}
+		if len(w) > i && bounds[w[i]] {
+			return w[i]
+		}
+	}
+	return ""
+}
+
+// words returns the first max words and quoted identifiers of a statement,
+// lower-cased; comments, strings and punctuation are skipped.
+func words(s string, max int) []string {
+	var out []string
+	for len(s) > 0 && len(out) < max {
+		s = s[sqlshape.LeadingComments(s):]
+		if s == "" {
+			break
+		}
+		c := s[0]
+		switch {
+		case isWordByte(c) && !(c >= '0' && c <= '9'):
+			n := 1
+			for n < len(s) && (isWordByte(s[n]) || s[n] == '$') {
+				n++
+			}
+			out = append(out, strings.ToLower(s[:n]))
+			s = s[n:]
+		case c == '"':
+			var b strings.Builder
+			n := 1
+			for n < len(s) {
+				if s[n] == '"' {
+					if n+1 < len(s) && s[n+1] == '"' {
+						b.WriteByte('"')
+						n += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(s[n])
+				n++
+			}
+			// GUC names match without case, even quoted.
+			out = append(out, strings.ToLower(b.String()))
+			s = s[min(n+1, len(s)):]
+		case c == '\'':
+			n := 1
+			for n < len(s) {
+				if s[n] == '\'' {
+					if n+1 < len(s) && s[n+1] == '\'' {
+						n += 2
+						continue
+					}
+					break
+				}
+				n++
+			}
+			s = s[min(n+1, len(s)):]
+		default:
+			n := 1
+			for n < len(s) && isWordByte(s[n]) && c >= '0' && c <= '9' {
+				n++ // the rest of a number
+			}
+			s = s[n:]
+		}
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z') || (c >= '0' && c <= '9')
+}
+
+// refusedSQL is what the proxy sends the server in place of a refused
+// statement: text that fails to parse, so that the server answers it with
+// an error in line with everything else it answers, and a transaction
+// block it is in fails as it would have. The account puts the proxy's
+// error in place of the server's.
+const refusedSQL = "nplus1 refused a statement"
+
+// refusal is the body of the ErrorResponse the client gets for a statement
+// that would change setting.
+func refusal(setting string) []byte {
+	b, _ := (&pgproto3.ErrorResponse{
+		Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "42501",
+		Message: fmt.Sprintf("nplus1: the grader does not let a solution change %s", setting),
+	}).Encode(nil)
+	return b[5:]
+}
