@@ -61,6 +61,7 @@ type Built struct {
 	display string   // argv as the learner would type it
 	lang    string   // Solution.Language
 	work    string   // the private copy of dir a sandbox shows at dir, or ""
+	module  string   // for a Go solution with no go.mod, the module around it
 
 	closeOnce sync.Once
 	closeErr  error

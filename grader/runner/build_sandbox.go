@@ -36,6 +36,9 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		}
 	}
 	if b.lang == Go {
+		if !isFile(filepath.Join(b.dir, "go.mod")) {
+			b.module = enclosingModule(b.dir)
+		}
 		if err := prepareCache(iso); err != nil {
 			return fmt.Errorf("build: prepare the sandbox's Go cache %s: %w", iso.Cache, err)
 		}

@@ -99,12 +99,19 @@ func (pl *Place) Close() {
 
 // binds is what a sandbox of this solution shows besides the machine's
 // read-only files: the private copy of the solution at the solution's own
-// path, the build directory, and for a build, the Go caches.
+// path, the build directory, and for a build, the Go caches and the module
+// around a Go solution that has no go.mod of its own.
 func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
-	binds := []sandbox.Bind{
-		{Path: b.tmp, Writable: build},
-		{Source: b.work, Path: b.dir, Writable: true},
+	var binds []sandbox.Bind
+	if build && b.module != "" {
+		// A Go solution without a go.mod builds in the module around it,
+		// which may be under a hidden directory: shown read-only, first, as
+		// the solution's own copy goes over it.
+		binds = append(binds, sandbox.Bind{Path: b.module})
 	}
+	binds = append(binds,
+		sandbox.Bind{Path: b.tmp, Writable: build},
+		sandbox.Bind{Source: b.work, Path: b.dir, Writable: true})
 	if build && b.lang == Go {
 		binds = append(binds,
 			sandbox.Bind{Path: filepath.Join(iso.Cache, "gomod")},
@@ -207,4 +214,17 @@ func stateOf(sb *sandbox.Sandbox) sandboxState {
 func errSandboxExec(err error) bool {
 	var ee *sandbox.ExecError
 	return errors.As(err, &ee)
+}
+
+// enclosingModule returns the nearest directory above dir that holds a
+// go.mod, or "" if none does.
+func enclosingModule(dir string) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if isFile(filepath.Join(d, "go.mod")) {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			return ""
+		}
+	}
 }

@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A Go solution without a go.mod of its own builds in the module around
+// it, even when that module is under /tmp, which its sandbox hides; it
+// runs in the sandbox and answers through a connection dialled there.
+func TestSandboxedSolutionInAHiddenModule(t *testing.T) {
+	module := t.TempDir() // under /tmp
+	os.Chmod(module, 0o755)
+	os.Chmod(filepath.Dir(module), 0o755)
+	files := map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.22\n",
+		"solution/main.go": `package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello from the sandbox")) })
+	http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
+}
+`,
+	}
+	for name, text := range files {
+		path := filepath.Join(module, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sol, err := Detect(filepath.Join(module, "solution"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
+	os.Chmod(filepath.Dir(iso.Cache), 0o755)
+	ctx := context.Background()
+	built, err := sol.Build(ctx, BuildOptions{Isolation: iso, Timeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	defer built.Close()
+	place, err := built.Sandbox(iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := built.Start(ctx, StartOptions{Port: 8080, Place: place, ReadyTimeout: 30 * time.Second})
+	if err != nil {
+		place.Close()
+		t.Fatalf("start: %v", err)
+	}
+	defer proc.Stop()
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return place.Dial(ctx, addr) }}}
+	resp, err := client.Get("http://127.0.0.1:8080/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello from the sandbox" {
+		t.Fatalf("got %q", body)
+	}
+	if err := proc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if exited, _ := proc.Exited(); !exited {
+		t.Fatal("the program runs after Stop")
+	}
+	if _, err := os.Stat(filepath.Join(module, "solution", "solution")); err == nil {
+		t.Error("the build wrote into the learner's directory")
+	}
+}
