@@ -40,6 +40,7 @@ func TestKeygenSignVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Environment.Sandbox = "none (--sandbox off)"
 	if err := reports.Sign(c, priv); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +51,8 @@ func TestKeygenSignVerify(t *testing.T) {
 
 	for _, k := range []string{key + ".pub", strings.TrimSpace(stdout)} {
 		code, out, stderr := runWith(t, nil, "verify", card, "--key", k)
-		if code != 0 || !strings.Contains(out, "VERIFIED") {
-			t.Errorf("verify untouched with --key %s: exit %d\n%s%s", k, code, out, stderr)
+		if code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "sandbox: none (--sandbox off): the solution ran as the grader, unisolated") {
+			t.Errorf("verify untouched with --key %s: exit %d, want 0 and the sandbox said\n%s%s", k, code, out, stderr)
 		}
 	}
 	if code, out, _ := runWith(t, nil, "verify", cardDir, "--key", key+".pub"); code != 0 {
@@ -59,6 +60,9 @@ func TestKeygenSignVerify(t *testing.T) {
 	}
 
 	b, _ := os.ReadFile(card)
+	if !strings.Contains(string(b), `"sandbox": "none (--sandbox off)"`) {
+		t.Fatalf("the signed card does not record its sandbox:\n%s", b)
+	}
 	edited := strings.Replace(string(b), `"seed": 42`, `"seed": 43`, 1)
 	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
