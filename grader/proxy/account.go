@@ -622,6 +622,17 @@ func (a *account) refuse(typ byte, n int) {
 	a.goodbye = b
 }
 
+// refuseSQL notes that the proxy ends the connection because its clients
+// sent more SQL than it keeps (Config.MaxSQL).
+func (a *account) refuseSQL(limit int64) {
+	msg := fmt.Sprintf("the grader's proxy ended the connection: its clients sent more than %d bytes of Query and Parse messages in all, more than any grade needs", limit)
+	a.problem(msg)
+	b, _ := (&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: "54000", Message: msg}).Encode(nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.goodbye = b
+}
+
 // farewell returns the FATAL error to send the client before closing, if
 // the proxy refused a message of its (nil otherwise).
 func (a *account) farewell() []byte {

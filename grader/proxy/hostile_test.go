@@ -28,6 +28,11 @@ type hostile struct {
 }
 
 func startHostile(t *testing.T, maxConns int) *hostile {
+	return startHostileWith(t, proxy.Config{MaxConns: maxConns})
+}
+
+// startHostileWith is startHostile with more of the proxy's settings.
+func startHostileWith(t *testing.T, cfg proxy.Config) *hostile {
 	t.Helper()
 	ctx := context.Background()
 	inst := pgtest.Start(t)
@@ -45,7 +50,8 @@ func startHostile(t *testing.T, maxConns int) *hostile {
 	}
 	up.User, up.Password = "reader", "reader-secret"
 	h := &hostile{admin: admin, trace: &proxy.Trace{}}
-	h.proxy, err = proxy.Listen(proxy.Config{Upstream: up, User: "app", Password: "one-run", Trace: h.trace, MaxConns: maxConns})
+	cfg.Upstream, cfg.User, cfg.Password, cfg.Trace = up, "app", "one-run", h.trace
+	h.proxy, err = proxy.Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,4 +259,42 @@ func TestBurstOf200Connections(t *testing.T) {
 	eventually(t, "every server connection closed", func() bool { return h.backends(t) == 0 })
 	h.proxy.Close()
 	noLeak(t, before)
+}
+
+// A client that sends SQL without end (a 1 MiB Query over and over, each
+// kept in the trace) has its connection ended once the proxy took
+// Config.MaxSQL bytes, so the grader's memory stays bounded.
+func TestSQLWithoutEnd(t *testing.T) {
+	h := startHostileWith(t, proxy.Config{MaxSQL: 8 << 20})
+	c := rawClient(t, h)
+	defer c.Close()
+	fe := pgproto3.NewFrontend(c, c)
+	query := "SELECT 1 -- " + strings.Repeat("x", 1<<20)
+	var refused *pgproto3.ErrorResponse
+	for i := 0; i < 20 && refused == nil; i++ {
+		fe.Send(&pgproto3.Query{String: query})
+		if err := fe.Flush(); err != nil {
+			break
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			m, err := fe.Receive()
+			if err != nil {
+				t.Fatalf("query %d: %v", i+1, err)
+			}
+			if e, ok := m.(*pgproto3.ErrorResponse); ok && e.Severity == "FATAL" {
+				refused = e
+				break
+			}
+			if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+				break
+			}
+		}
+	}
+	if refused == nil || refused.Code != "54000" || !strings.Contains(refused.Message, "more than 8388608 bytes of Query and Parse messages") {
+		t.Fatalf("got %+v, want a FATAL 54000 naming the limit", refused)
+	}
+	if stmts, _ := h.trace.Since(proxy.Mark{}); len(stmts) > 8 {
+		t.Errorf("%d statements kept, want at most 8 of 1 MiB", len(stmts))
+	}
 }

@@ -34,6 +34,11 @@ type Config struct {
 	MaxConns int
 	// Trace receives every statement and round trip. Required.
 	Trace *Trace
+	// MaxSQL bounds the bytes of Query and Parse messages the proxy takes
+	// from its clients in all (0: DefaultMaxSQL): the trace keeps their
+	// SQL, so this bounds the grader's memory. Past it a client's
+	// connection ends with a FATAL error.
+	MaxSQL int64
 	// Listener, if not nil, is where the proxy serves (a loopback port in
 	// a solution's sandbox); the proxy closes it. Nil: Listen listens on
 	// 127.0.0.1 at a free port.
@@ -46,6 +51,8 @@ type Proxy struct {
 	rtt      atomic.Int64 // the simulated RTT in force, in nanoseconds
 	upstream *pgconn.Config
 	ln       net.Listener
+
+	sqlBytes atomic.Int64 // Query and Parse bytes taken from clients (Config.MaxSQL)
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -61,6 +68,9 @@ func Listen(cfg Config) (*Proxy, error) {
 	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = 100
+	}
+	if cfg.MaxSQL == 0 {
+		cfg.MaxSQL = DefaultMaxSQL
 	}
 	if cfg.Upstream == nil {
 		return nil, errors.New("start proxy: no upstream")

@@ -24,6 +24,10 @@ const decodeLimit = 1 << 20
 // for, and so are a Bind's names: a longer one is refused.
 const maxBuffered = 16 << 20
 
+// DefaultMaxSQL is Config.MaxSQL's default: a grade's honest traffic is a
+// few megabytes.
+const DefaultMaxSQL = 512 << 20
+
 // errorHead is how much of a server ErrorResponse the proxy reads; the
 // rest streams through.
 const errorHead = 64 << 10
@@ -47,6 +51,10 @@ func (p *Proxy) relayClient(acc *account, cr *bufio.Reader, client, server net.C
 		}
 		if n > maxMessage || (readWhole(typ, n) && n > maxBuffered) {
 			acc.refuse(typ, n)
+			return
+		}
+		if (typ == 'Q' || typ == 'P') && p.sqlBytes.Add(int64(n)) > p.cfg.MaxSQL {
+			acc.refuseSQL(p.cfg.MaxSQL)
 			return
 		}
 		switch {
