@@ -91,6 +91,10 @@ type Options struct {
 	// card where it cannot; SandboxRequired makes that a grader error;
 	// SandboxOff never isolates.
 	Sandbox string
+	// Secrets are more files a sandboxed solution must not see (a signing
+	// key file), besides the grader's temp dir, caches and the home
+	// directory's credential stores.
+	Secrets []string
 	// WallTime bounds the whole grade (0: the sum of the bounds of its
 	// steps, see grade.wallTime): past it a watchdog stops the grade and
 	// the card says so.
@@ -391,7 +395,7 @@ func (g *grade) isolate() error {
 	if err != nil {
 		return fmt.Errorf("find a cache directory for the sandbox: %w", err)
 	}
-	g.iso = &runner.Isolation{Hide: hiddenFromSolutions(), Cache: cache}
+	g.iso = &runner.Isolation{Hide: append(hiddenFromSolutions(), g.opts.Secrets...), Cache: cache}
 	g.card.Environment.Sandbox = sandbox.Describe
 	return nil
 }

@@ -40,6 +40,7 @@ type escapeReport struct {
 	Processes       int      `json:"processes"`
 	DockerSocket    bool     `json:"docker_socket"`
 	HBA             []string `json:"hba"`
+	KeyFile         bool     `json:"key_file"`
 	Daemon          int      `json:"daemon"`
 }
 
@@ -48,10 +49,26 @@ type escapeReport struct {
 func gradeEscape(t *testing.T, mode string) (*reports.Card, escapeReport) {
 	t.Helper()
 	t.Setenv("NPLUS1_ESCAPE_SECRET", "s3cret")
+	// A key file where a sandbox would show it (not under /tmp), named to
+	// the fixture in its directory.
+	keyDir, err := os.MkdirTemp("testdata", ".key-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(keyDir) })
+	key, _ := filepath.Abs(filepath.Join(keyDir, "nplus1.key"))
+	pointer := filepath.Join("testdata", "hostile", "escape", "secretpath")
+	for path, text := range map[string]string{key: "secret key", pointer: key} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.Remove(pointer) })
 	var out lockedBuffer
 	card := gradeDir(t, "testdata/hostile/escape", func(o *grader.Options) {
 		o.Sandbox = mode
 		o.SolutionOutput = &out
+		o.Secrets = []string{key}
 	})
 	var r escapeReport
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -76,7 +93,7 @@ func TestSandboxHoldsAHostileSolution(t *testing.T) {
 	}
 	card, r := gradeEscape(t, grader.SandboxRequired)
 	t.Logf("report: %+v", r)
-	if r.SignalledParent || len(r.Secrets) > 0 || r.Processes > 5 || r.DockerSocket || len(r.HBA) > 0 {
+	if r.SignalledParent || len(r.Secrets) > 0 || r.Processes > 5 || r.DockerSocket || len(r.HBA) > 0 || r.KeyFile {
 		t.Errorf("the solution reached out of its sandbox: %+v", r)
 	}
 	if r.Daemon == 0 {
@@ -95,8 +112,8 @@ func TestSandboxHoldsAHostileSolution(t *testing.T) {
 // (the reason for the sandbox), and the card says so.
 func TestWithoutSandboxTheCardSaysNone(t *testing.T) {
 	card, r := gradeEscape(t, grader.SandboxOff)
-	if len(r.Secrets) == 0 {
-		t.Errorf("unsandboxed, the fixture found no secret: it tests nothing (%+v)", r)
+	if len(r.Secrets) == 0 || !r.KeyFile {
+		t.Errorf("unsandboxed, the fixture found no secret or key file: it tests nothing (%+v)", r)
 	}
 	if !strings.HasPrefix(card.Environment.Sandbox, "none") {
 		t.Errorf("card's sandbox = %q, want none", card.Environment.Sandbox)

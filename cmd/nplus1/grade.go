@@ -326,6 +326,22 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	return verdictExit(card.Verdict)
 }
 
+// secretFiles are the files a sandboxed solution must not see: the signing
+// key, when NPLUS1_SIGNING_KEY names a file.
+func (o *GradeOptions) secretFiles() []string {
+	path := strings.TrimSpace(o.SigningKeyText)
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil // the key itself, not a file
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return []string{path}
+}
+
 // graderOptions are the options every grade of this command shares.
 func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 	return grader.Options{
@@ -344,6 +360,7 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 		SolutionTimeout: o.SolutionTimeout,
 		MemoryLimit:     o.MemoryLimit,
 		Sandbox:         o.Sandbox,
+		Secrets:         o.secretFiles(),
 		Version:         Version(),
 		Now:             o.Now,
 	}

@@ -1,7 +1,8 @@
 // A cheat that tries to leave its sandbox before it serves: it signals its
 // parent and PID 1, looks through every /proc/PID/environ for the grader's
 // secrets, looks for the Docker socket and the cluster's pg_hba.conf, and
-// leaves a daemon in a session of its own. It prints what it managed on one
+// leaves a daemon in a session of its own, and reads the file its
+// secretpath names (a signing key the grader was given as a file). It prints what it managed on one
 // line, "ESCAPE-REPORT: {...}", then serves the right answer through the
 // proxy.
 package main
@@ -27,6 +28,7 @@ type report struct {
 	Processes       int      `json:"processes"`        // how many processes /proc shows
 	DockerSocket    bool     `json:"docker_socket"`
 	HBA             []string `json:"hba"` // pg_hba.conf files found
+	KeyFile         bool     `json:"key_file"` // read the file ./secretpath names
 	Daemon          int      `json:"daemon"`
 }
 
@@ -53,6 +55,10 @@ func main() {
 	for _, pattern := range []string{"/dev/shm/*/pg_hba.conf", "/tmp/*/pg_hba.conf", os.TempDir() + "/*/pg_hba.conf", "/tmp/*/*/pg_hba.conf"} {
 		found, _ := filepath.Glob(pattern)
 		r.HBA = append(r.HBA, found...)
+	}
+	if path, err := os.ReadFile("secretpath"); err == nil {
+		_, err := os.ReadFile(strings.TrimSpace(string(path)))
+		r.KeyFile = err == nil
 	}
 	daemon := exec.Command("/bin/sh", "-c", "sleep 600; : nplus1-escape-daemon")
 	daemon.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
