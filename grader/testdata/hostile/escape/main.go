@@ -27,7 +27,7 @@ type report struct {
 	Secrets         []string `json:"secrets"`          // environ files holding the grader's secret
 	Processes       int      `json:"processes"`        // how many processes /proc shows
 	DockerSocket    bool     `json:"docker_socket"`
-	HBA             []string `json:"hba"` // pg_hba.conf files found
+	HBA             []string `json:"hba"`      // pg_hba.conf files found
 	KeyFile         bool     `json:"key_file"` // read the file ./secretpath names
 	Daemon          int      `json:"daemon"`
 }
