@@ -791,6 +791,11 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		px.Close()
 		var le runner.LearnerError
 		if errors.As(err, &le) {
+			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
+				g.card.Output = le.LearnerOutput()
+				g.machineError(missing) // the machine's setup: exit 3, not a red fail
+				return nil, false
+			}
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
 			if g.sol.Language == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"

@@ -1,0 +1,83 @@
+package runner
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// pythonDrivers are the PostgreSQL drivers a Python solution is expected to
+// find installed on the machine, with how to install each.
+var pythonDrivers = map[string]struct{ apt, pip string }{
+	"psycopg2": {"python3-psycopg2", "psycopg2-binary"},
+	"psycopg":  {"python3-psycopg", `"psycopg[binary]"`},
+}
+
+// noModule matches Python's "No module named 'x'" (of a ModuleNotFoundError).
+var noModule = regexp.MustCompile(`ModuleNotFoundError: No module named '([A-Za-z0-9_.]+)'`)
+
+// DriverMissingError says that the Python interpreter the solution ran
+// with has no PostgreSQL driver: the machine's setup, not the learner's
+// code (it is not a LearnerError).
+type DriverMissingError struct {
+	Module      string // psycopg2 or psycopg
+	Interpreter string // as configured: --python, or python3
+	Custom      bool   // nplus1.yaml's run command chose the interpreter
+}
+
+func (e *DriverMissingError) Error() string {
+	d := pythonDrivers[e.Module]
+	if e.Custom {
+		return fmt.Sprintf("the Python interpreter that nplus1.yaml's run command starts has no %s (ModuleNotFoundError: No module named '%s'): the machine's setup, not the solution. "+
+			"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into that interpreter), or make the run command use one that has it",
+			e.Module, e.Module, d.apt, d.pip)
+	}
+	return fmt.Sprintf("the Python interpreter %s has no %s (ModuleNotFoundError: No module named '%s'): the machine's setup, not the solution. "+
+		"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into %s), or give --python (or NPLUS1_PYTHON) an interpreter that has it, such as --python /usr/bin/python3 once %s is installed",
+		e.Interpreter, e.Module, e.Module, d.apt, d.pip, e.Interpreter, d.apt)
+}
+
+// MissingDriver reports a solution that stopped because the interpreter
+// has no PostgreSQL driver: output (what it printed) shows a
+// ModuleNotFoundError for psycopg2 or psycopg, and the solution's own files
+// define no module of that name (a module of its own that is missing stays
+// the learner's). python is the interpreter as configured ("" for python3).
+// It returns nil otherwise, and for a nil s.
+func MissingDriver(s *Solution, output, python string) *DriverMissingError {
+	if s == nil || s.Language != Python && s.Language != Custom {
+		return nil
+	}
+	m := noModule.FindStringSubmatch(output)
+	if m == nil {
+		return nil
+	}
+	module, _, _ := strings.Cut(m[1], ".")
+	if _, ok := pythonDrivers[module]; !ok || definesModule(s.Dir, module) {
+		return nil
+	}
+	if python == "" {
+		python = "python3"
+	}
+	return &DriverMissingError{Module: module, Interpreter: python, Custom: s.Language == Custom}
+}
+
+// definesModule reports whether the solution's files hold a Python module
+// or package of that name (module.py, or a directory module/), anywhere in
+// its tree.
+func definesModule(dir, module string) bool {
+	var found bool
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return nil // unreadable: nothing of the solution's to find there
+		}
+		name := d.Name()
+		if name == module || name == module+".py" || strings.HasPrefix(name, module+".") && strings.HasSuffix(name, ".so") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}

@@ -1,0 +1,1 @@
+import psycopg2._impl  # noqa: F401  (not shipped)
