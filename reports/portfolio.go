@@ -17,10 +17,17 @@ import (
 )
 
 // LoadCards reads cards from paths: a file is read as a card; a directory
-// is searched, recursively, for files named result.json. It fails on a
-// path that does not exist, a file that is not a card, or when no card is
-// found at all.
-func LoadCards(paths ...string) ([]*Card, error) {
+// is searched, recursively, for files named result.json, those kept in
+// card directories' histories too (see HistoryDir). It fails on a path that
+// does not exist, a file that is not a card, or when no card is found at
+// all.
+func LoadCards(paths ...string) ([]*Card, error) { return loadCards(false, paths) }
+
+// LoadLatestCards is LoadCards without the cards kept in histories: the
+// latest card of each card directory.
+func LoadLatestCards(paths ...string) ([]*Card, error) { return loadCards(true, paths) }
+
+func loadCards(latest bool, paths []string) ([]*Card, error) {
 	var cards []*Card
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -38,6 +45,9 @@ func LoadCards(paths ...string) ([]*Card, error) {
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if latest && d.IsDir() && d.Name() == HistoryDir && path != p && isFile(filepath.Join(filepath.Dir(path), "result.json")) {
+				return filepath.SkipDir
 			}
 			if d.IsDir() || d.Name() != "result.json" {
 				return nil

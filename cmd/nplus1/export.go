@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nplus1/nplus1/reports"
 	"github.com/spf13/cobra"
@@ -32,8 +33,9 @@ func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) 
 		Short: "Export the best card of each challenge as a portfolio page",
 		Long: `Export a portfolio: one card of each challenge, the latest that passed (or
 the latest, where none did), from result.json files given as arguments or
-found under directories (default: nplus1-results). A later failed try does
-not hide a pass.
+found under directories (default: nplus1-results), the cards kept in each
+card directory's history/ too. A later failed try does not hide a pass.
+With --each, an entry per card directory: its latest card.
 
 The format follows the output's extension, or --format:
   html  one self-contained page: inline CSS and SVG charts, no scripts, nothing
@@ -63,7 +65,7 @@ is what was signed. A card edited after signing is marked so, either way.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if len(opts.Paths) == 0 {
-				opts.Paths = []string{"nplus1-results"}
+				opts.Paths = []string{defaultOut}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -78,6 +80,25 @@ is what was signed. A card edited after signing is marked so, either way.`,
 	fl.StringVar(&opts.Key, "key", "", "public key (base64 or a .pub file) to verify the signed cards' signatures with")
 	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the best card of each challenge")
 	return cmd
+}
+
+// distinctCards drops the copies of a card: the latest card of a card
+// directory is also in its history, and a card may be given twice.
+func distinctCards(cards []*reports.Card) []*reports.Card {
+	type key struct {
+		at                               time.Time
+		path, digest, challenge, verdict string
+	}
+	seen := map[key]bool{}
+	var out []*reports.Card
+	for _, c := range cards {
+		k := key{c.GradedAt.UTC(), c.Solution.Path, c.Solution.Digest, c.Challenge.ID, c.Verdict}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // countNamed counts the cards that name their challenge.
@@ -126,10 +147,17 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 			return usageError("--key: %v", err)
 		}
 	}
-	cards, err := reports.LoadCards(opts.Paths...)
+	// A class's table shows each solution's latest card; a portfolio the
+	// best of every card, those kept in the card directories' histories too.
+	load := reports.LoadCards
+	if opts.Each {
+		load = reports.LoadLatestCards
+	}
+	cards, err := load(opts.Paths...)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	cards = distinctCards(cards)
 	entries := cards
 	if !opts.Each {
 		entries = reports.Best(cards)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -37,7 +38,7 @@ type GradeOptions struct {
 	Postgres        string
 	DatabaseURL     string
 	Image           string
-	Out             string
+	Out             string // --out; "" for the default, a directory per challenge and solution (see defaultCardDir)
 	Seed            int64
 	RTT             time.Duration
 	Requests        int
@@ -77,10 +78,19 @@ The solution is an HTTP program serving the challenge's endpoint on
 challenge and the build and run commands; without one, go.mod or main.go
 means Go and main.py means Python.
 
-The card is written to --out as result.json and result.md. With several
-directories, one Postgres serves them all, --jobs at a time: one seed for the
-batch, each challenge's data seeded once and copied per solution, the starter
-measured once for every card; each card goes to --out/<directory name>/.
+The card (result.json, result.md, badge.svg, badge.json) goes to
+nplus1-results/<challenge>/<solution>/, where <solution> is DIR as given,
+its slashes as dashes (./solution: solution), or to --out DIR. Each
+directory keeps the latest card on top and every card in
+history/<time>-<verdict>/, so a later failure never hides an earlier pass
+(the terminal says where that pass is). Input that cannot be graded (no
+such directory, a bad flag) writes no card, but to an --out that holds
+none of a real grade, so CI finds one.
+
+With several directories, one Postgres serves them all, --jobs at a time:
+one seed for the batch, each challenge's data seeded once and copied per
+solution, the starter measured once for every card; each card goes to its
+own directory as above, or to --out/<directory name>/.
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 		Example: `  # Grade the Go reference solution of orders-users
   nplus1 grade challenges/orders-users/reference/go --challenge orders-users
@@ -150,7 +160,7 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 	fl.StringVar(&opts.Postgres, "postgres", "auto", "where Postgres comes from: auto (local, else docker), local (installed binaries), docker (a container) or url (--database-url); env NPLUS1_POSTGRES")
 	fl.StringVar(&opts.Image, "image", postgres.DefaultImage, "PostgreSQL image for the docker provider (used as is when present locally, else pulled); env NPLUS1_POSTGRES_IMAGE")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "grade on an existing server: a temporary database and role are made and dropped; env NPLUS1_DATABASE_URL")
-	fl.StringVarP(&opts.Out, "out", "o", "nplus1-results", "directory for the card: result.json, result.md, badge.svg and badge.json")
+	fl.StringVarP(&opts.Out, "out", "o", "", "directory for the card: result.json, result.md, badge.svg, badge.json and history/ (default nplus1-results/<challenge>/<solution>/)")
 	fl.Int64Var(&opts.Seed, "seed", 0, "seed of the random data (1-2147483647; default random, one for a whole batch; recorded in the card)")
 	fl.DurationVar(&opts.RTT, "rtt", 0, "simulated network round trip (default: the challenge's)")
 	fl.IntVar(&opts.Requests, "requests", 0, "timed requests (default: the challenge's)")
@@ -175,8 +185,12 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 // made here, so that one that cannot be is said at once, not after the
 // grade. A bad option still gets a card saying so, where --out allows.
 func (o *GradeOptions) validate(fl *pflag.FlagSet) error {
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return writeError(fmt.Errorf("--out %s: cannot make the card directory: %w", o.Out, errors.Unwrap(err)))
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return writeError(fmt.Errorf("--out %s: cannot make the card directory: %w", o.Out, errors.Unwrap(err)))
+		}
+	} else if st, err := os.Stat(defaultOut); err == nil && !st.IsDir() {
+		return usageError("%s is not a directory: the cards go under it; remove it or pass --out DIR", defaultOut)
 	}
 	err := o.check(fl)
 	if err != nil {
@@ -184,7 +198,7 @@ func (o *GradeOptions) validate(fl *pflag.FlagSet) error {
 			if len(o.Solutions) == 1 {
 				dir = o.Out
 			}
-			grader.BareCard(grader.Options{Solution: o.Solutions[i], Challenge: o.Challenge, Version: Version()}, reports.Error, err.Error()).Write(dir)
+			o.writeUsageCard(dir, grader.BareCard(grader.Options{Solution: o.Solutions[i], Challenge: o.Challenge, Version: Version()}, reports.Error, err.Error()))
 		}
 	}
 	return err
@@ -307,13 +321,17 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	var ue *grader.UsageError
 	if errors.As(err, &ue) {
 		// CI looks for a card whatever happened.
-		grader.BareCard(gopts, reports.Error, err.Error()).Write(opts.Out)
+		opts.writeUsageCard(opts.Out, grader.BareCard(gopts, reports.Error, err.Error()))
 		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
 		return &exitError{code: exitGradeError, err: err}
 	}
-	if err := opts.writeCard(card, opts.Out); err != nil {
+	dir := opts.Out
+	if dir == "" {
+		dir = defaultCardDir(card.Challenge.ID, opts.Solutions[0])
+	}
+	if err := opts.writeCard(card, dir); err != nil {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	reports.Summary(opts.IO.Out, card)
@@ -322,7 +340,10 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "  phase %-9s %6.2fs\n", ph.Name, ph.Seconds)
 		}
 	}
-	fmt.Fprintf(opts.IO.Out, "card: %s\n", filepath.Join(opts.Out, "result.md"))
+	fmt.Fprintf(opts.IO.Out, "card: %s\n", filepath.Join(dir, "result.md"))
+	if note := cardNote(card, dir); note != "" {
+		fmt.Fprintf(opts.IO.Out, "      %s\n", note)
+	}
 	return verdictExit(card.Verdict)
 }
 
@@ -367,7 +388,8 @@ func (o *GradeOptions) graderOptions(p postgres.Provider) grader.Options {
 }
 
 // writeCard finishes a card (technique, portfolio line, signature) and
-// writes it to dir with its badge, and whatever CI outputs were asked for.
+// writes it to dir with its badge, keeping a copy in dir's history (see
+// reports.Card.Keep), and whatever CI outputs were asked for.
 func (o *GradeOptions) writeCard(card *reports.Card, dir string) error {
 	reports.Annotate(card)
 	if o.SigningKey != nil {
@@ -375,7 +397,7 @@ func (o *GradeOptions) writeCard(card *reports.Card, dir string) error {
 			return err
 		}
 	}
-	if err := card.Write(dir); err != nil {
+	if _, err := card.Keep(dir); err != nil {
 		return err
 	}
 	if o.JUnit != "" {
@@ -427,7 +449,7 @@ func verdictExit(verdict string) error {
 // runGradeMany grades several solutions on one Postgres and prints a table.
 func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) error {
 	start := time.Now()
-	outs := grader.CardDirs(opts.Out, opts.Solutions)
+	outs := grader.CardDirs(cmp.Or(opts.Out, defaultOut), opts.Solutions)
 	names := map[string]string{}
 	for i, d := range opts.Solutions {
 		names[d] = filepath.Base(outs[i])
@@ -442,14 +464,27 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 	code := exitPass // the worst: pass < fail < bad input < the machine
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tSTATEMENTS\tP95\tCARD")
-	var notGraded []string // why, for those whose grade could not be made
+	var notGraded []string       // why, for those whose grade could not be made
+	taken := map[string]string{} // card directory -> its solution, under the default --out
 	for i, r := range results {
-		card := r.Card
-		if card == nil {
+		card, dir := r.Card, outs[i]
+		if card == nil { // bad input: no grade began
 			card = grader.BareCard(grader.Options{Solution: r.Solution, Challenge: opts.Challenge, Version: Version()}, reports.Error, r.Err.Error())
-		}
-		if err := opts.writeCard(card, outs[i]); err != nil {
-			return &exitError{code: exitGradeError, err: err}
+			opts.writeUsageCard(dir, card)
+			if opts.Out == "" {
+				dir = "" // no card
+			}
+		} else {
+			if opts.Out == "" {
+				dir = defaultCardDir(card.Challenge.ID, r.Solution)
+				for n := 2; taken[dir] != "" && taken[dir] != r.Solution; n++ {
+					dir = fmt.Sprintf("%s-%d", defaultCardDir(card.Challenge.ID, r.Solution), n)
+				}
+				taken[dir] = r.Solution
+			}
+			if err := opts.writeCard(card, dir); err != nil {
+				return &exitError{code: exitGradeError, err: err}
+			}
 		}
 		statements, p95 := "-", "-"
 		if m := card.Metrics; m != nil {
@@ -458,7 +493,11 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		if card.Error != "" {
 			notGraded = append(notGraded, fmt.Sprintf("%s: %s", r.Solution, shorten(card.Error, 200)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, card.Verdict, statements, p95, filepath.Join(outs[i], "result.md"))
+		where := "-"
+		if dir != "" {
+			where = filepath.Join(dir, "result.md")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, card.Verdict, statements, p95, where)
 		c := exitPass
 		var ue *grader.UsageError
 		switch {

@@ -58,7 +58,7 @@ func runInit(opts *InitOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	files["README.md"] = []byte(learnerReadme(ch, opts.Lang))
+	files["README.md"] = []byte(learnerReadme(ch, opts.Lang, opts.Dir))
 	if _, ok := files["nplus1.yaml"]; !ok {
 		files["nplus1.yaml"] = []byte("challenge: " + ch.ID + "\n")
 	}
@@ -77,8 +77,8 @@ func runInit(opts *InitOptions) error {
 	return nil
 }
 
-// learnerReadme is the README written next to a starter.
-func learnerReadme(ch *challenges.Challenge, lang string) string {
+// learnerReadme is the README written next to a starter, in dir.
+func learnerReadme(ch *challenges.Challenge, lang, dir string) string {
 	run := "go run ."
 	deps := "Go 1.26 or newer; `go mod download` fetches pgx."
 	if lang == "python" {
@@ -90,10 +90,19 @@ func learnerReadme(ch *challenges.Challenge, lang string) string {
 	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`:\n\n", deps, ch.Endpoint.Method, ch.Endpoint.Path)
 	fmt.Fprintf(&b, "    PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db %s\n\n", run)
 	fmt.Fprintf(&b, "## Grade it\n\n    nplus1 grade .\n\n")
-	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/`.\n",
-		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT)
+	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/%s/%s/` (`result.md`, `badge.svg`; the latest on top, every earlier one in `history/`).\n",
+		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT, ch.ID, dirName(dir))
 	if lang == "python" {
 		b.WriteString("\nIf `python3` on your PATH lacks psycopg2, name the one that has it: `nplus1 grade . --python /usr/bin/python3`.\n")
 	}
 	return b.String()
+}
+
+// dirName is the name of dir itself, as `nplus1 grade .` run in it names
+// its card directory.
+func dirName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Base(dir)
 }

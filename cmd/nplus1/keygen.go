@@ -38,7 +38,7 @@ card against the public key.`,
 		Example: `  # Make nplus1.key and nplus1.key.pub, then sign grades with it
   nplus1 keygen
   NPLUS1_SIGNING_KEY=nplus1.key nplus1 grade ./solution
-  nplus1 verify nplus1-results/result.json --key nplus1.key.pub
+  nplus1 verify nplus1-results/orders-users/solution/result.json --key nplus1.key.pub
 
   # In CI, store the private key's content as a secret
   nplus1 keygen -o ci.key && cat ci.key`,

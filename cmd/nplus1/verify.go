@@ -31,8 +31,8 @@ encoding, and the file must be byte for byte as nplus1 wrote it.
 
 Exit codes: 0 the card verifies; 1 it does not (edited, unsigned, or signed
 by another key: the message says which field differs when it can); 2 usage.`,
-		Example: `  nplus1 verify nplus1-results/result.json --key nplus1.key.pub
-  nplus1 verify nplus1-results --key "$(cat nplus1.key.pub)"`,
+		Example: `  nplus1 verify nplus1-results/orders-users/solution/result.json --key nplus1.key.pub
+  nplus1 verify nplus1-results/orders-users/solution --key "$(cat nplus1.key.pub)"`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("verify takes one card (a result.json or its directory), got %d arguments", len(args))
