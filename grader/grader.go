@@ -624,7 +624,7 @@ func (g *grade) run(parent context.Context) {
 	}
 	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
 	built, err := g.sol.Build(ctx, runner.BuildOptions{
-		Python: g.opts.Python, Output: g.opts.SolutionOutput,
+		Python: g.opts.Python, Output: g.opts.SolutionOutput, Progress: g.opts.Progress,
 		Cache: g.opts.BuildCache, CacheKey: g.card.Solution.Digest,
 		Timeout: g.opts.BuildTimeout, Isolation: g.iso,
 	})

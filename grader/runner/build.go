@@ -27,6 +27,15 @@ type BuildOptions struct {
 	// Output, if not nil, gets a live copy of the build's output. It is
 	// written from another goroutine while Build runs.
 	Output io.Writer
+	// Progress, if not nil, gets progress lines while Build runs, from
+	// other goroutines: every ProgressEvery (0: DefaultProgressEvery) the
+	// step under way and its time so far ("build: fetching modules (go list
+	// -deps .), 10s so far", "build: compiling (go build -o solution .), 20s
+	// so far"), and each module the go command downloads ("build:
+	// downloading github.com/jackc/pgx/v5 v5.7.1"). A first build of a Go
+	// solution may take a minute; these say it is not stuck.
+	Progress      io.Writer
+	ProgressEvery time.Duration
 	// Cache, if not empty, is a directory where Go programs are kept
 	// between builds, under CacheKey (a digest of the solution's files):
 	// building the same files again, from any directory, costs the go
@@ -44,6 +53,8 @@ type BuildOptions struct {
 	// modules are downloaded first, by the grader, as the sandbox has no
 	// network; Cache is not used.
 	Isolation *Isolation
+
+	progress *buildProgress // from Progress, set by Build
 }
 
 // buildDirPrefix starts the name of every private build directory.
@@ -87,6 +98,7 @@ func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error)
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	b := &Built{dir: s.Dir, tmp: tmp, lock: lock, lang: s.Language}
+	opts.progress = newBuildProgress(opts)
 	if opts.Isolation != nil {
 		err = b.prepareSandbox(opts.Isolation)
 	}
@@ -347,7 +359,8 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = cleanEnv("TMPDIR="+tmp, "GOTMPDIR="+tmp)
-	cmd.Stdout, cmd.Stderr = out, out
+	w := opts.progress.tee(out)
+	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = procAttr()
 	// Interrupt first, as Ctrl-C would, so the build cleans up after itself;
 	// WaitDelay kills it if it does not stop.
@@ -357,7 +370,9 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 	if err != nil {
 		return fmt.Errorf("build: %s: %w", display, err)
 	}
+	stop := opts.progress.step(buildStep(display))
 	err = cmd.Wait()
+	stop()
 	// Kill what the build left behind (daemons). ErrWaitDelay: it exited
 	// 0, but a child kept the output open.
 	_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)

@@ -87,10 +87,13 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 		cmd.Dir, env = b.dir, append(env, "GOFLAGS=-mod=readonly")
 	}
 	cmd.Env = cleanEnv(env...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	w := opts.progress.tee(&out)
+	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = 3 * time.Second
+	stop := opts.progress.step("fetching modules (go list -deps .)")
 	err := cmd.Run()
+	stop()
 	if cmd.Process != nil {
 		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
 	}
@@ -124,7 +127,7 @@ func (b *Built) runSandboxed(ctx context.Context, argv []string, display string,
 	}
 	copied := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(out, pr)
+		_, _ = io.Copy(opts.progress.tee(out), pr)
 		close(copied)
 	}()
 	pl := &Place{sb: sb}
@@ -144,7 +147,9 @@ func (b *Built) runSandboxed(ctx context.Context, argv []string, display string,
 		}
 		return fmt.Errorf("build: %s: %w", display, err)
 	}
+	stop := opts.progress.step(buildStep(display))
 	st, err := waitSandboxed(ctx, pl)
+	stop()
 	switch {
 	case parent.Err() != nil:
 		return fmt.Errorf("build: %s: %w", display, context.Cause(parent))
