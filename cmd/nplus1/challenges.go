@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -36,11 +37,15 @@ func NewCmdChallenges(f *Factory) *cobra.Command {
 				return &exitError{code: exitGradeError, err: err}
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tLEVEL\tLIMIT\tTITLE")
+			fmt.Fprintln(tw, "ID\tLEVEL\tLIMIT\tLANGUAGES\tTITLE")
 			for _, c := range all {
-				fmt.Fprintf(tw, "%s\t%s\t≤ %d statements\t%s\n", c.ID, c.Level, c.Limits.Statements, c.Title)
+				fmt.Fprintf(tw, "%s\t%s\t≤ %d statements\t%s\t%s\n", c.ID, c.Level, c.Limits.Statements, languages(c), c.Title)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(f.IO.Out, "\nLANGUAGES are those of the starters (nplus1 init ID DIR --lang LANG); a solution may be in any language.")
+			return nil
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -65,11 +70,30 @@ func NewCmdChallenges(f *Factory) *cobra.Command {
 			fmt.Fprintf(w, "Limits:   at most %d data statements per request; p95 under %s at a simulated %s round trip; %d rows\n",
 				c.Limits.Statements, c.Limits.P95, c.Limits.RTT, c.Size)
 			fmt.Fprintf(w, "Starters: %s\n", strings.Join(c.Languages("starter"), ", "))
+			fmt.Fprintf(w, "References: %s\n", strings.Join(c.Languages("reference"), ", "))
 			return nil
 		},
 	})
 	cmd.AddCommand(newCmdValidate(f))
 	return cmd
+}
+
+// languages names the languages of a challenge's starters, and of its
+// references where they differ.
+func languages(c *challenges.Challenge) string {
+	starters, refs := c.Languages("starter"), c.Languages("reference")
+	s := strings.Join(starters, ", ")
+	if s == "" {
+		s = "none"
+	}
+	if !slices.Equal(starters, refs) {
+		r := strings.Join(refs, ", ")
+		if r == "" {
+			r = "none"
+		}
+		s += " (references: " + r + ")"
+	}
+	return s
 }
 
 // newCmdValidate builds `nplus1 challenges validate`.

@@ -38,8 +38,13 @@ func TestVersion(t *testing.T) {
 
 func TestChallenges(t *testing.T) {
 	code, out, _ := run(t, "challenges", "list")
-	if code != 0 || !strings.Contains(out, "orders-users") {
+	if code != 0 || !strings.Contains(out, "orders-users") || !strings.Contains(out, "LANGUAGES") {
 		t.Errorf("challenges list: exit %d:\n%s", code, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "orders-users ") && !strings.Contains(line, " go, python ") {
+			t.Errorf("challenges list does not give orders-users's languages: %q", line)
+		}
 	}
 	code, out, _ = run(t, "challenges", "show", "orders-users")
 	if code != 0 || !strings.Contains(out, "GET /api/orders") || !strings.Contains(out, "at most 2 data statements") {

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/postgres"
@@ -185,6 +186,14 @@ func runTrace(ctx context.Context, opts *TraceOptions) error {
 		return &exitError{code: exitGradeError, err: err}
 	}
 	report := newTraceReport(opts.Command, res, opts.Gap)
+	if port != 0 {
+		report.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
+		if opts.Challenge != "" {
+			if ch, err := challenges.Load(opts.Challenge); err == nil {
+				report.URL = fmt.Sprintf("http://127.0.0.1:%d%s", port, ch.Endpoint.Path)
+			}
+		}
+	}
 	report.write(opts.IO.Out, opts.Verbose)
 	if opts.JSON != "" {
 		js, err := json.MarshalIndent(report, "", "  ")
@@ -214,6 +223,9 @@ type traceReport struct {
 	Bursts      []traceBurst      `json:"bursts"`
 	Shapes      []traceShape      `json:"shapes"`
 	Problems    []string          `json:"problems,omitempty"`
+	// URL is where a server that reads PORT serves (the challenge's
+	// endpoint on it, with --challenge); "" when PORT was the caller's.
+	URL string `json:"url,omitempty"`
 }
 
 // traceBurst is one burst of activity and what was found in it.
@@ -280,8 +292,8 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	fmt.Fprintf(w, "%s (%d data, %d control) in %s on %s, %s of activity\n",
 		reports.Count(len(r.Statements), "statement"), data, len(r.Statements)-data, reports.Count(len(r.RoundTrips), "round trip"),
 		reports.Count(r.Connections, "connection"), reports.Count(len(r.Bursts), "burst"))
-	if len(r.Statements) == 0 {
-		fmt.Fprintln(w, "No SQL reached the proxy: did the program start and connect (its output is above)? It must read DATABASE_URL or the PG* variables.")
+	if note := r.nothingNote(data); note != "" {
+		fmt.Fprintln(w, note)
 	}
 	var t0 time.Time
 	if len(r.Statements) > 0 {
@@ -327,6 +339,36 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "\nprotocol: %s\n", p)
 	}
+}
+
+// nothingNote says plainly why a trace shows nothing to look at: no
+// connection, a connection but no statement, or only control statements,
+// and, when it may be a server that was sent no request, to send some;
+// "" when data statements ran.
+func (r *traceReport) nothingNote(data int) string {
+	send := "A server runs its SQL when it gets requests: send some while nplus1 trace runs"
+	if r.URL != "" {
+		send += fmt.Sprintf(" (e.g. curl %s)", r.URL)
+	}
+	send += ", then press Ctrl-C."
+	switch {
+	case len(r.Statements) == 0 && r.Connections == 0:
+		start := "did the program start (its output is above)? It must read DATABASE_URL or the PG* variables."
+		if r.Interrupted { // a server stopped with Ctrl-C: was it sent a request?
+			return "No SQL reached the proxy, and no connection was made. " + send + " Else, " + start
+		}
+		return "No SQL reached the proxy, and no connection was made: " + start
+	case len(r.Statements) == 0:
+		return fmt.Sprintf("No SQL reached the proxy: the program connected (%s) but sent no statement. %s", reports.Count(r.Connections, "connection"), send)
+	case data == 0:
+		var names []string
+		for _, s := range r.Shapes {
+			names = append(names, s.Normalized)
+		}
+		return fmt.Sprintf("No data statement ran, only %s (%s): nothing read the data. %s",
+			reports.Count(len(r.Statements), "control statement"), strings.Join(names, ", "), send)
+	}
+	return ""
 }
 
 // tracePrefixWriter tags nplus1's own progress lines, so they stand apart

@@ -28,7 +28,8 @@ import (
 // TestTraceHelperProcess): "request" starts a Python program and sends it
 // one request, like `sh -c 'python3 main.py & sleep 1; curl ...'`;
 // "hang" runs three queries and waits to be interrupted; "exit" runs one
-// query and exits 7.
+// query and exits 7; "connect" connects and sends nothing; "control" sends
+// BEGIN and COMMIT.
 const helperEnv = "NPLUS1_TRACE_HELPER"
 
 func TestTraceHelperProcess(t *testing.T) {
@@ -40,6 +41,22 @@ func TestTraceHelperProcess(t *testing.T) {
 	switch mode {
 	case "request":
 		os.Exit(sendOneRequest(os.Getenv("NPLUS1_TRACE_PYTHON"), os.Getenv("NPLUS1_TRACE_DIR")))
+	case "connect", "control":
+		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if mode == "control" {
+			for _, sql := range []string{"BEGIN", "COMMIT"} {
+				if _, err := conn.Exec(ctx, sql); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(2)
+				}
+			}
+		}
+		conn.Close(ctx)
+		os.Exit(0)
 	case "hang", "exit":
 		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
 		if err != nil {
@@ -282,5 +299,40 @@ func TestTraceSetsPort(t *testing.T) {
 	t.Setenv("PORT", "5999")
 	if _, out, errOut := run(t, "trace", "--postgres", "local", "--", "sh", "-c", `echo "serving on $PORT"`); !strings.Contains(out+errOut, "serving on 5999") {
 		t.Errorf("a PORT of the caller's own was not kept\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+// A trace with nothing to show says why, plainly: no connection; a
+// connection but no statement (a server sent no request: send some, here is
+// where); only control statements.
+func TestTraceWithoutRequestsSaysSo(t *testing.T) {
+	needLocalPostgres(t)
+	t.Setenv("PORT", "")
+	code, out, errOut := run(t, "trace", "--postgres", "local", "--", "true")
+	if code != 0 || !strings.Contains(out, "No SQL reached the proxy, and no connection was made: did the program start (its output is above)? It must read DATABASE_URL") {
+		t.Errorf("no connection: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// A server stopped with Ctrl-C before it was sent a request.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var buf, errBuf traceBuffer
+	err := runTrace(ctx, &TraceOptions{IO: IOStreams{In: strings.NewReader(""), Out: &buf, ErrOut: &errBuf},
+		Command: []string{"sleep", "30"}, Postgres: "local", Challenge: "orders-users", Gap: 500 * time.Millisecond})
+	want := regexp.MustCompile(`No SQL reached the proxy, and no connection was made\. A server runs its SQL when it gets requests: send some while nplus1 trace runs \(e\.g\. curl http://127\.0\.0\.1:\d+/api/orders\), then press Ctrl-C\. Else, did the program start`)
+	if !want.MatchString(buf.String()) {
+		t.Errorf("an interrupted server sent no request: %v\nstdout:\n%s\nstderr:\n%s", err, &buf, &errBuf)
+	}
+
+	helper := []string{os.Args[0], "-test.run=^TestTraceHelperProcess$"}
+	t.Setenv(helperEnv, "connect")
+	code, out, errOut = run(t, append([]string{"trace", "--postgres", "local", "--challenge", "orders-users", "--"}, helper...)...)
+	want = regexp.MustCompile(`No SQL reached the proxy: the program connected \(1 connection\) but sent no statement\. A server runs its SQL when it gets requests: send some while nplus1 trace runs \(e\.g\. curl http://127\.0\.0\.1:\d+/api/orders\), then press Ctrl-C\.`)
+	if code != 0 || !want.MatchString(out) {
+		t.Errorf("a connection, no statement: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Setenv(helperEnv, "control")
+	code, out, errOut = run(t, append([]string{"trace", "--postgres", "local", "--"}, helper...)...)
+	if code != 0 || !strings.Contains(out, "No data statement ran, only 2 control statements (begin, commit): nothing read the data. A server runs its SQL") {
+		t.Errorf("only control statements: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

@@ -590,8 +590,9 @@ func Bursts(stmts []proxy.Statement, gap time.Duration) [][]proxy.Statement {
 // ran, the way Django's assertNumQueries does on failure, with repeats
 // collapsed: a run of one shape, or of a few shapes in turn (A B A B),
 // becomes one entry "×100". Statements that ran once show their SQL as
-// sent; collapsed ones their shape. Control statements are counted at the
-// end, not listed.
+// sent; collapsed ones their shape. Control statements are counted apart,
+// by shape, as the card's table of shapes names them ("and 1 control
+// statement, counted apart: begin").
 func Listing(stmts []proxy.Statement) string {
 	var data []proxy.Statement
 	for _, s := range stmts {
@@ -607,7 +608,21 @@ func Listing(stmts []proxy.Statement) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d data %s", len(data), plural(len(data), "statement", "statements"))
 	if control := len(stmts) - len(data); control > 0 {
-		fmt.Fprintf(&b, " (and %d control %s, not listed)", control, plural(control, "statement", "statements"))
+		var ctl []proxy.Statement
+		for _, s := range stmts {
+			if !s.Data {
+				ctl = append(ctl, s)
+			}
+		}
+		var shapes []string
+		for _, sh := range Shapes(ctl) {
+			name := short(sh.Normalized)
+			if sh.Count > 1 {
+				name += fmt.Sprintf(" ×%d", sh.Count)
+			}
+			shapes = append(shapes, name)
+		}
+		fmt.Fprintf(&b, " (and %d control %s, counted apart: %s)", control, plural(control, "statement", "statements"), strings.Join(shapes, ", "))
 	}
 	b.WriteString(":\n")
 	for i := 0; i < len(data); {

@@ -220,7 +220,7 @@ func TestListing(t *testing.T) {
 		stmts = append(stmts, data(fmt.Sprintf("SELECT a FROM x WHERE id = %d", i), 1), data(fmt.Sprintf("SELECT b FROM y WHERE id = %d", i), 2))
 	}
 	stmts = append(stmts, data("SELECT count(*) FROM orders", 1), proxy.Statement{SQL: "COMMIT", Tag: "COMMIT"})
-	want := `12 data statements (and 2 control statements, not listed):
+	want := `12 data statements (and 2 control statements, counted apart: begin, commit):
      1.  SELECT id, user_id FROM orders ORDER BY id  -- 4 rows
    2-5.  ×4  select name from users where id = ?  -- 1 row each  [N+1]
   6-11.  ×3  select a from x where id = ?  -- 1 row each  [N+1]
