@@ -820,6 +820,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 type requestStats struct {
 	data, control, roundTrips, prepareOnly int
 	notices                                int // NoticeResponses the server sent
+	newConns                               int // database connections opened
 	elapsed                                time.Duration
 	statements                             []proxy.Statement
 }
@@ -845,7 +846,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				return nil, nil, false
 			}
 		}
-		mark := t.trace.Mark()
+		mark, conns := t.trace.Mark(), t.trace.Connections()
 		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
 			g.machineError(err)
@@ -893,7 +894,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		stmts, rts := t.trace.Since(mark)
-		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark)}
+		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
 			if st.Data {
 				s.data++
@@ -1095,6 +1096,32 @@ func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration)
 	return m, timed
 }
 
+// borderline is how far over its budget a p95 may be and still be timed
+// once more before it fails: noise, not an N+1, puts a fix there.
+const borderline = 1.5
+
+// slowBecause says what made the slowest timed request slow: its round
+// trips, and the connections the solution opened per request.
+func slowBecause(timed []requestStats) string {
+	if len(timed) == 0 {
+		return ""
+	}
+	slowest, connecting := timed[0], 0
+	for _, s := range timed {
+		if s.elapsed > slowest.elapsed {
+			slowest = s
+		}
+		if s.newConns > 0 {
+			connecting++
+		}
+	}
+	why := fmt.Sprintf("; the slowest request took %.1f ms over %s", millis(slowest.elapsed), reports.Count(slowest.roundTrips, "round trip"))
+	if connecting > 0 {
+		why += fmt.Sprintf("; %d of the %d timed requests opened a new database connection, which costs several round trips: keep one connection (or a pool) for the whole server", connecting, len(timed))
+	}
+	return why
+}
+
 // measureSolution runs every check on the started solution: correct,
 // statements and latency at the challenge's size, then fresh, scaling and
 // read-only.
@@ -1109,7 +1136,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	settled := func(stats []requestStats) bool {
 		over := 0
 		for _, s := range stats[min(g.warm, len(stats)):] {
-			if s.elapsed > g.ch.Limits.P95 {
+			if float64(s.elapsed) > borderline*float64(g.ch.Limits.P95) { // far over: no noise
 				over++
 			}
 		}
@@ -1128,6 +1155,32 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 		latency.Message += fmt.Sprintf("; stopped after %d of %d timed requests, as %d over budget already fail the p95", len(timed), g.timed, g.timed-rank+1)
 	}
 	correct := check.Correct(want, responses)
+	timedStats := stats[min(g.warm, len(stats)):]
+	if latency.Status == reports.Fail && !stoppedEarly && correct.Status == reports.Pass && m.Latency.P95 <= borderline*millis(g.ch.Limits.P95) {
+		// A p95 just over the budget may be the machine's noise: the
+		// timed requests are sent once more, and the second measure
+		// stands if its answers are right too. Every request still
+		// counts against the statement limit.
+		first := m.Latency.P95
+		g.progress("measure: p95 %.1f ms is just over the %s budget: timing the requests once more", first, g.ch.Limits.P95)
+		again, more, ok := g.send(ctx, t, g.timed, "correct", nil)
+		if !ok || g.databaseDown(ctx) {
+			return
+		}
+		stats = append(stats, more...)
+		if check.Correct(want, again).Status == reports.Pass {
+			var retimed []time.Duration
+			for _, s := range more {
+				retimed = append(retimed, s.elapsed)
+			}
+			latency, m.Latency = check.Latency(retimed, g.ch.Limits.P95, g.rtt)
+			timedStats = more
+			latency.Message += fmt.Sprintf("; timed twice, as the first p95 (%.1f ms) was just over the budget", first)
+		}
+	}
+	if latency.Status == reports.Fail {
+		latency.Message += slowBecause(timedStats)
+	}
 	g.answersWrong = correct.Status == reports.Fail
 	if msg := check.ContentType(responses); msg != "" && correct.Status == reports.Pass {
 		// Right data with the wrong header: the other checks still stand.
