@@ -821,6 +821,7 @@ type requestStats struct {
 	data, control, roundTrips, prepareOnly int
 	notices                                int // NoticeResponses the server sent
 	newConns                               int // database connections opened
+	start                                  time.Time
 	elapsed                                time.Duration
 	statements                             []proxy.Statement
 }
@@ -894,7 +895,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		stmts, rts := t.trace.Since(mark)
-		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
+		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
 			if st.Data {
 				s.data++
@@ -1200,6 +1201,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	// Every request counts against the limit, those of fresh and scaling too.
 	requests := []check.Requests{{Counts: dataCounts(stats), Notices: mostNotices(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
+	g.card.Metrics.Timeline = timeline(stats[busiest])
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
@@ -1339,6 +1341,24 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 }
 
 // dataCounts is each request's data statements.
+// timeline puts a request's statements on a time axis, from the moment it
+// was sent.
+func timeline(s requestStats) *reports.Timeline {
+	round := func(d time.Duration) float64 { return math.Round(millis(d)*100) / 100 }
+	tl := &reports.Timeline{TotalMS: round(s.elapsed)}
+	for _, st := range s.statements {
+		if len(tl.Statements) == reports.MaxSpans {
+			if st.Data {
+				tl.Omitted++
+			}
+			continue
+		}
+		start := max(st.Start.Sub(s.start), 0)
+		tl.Statements = append(tl.Statements, reports.Span{StartMS: round(start), DurationMS: round(st.Duration), Data: st.Data})
+	}
+	return tl
+}
+
 // mostNotices is the most notices the server sent in one of the requests.
 func mostNotices(stats []requestStats) int {
 	most := 0
@@ -1472,6 +1492,7 @@ func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn
 		return
 	}
 	m, _ := metrics(stats, warm)
+	m.Timeline = timeline(stats[busiest(stats)])
 	g.card.Baseline = &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
 	g.progress("baseline: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
 }

@@ -430,6 +430,23 @@ func TestBaselineIsMeasuredInTheSameRun(t *testing.T) {
 	if b.Metrics.Latency.P95 <= card.Metrics.Latency.P95 {
 		t.Errorf("baseline p95 %.1f ms not above the solution's %.1f ms", b.Metrics.Latency.P95, card.Metrics.Latency.P95)
 	}
+	// The before → after picture is drawn from the measured statements: a
+	// staircase of 101 round trips, then one statement.
+	before, after := b.Metrics.Timeline, card.Metrics.Timeline
+	if before == nil || after == nil || len(before.Statements) != 101 || len(after.Statements) != 1 {
+		t.Fatalf("timelines before %+v after %+v, want 101 and 1 statements", before, after)
+	}
+	for i, s := range before.Statements {
+		if s.StartMS < 0 || s.StartMS+s.DurationMS > before.TotalMS+1 || (i > 0 && s.StartMS < before.Statements[i-1].StartMS) {
+			t.Fatalf("statement %d at %+v is not within its request of %.1f ms, in order", i+1, s, before.TotalMS)
+		}
+	}
+	if last := before.Statements[100]; last.StartMS < 100*card.Environment.RTTMS {
+		t.Errorf("the starter's last statement started at %.1f ms, want after 100 round trips of %.0f ms", last.StartMS, card.Environment.RTTMS)
+	}
+	if !reports.HasTimeline(card) || !strings.Contains(reports.Markdown(card), "](timeline.svg)") {
+		t.Error("result.md does not show the timeline")
+	}
 }
 
 // Every bundled challenge validates: references pass, starters fail on

@@ -162,6 +162,8 @@ type Metrics struct {
 	// Scaling holds the data statements per request at each data size
 	// measured; the count must not grow with the data.
 	Scaling []SizeStatements `json:"scaling,omitempty"`
+	// Timeline is the busiest timed request's statements on a time axis.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // SizeStatements is the most data statements one request made at one size.
@@ -263,6 +265,11 @@ func (c *Card) Write(dir string) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "badge.json"), ShieldsJSON(c), 0o644); err != nil {
 		return fmt.Errorf("write card: %w", err)
+	}
+	if HasTimeline(c) {
+		if err := os.WriteFile(filepath.Join(dir, TimelineFile), []byte(CardTimelineSVG(c)), 0o644); err != nil {
+			return fmt.Errorf("write card: %w", err)
+		}
 	}
 	return nil
 }

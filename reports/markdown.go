@@ -69,6 +69,9 @@ func Markdown(c *Card) string {
 			fmt.Fprintf(&b, "| round trips | %d | %d |\n", bm.RoundTrips, m.RoundTrips)
 			fmt.Fprintf(&b, "| p50 latency | %s | %s |\n", ms(bm.Latency.P50), ms(m.Latency.P50))
 			fmt.Fprintf(&b, "| p95 latency | %s | %s (budget %s) |\n\n", ms(bm.Latency.P95), ms(m.Latency.P95), ms(c.Challenge.P95BudgetMS))
+			if HasTimeline(c) {
+				fmt.Fprintf(&b, "![One request's statements on a time axis, before and after](%s)\n\n", TimelineFile)
+			}
 		} else {
 			fmt.Fprintf(&b, "| data statements per request | round trips per request | p50 | p95 |\n|---:|---:|---:|---:|\n")
 			fmt.Fprintf(&b, "| %d (limit %d) | %d | %s | %s (budget %s) |\n\n", m.Statements, c.Challenge.MaxStatements, m.RoundTrips,
