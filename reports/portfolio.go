@@ -121,10 +121,10 @@ type Portfolio struct {
 	Title         string `json:"title"`
 	// Name and Link are the learner's name and the address of their code,
 	// when given.
-	Name string `json:"name,omitempty"`
-	Link string `json:"link,omitempty"`
-	Tool          Tool   `json:"tool"`
-	Challenges    int    `json:"challenges"`
+	Name       string `json:"name,omitempty"`
+	Link       string `json:"link,omitempty"`
+	Tool       Tool   `json:"tool"`
+	Challenges int    `json:"challenges"`
 	// EachCard marks a batch's summary: an entry per card, each naming its
 	// solution (see PortfolioOptions.EachCard); Solutions is their number.
 	EachCard  bool             `json:"each_card,omitempty"`
