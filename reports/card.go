@@ -196,10 +196,10 @@ type Shape struct {
 	// "... where id = any(?)". Example is its SQL as sent.
 	Normalized string `json:"normalized"`
 	Example    string `json:"example"`
-	Count       int    `json:"count"`
-	Rows        int64  `json:"rows"`
-	Data        bool   `json:"data"`
-	NPlusOne    bool   `json:"n_plus_one"`
+	Count      int    `json:"count"`
+	Rows       int64  `json:"rows"`
+	Data       bool   `json:"data"`
+	NPlusOne   bool   `json:"n_plus_one"`
 }
 
 // Finding is a diagnosis: an N+1 statement shape and where it came from.
