@@ -190,13 +190,18 @@ type LatencyMS struct {
 
 // Shape is one statement shape and how often one request ran it.
 type Shape struct {
+	// Fingerprint groups statements that differ only in their values,
+	// including the form of a list of keys (= 1, IN (...), = ANY($1)).
 	Fingerprint string `json:"fingerprint"`
-	Normalized  string `json:"normalized"`
-	Example     string `json:"example"`
-	Count       int    `json:"count"`
-	Rows        int64  `json:"rows"`
-	Data        bool   `json:"data"`
-	NPlusOne    bool   `json:"n_plus_one"`
+	// Normalized is the group's first statement as written, its values
+	// as "?" and a value list as its length: "... where id in (...10)",
+	// "... where id = any(?)". Example is its SQL as sent.
+	Normalized string `json:"normalized"`
+	Example    string `json:"example"`
+	Count      int    `json:"count"`
+	Rows       int64  `json:"rows"`
+	Data       bool   `json:"data"`
+	NPlusOne   bool   `json:"n_plus_one"`
 }
 
 // Finding is a diagnosis: an N+1 statement shape and where it came from.

@@ -61,6 +61,9 @@ func Markdown(c *Card) string {
 		fmt.Fprintf(&b, "**Error:** %s\n\n", cell(c.Error))
 	}
 	if m := c.Metrics; m != nil {
+		if w := wrongAnswer(c); w != nil && c.Verdict == Fail {
+			fmt.Fprintf(&b, "The answers were wrong (see the %s check), so the figures below prove nothing and are not credited.\n\n", w.Name)
+		}
 		if bl := c.Baseline; bl != nil {
 			fmt.Fprintf(&b, "## Before → after\n\nMeasured in the same run, at a simulated %s network round trip.\n\n", msText(c.Environment.RTTMS))
 			fmt.Fprintf(&b, "| per request | before (starter, %s) | after (this solution) |\n|---|---:|---:|\n", orDash(bl.Language))
