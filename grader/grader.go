@@ -1127,7 +1127,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	if stoppedEarly {
 		latency.Message += fmt.Sprintf("; stopped after %d of %d timed requests, as %d over budget already fail the p95", len(timed), g.timed, g.timed-rank+1)
 	}
-	correct := check.Correct(want, responses)
+	correct := check.Correct(want, g.ch.Endpoint.Path, responses)
 	g.answersWrong = correct.Status == reports.Fail
 	if msg := check.ContentType(responses); msg != "" && correct.Status == reports.Pass {
 		// Right data with the wrong header: the other checks still stand.
@@ -1215,7 +1215,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	if !ok {
 		return check.Requests{}, false
 	}
-	c := check.Correct(want, responses)
+	c := check.Correct(want, g.ch.Endpoint.Path, responses)
 	c.Name = "fresh"
 	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, before)
 	switch {
@@ -1258,7 +1258,7 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		}
 		n := max(stats[0].data, stats[1].data)
 		per = append(per, reports.SizeStatements{Size: size, Statements: n})
-		c := check.Correct(want, responses)
+		c := check.Correct(want, g.ch.Endpoint.Path, responses)
 		if c.Status != reports.Pass {
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}
