@@ -125,21 +125,24 @@ func field(v any, k string) (any, bool) {
 	return nil, false
 }
 
-// nouns name the rows of an array: "order", "orders".
-type nouns struct{ one, many string }
+// nouns name the rows of an array: one row by its id ("comment 7"),
+// several ("comments 7 and 9"), all of them ("latest comments").
+type nouns struct{ one, ids, many string }
 
 // nounsOf names the rows of an array from its name (a key, or the last
-// segment of the endpoint's path): "latest_comments" gives "latest comment".
+// segment of the endpoint's path): "latest_comments" gives "comment",
+// "comments", "latest comments".
 func nounsOf(name string) nouns {
 	name = strings.TrimRight(name, "/")
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}
-	many := strings.NewReplacer("_", " ", "-", " ").Replace(name)
-	if many == "" {
-		return nouns{"row", "rows"}
+	words := strings.Fields(strings.NewReplacer("_", " ", "-", " ").Replace(name))
+	if len(words) == 0 {
+		return nouns{"row", "rows", "rows"}
 	}
-	return nouns{singular(many), many}
+	last := words[len(words)-1]
+	return nouns{singular(last), last, strings.Join(words, " ")}
 }
 
 func singular(s string) string {
@@ -345,6 +348,7 @@ func (d *differ) array(pat string, at loc, name string, want, got []any) {
 	if pat != "$" {
 		n = nounsOf(name)
 	}
+	d.arrays[pat]++
 	if !byID(want, got) {
 		for i := 0; i < len(want) && i < len(got); i++ {
 			d.value(pat+"[]", at.index(i), "", want[i], got[i])
@@ -354,7 +358,6 @@ func (d *differ) array(pat string, at loc, name string, want, got []any) {
 		}
 		return
 	}
-	d.arrays[pat]++
 	index := map[string]int{}
 	for i, e := range want {
 		id, _ := field(e, "id")
@@ -825,7 +828,7 @@ func rowList(n nouns, ids []string) string {
 	if len(ids) == 1 {
 		return n.one + " " + ids[0]
 	}
-	return n.many + " " + list(ids, 3)
+	return n.ids + " " + list(ids, 3)
 }
 
 // list joins the first few of items: "a, b and c", "a, b, c and 7 more".
@@ -863,6 +866,32 @@ func parentsOf(list []instance) []string {
 	return out
 }
 
+// byParent names the rows of the instances under their parents, the
+// first few parents: "order 7: items 3 and 4; order 9: item 12; and 3
+// more orders".
+func byParent(n nouns, list []instance, note func(instance) string) string {
+	var parents []string
+	ids := map[string][]string{}
+	for _, in := range list {
+		p := parent(in.at)
+		if _, ok := ids[p]; !ok {
+			parents = append(parents, p)
+		}
+		ids[p] = append(ids[p], in.id+note(in))
+	}
+	const few = 2
+	var parts []string
+	for _, p := range parents[:min(few, len(parents))] {
+		parts = append(parts, p+": "+rowList(n, ids[p]))
+	}
+	s := strings.Join(parts, "; ")
+	if len(parents) > few {
+		more := len(parents) - few
+		s += fmt.Sprintf("; and %d more %s", more, plural(more, firstNonEmpty(list[0].at.rows.one, "array"), parentNouns(list[0].at)))
+	}
+	return s
+}
+
 // labels name the rows of the instances with their parents: "order 7,
 // item 3".
 func labels(n nouns, list []instance, note func(instance) string) []string {
@@ -892,7 +921,7 @@ func missingLine(g *group) string {
 		}
 		s = fmt.Sprintf("%s: %s %s missing from the answer (%s)", parents[0], rowList(n, ids), plural(len(ids), "is", "are"), found(in))
 	default:
-		s = fmt.Sprintf("%d %s are missing from the answer, in %d of the %d %s: %s", len(g.list), n.many, len(parents), g.parents, parentNouns(in.at), listSep(labels(n, g.list, noNote), 3, "; "))
+		s = fmt.Sprintf("%d %s are missing from the answer, in %d of the %d %s: %s", len(g.list), n.many, len(parents), g.parents, parentNouns(in.at), byParent(n, g.list, noNote))
 	}
 	if h := missingHint(g); h != "" {
 		s += ": " + h
@@ -1051,7 +1080,7 @@ func extraLine(g *group) string {
 			}
 			return ""
 		}
-		s = fmt.Sprintf("%d %s of the answer are not in the expected one, in %d of the %d %s: %s", len(g.list), n.many, len(parentsOf(g.list)), g.parents, parentNouns(in.at), listSep(labels(n, g.list, note), 3, "; "))
+		s = fmt.Sprintf("%d %s of the answer are not in the expected one, in %d of the %d %s: %s", len(g.list), n.many, len(parentsOf(g.list)), g.parents, parentNouns(in.at), byParent(n, g.list, note))
 	}
 	switch {
 	case len(nulls) == len(g.list) && !top && all(g.list, func(x instance) bool { return x.expected == 0 }):
@@ -1175,6 +1204,8 @@ func valueLine(g *group) string {
 		return wok && gok && w == 0 && v == 1
 	}):
 		s += ": counts of 1 where 0 is expected: count(*) over a LEFT JOIN counts the row of NULLs; count a column of the joined table instead (count(c.id))?"
+	case strings.Contains(in.at.chain, "count") && all(g.list, func(x instance) bool { w, wok := number(x.want); v, gok := number(x.got); return wok && gok && v > w }):
+		s += ": counts higher than expected: rows counted that should not be (a condition left out, or a JOIN that repeats rows)?"
 	case all(g.list, func(x instance) bool { w, ok := x.want.([]any); return ok && len(w) == 0 && x.got == nil }):
 		s += ": json_agg over no rows is NULL: coalesce(json_agg(...), '[]')?"
 	case all(g.list, func(x instance) bool { _, ok := asObject(x.want); return ok && x.got == nil }):

@@ -68,7 +68,7 @@ func TestDiff(t *testing.T) {
 		{"children in an order the answer does not show", "/api/posts",
 			`[{"id":1,"latest_comments":[{"id":81,"body":"b"},{"id":12,"body":"a"},{"id":40,"body":"c"}]},{"id":2,"latest_comments":[]}]`,
 			`[{"id":1,"latest_comments":[{"id":12,"body":"a"},{"id":40,"body":"c"},{"id":81,"body":"b"}]},{"id":2,"latest_comments":[]}]`,
-			`post 1: its latest comments are in a different order: the 1st is latest comment 12, where latest comment 81 is expected: a missing ORDER BY for the latest comments, or tie-breaker?`},
+			`post 1: its latest comments are in a different order: the 1st is comment 12, where comment 81 is expected: a missing ORDER BY for the latest comments, or tie-breaker?`},
 		{"children of many parents in another order", "/api/orders",
 			`[{"id":1,"items":[{"id":1},{"id":2}]},{"id":2,"items":[{"id":3},{"id":4}]},{"id":3,"items":[{"id":5},{"id":6},{"id":7}]}]`,
 			`[{"id":1,"items":[{"id":2},{"id":1}]},{"id":2,"items":[{"id":3},{"id":4}]},{"id":3,"items":[{"id":7},{"id":5},{"id":6}]}]`,
@@ -90,8 +90,18 @@ func TestDiff(t *testing.T) {
 			`[{"id":1,"latest_comments":[{"id":5},{"id":4},{"id":3}]},{"id":2,"latest_comments":[{"id":9},{"id":8}]}]`,
 			`[{"id":1,"latest_comments":[{"id":5},{"id":4},{"id":2}]},{"id":2,"latest_comments":[{"id":9},{"id":8}]}]`,
 			"2 differences from the expected answer:\n" +
-				"  - post 1: latest comment 3 is missing from the answer (2 of 3 found): other latest comments than expected, as many: rows tied in the ORDER BY picked another way (a missing tie-breaker)?\n" +
-				"  - post 1, latest comment 2 is in the answer but not in the expected one"},
+				"  - post 1: comment 3 is missing from the answer (2 of 3 found): other latest comments than expected, as many: rows tied in the ORDER BY picked another way (a missing tie-breaker)?\n" +
+				"  - post 1, comment 2 is in the answer but not in the expected one"},
+		{"children missing and extra in several parents", "/api/posts",
+			`[{"id":1,"comments":[{"id":1},{"id":2},{"id":3}]},{"id":2,"comments":[{"id":4},{"id":5}]},{"id":3,"comments":[{"id":6},{"id":7}]},{"id":4,"comments":[{"id":8},{"id":9}]}]`,
+			`[{"id":1,"comments":[{"id":1}]},{"id":2,"comments":[{"id":4},{"id":5},{"id":5}]},{"id":3,"comments":[{"id":7},{"id":null}]},{"id":4,"comments":[{"id":8}]}]`,
+			"6 differences from the expected answer:\n" +
+				"  - 4 comments are missing from the answer, in 3 of the 4 posts: post 1: comments 2 and 3; post 3: comment 6; and 1 more post: only some comments of these posts are missing: a condition on the joined table in WHERE instead of in ON?\n" +
+				"  - 2 comments of the answer are not in the expected one, in 2 of the 4 posts: post 2: comment 5 (2 times); post 3: comment null"},
+		{"counts too high", "/api/posts",
+			`[{"id":1,"comment_count":0},{"id":2,"comment_count":2}]`,
+			`[{"id":1,"comment_count":3},{"id":2,"comment_count":5}]`,
+			`comment_count differs in 2 posts: post 1: want 0, got 3; post 2: want 2, got 5: counts higher than expected: rows counted that should not be (a condition left out, or a JOIN that repeats rows)?`},
 		{"a nested field, with its path", "/api/orders", orders3,
 			`[{"id":1,"customer":"Zoë","items":[{"id":4,"name":"Tea","note":""},{"id":17,"name":"Lamp","note":"Gift"}]},
 			{"id":2,"customer":"José","items":[]},
