@@ -242,21 +242,17 @@ type group struct {
 
 type differ struct {
 	top     nouns
-	rank    map[string]string    // pattern -> its place in field order
-	samples map[string][][]any   // array pattern -> its expected arrays compared by id
-	sorts   map[string][]sortKey // array pattern -> the order of its expected rows
-	arrays  map[string]int       // array pattern -> arrays compared by id
-	groups  map[string]*group    // kind and pattern -> group
+	rank    map[string]string  // pattern -> its place in field order
+	samples map[string][][]any // array pattern -> its expected arrays compared by id
+	arrays  map[string]int     // array pattern -> arrays compared
+	groups  map[string]*group  // kind and pattern -> group
 	list    []*group
 }
 
 func newDiffer(rows string, want any) *differ {
 	d := &differ{top: nounsOf(rows), rank: map[string]string{}, samples: map[string][][]any{},
-		sorts: map[string][]sortKey{}, arrays: map[string]int{}, groups: map[string]*group{}}
+		arrays: map[string]int{}, groups: map[string]*group{}}
 	d.learn("$", "", want)
-	for pat, arrays := range d.samples {
-		d.sorts[pat] = inferOrder(arrays)
-	}
 	return d
 }
 
@@ -428,7 +424,9 @@ func (d *differ) array(pat string, at loc, name string, want, got []any) {
 			}
 		}
 		g := d.add(kOrder, pat, in)
-		g.rows, g.keys = n, d.sorts[pat]
+		if g.rows = n; len(g.list) == 1 {
+			g.keys = inferOrder(d.samples[pat]) // only now: an order is wrong
+		}
 	}
 	for i, e := range want {
 		if found[i] > 0 {
