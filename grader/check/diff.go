@@ -830,17 +830,14 @@ func rowList(n nouns, ids []string) string {
 }
 
 // list joins the first few of items: "a, b and c", "a, b, c and 7 more".
-func list(items []string, few int) string { return listSep(items, few, ", ") }
-
-// listSep is list with another separator than the comma.
-func listSep(items []string, few int, sep string) string {
+func list(items []string, few int) string {
 	if len(items) > few {
-		return strings.Join(items[:few], sep) + fmt.Sprintf(" and %d more", len(items)-few)
+		return strings.Join(items[:few], ", ") + fmt.Sprintf(" and %d more", len(items)-few)
 	}
 	if len(items) == 1 {
 		return items[0]
 	}
-	return strings.Join(items[:len(items)-1], sep) + " and " + items[len(items)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // parent names the row holding an array: "order 7".
@@ -890,15 +887,9 @@ func byParent(n nouns, list []instance, note func(instance) string) string {
 	return s
 }
 
-// labels name the rows of the instances with their parents: "order 7,
-// item 3".
-func labels(n nouns, list []instance, note func(instance) string) []string {
-	var out []string
-	for _, in := range list {
-		s := strings.Join(append(slices.Clone(in.at.segs), n.one+" "+in.id), ", ")
-		out = append(out, s+note(in))
-	}
-	return out
+// label names the row of an instance with its parents: "order 7, item 3".
+func label(n nouns, in instance) string {
+	return strings.Join(append(slices.Clone(in.at.segs), n.one+" "+in.id), ", ")
 }
 
 func missingLine(g *group) string {
@@ -1068,9 +1059,9 @@ func extraLine(g *group) string {
 	case len(g.list) == 1 && len(nulls) == 1:
 		s = fmt.Sprintf("%s: %s %s with id null is in the answer", parent(in.at), article(n.one), n.one)
 	case len(g.list) == 1 && len(dups) == 1:
-		s = fmt.Sprintf("%s is in the answer %d times", labels(n, dups, noNote)[0], in.times)
+		s = fmt.Sprintf("%s is in the answer %d times", label(n, dups[0]), in.times)
 	case len(g.list) == 1:
-		s = fmt.Sprintf("%s is in the answer but not in the expected one", labels(n, g.list, noNote)[0])
+		s = fmt.Sprintf("%s is in the answer but not in the expected one", label(n, in))
 	default:
 		note := func(x instance) string {
 			if x.times > 1 {
