@@ -1155,7 +1155,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	if stoppedEarly {
 		latency.Message += fmt.Sprintf("; stopped after %d of %d timed requests, as %d over budget already fail the p95", len(timed), g.timed, g.timed-rank+1)
 	}
-	correct := check.Correct(want, responses)
+	correct := check.Correct(want, g.ch.Endpoint.Path, responses)
 	timedStats := stats[min(g.warm, len(stats)):]
 	if latency.Status == reports.Fail && !stoppedEarly && correct.Status == reports.Pass && m.Latency.P95 <= borderline*millis(g.ch.Limits.P95) {
 		// A p95 just over the budget may be the machine's noise: the
@@ -1169,7 +1169,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 			return
 		}
 		stats = append(stats, more...)
-		if check.Correct(want, again).Status == reports.Pass {
+		if check.Correct(want, g.ch.Endpoint.Path, again).Status == reports.Pass {
 			var retimed []time.Duration
 			for _, s := range more {
 				retimed = append(retimed, s.elapsed)
@@ -1270,7 +1270,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	if !ok {
 		return check.Requests{}, false
 	}
-	c := check.Correct(want, responses)
+	c := check.Correct(want, g.ch.Endpoint.Path, responses)
 	c.Name = "fresh"
 	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, before)
 	switch {
@@ -1313,7 +1313,7 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		}
 		n := max(stats[0].data, stats[1].data)
 		per = append(per, reports.SizeStatements{Size: size, Statements: n})
-		c := check.Correct(want, responses)
+		c := check.Correct(want, g.ch.Endpoint.Path, responses)
 		if c.Status != reports.Pass {
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}

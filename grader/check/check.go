@@ -32,12 +32,14 @@ type Response struct {
 }
 
 // Correct checks that every response is 200 with a body that is one JSON
-// value (blanks may follow it, nothing else) equal to want. On a mismatch the message names the first difference. The
-// Content-Type is ContentType's to judge.
-func Correct(want []byte, responses []Response) reports.Check {
+// value (blanks may follow it, nothing else) equal to want. On a mismatch
+// the message says how the first wrong answer differs (see diff.go): rows
+// names the rows of the top array, the last segment of the endpoint's path
+// ("/api/orders": orders). The Content-Type is ContentType's to judge.
+func Correct(want []byte, rows string, responses []Response) reports.Check {
 	c := reports.Check{Name: "correct", Status: reports.Pass}
-	var w any
-	if err := json.Unmarshal(want, &w); err != nil {
+	w, err := parseOrdered(want)
+	if err != nil {
 		c.Status, c.Message = reports.Error, "the challenge's expected response is not JSON: "+err.Error()
 		return c
 	}
@@ -60,7 +62,7 @@ func Correct(want []byte, responses []Response) reports.Check {
 			c.Message = fmt.Sprintf("request %d: the body must be one JSON value, but %s follow it: %s", i+1, reports.Count(len(rest), "more byte"), snippet(rest))
 			return c
 		}
-		if diff := DiffJSON(w, g); diff != "" {
+		if diff := describe(rows, w, g); diff != "" {
 			c.Status = reports.Fail
 			c.Message = fmt.Sprintf("request %d: %s", i+1, diff)
 			return c
@@ -87,130 +89,17 @@ func ContentType(responses []Response) string {
 	return ""
 }
 
-// DiffJSON describes the first difference between two decoded JSON values
-// ("" when equal): where it is, what was wanted, what came. Numbers compare
-// by value; object keys in any order.
-func DiffJSON(want, got any) string { return diff("", want, got) }
-
-func diff(path string, want, got any) string {
-	at := path
-	if at == "" {
-		at = "the response"
-	}
-	switch w := want.(type) {
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			return fmt.Sprintf("%s: want an array, got %s", at, brief(got))
-		}
-		for i := 0; i < len(w) && i < len(g); i++ {
-			if d := diff(elem(path, i, w[i]), w[i], g[i]); d != "" {
-				return d
-			}
-		}
-		if len(w) != len(g) {
-			n := min(len(w), len(g))
-			if len(g) < len(w) {
-				return fmt.Sprintf("%s: want %d elements, got %d; first missing: %s", at, len(w), len(g), brief(w[n]))
-			}
-			return fmt.Sprintf("%s: want %d elements, got %d; first extra: %s", at, len(w), len(g), brief(g[n]))
-		}
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: want an object, got %s", at, brief(got))
-		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				msg := fmt.Sprintf("%s: missing field %q (want %s)", at, k, brief(w[k]))
-				if extra := unexpected(w, g); len(extra) > 0 {
-					msg += fmt.Sprintf("; it has %s, which the answer does not have", quoteAll(extra))
-				}
-				return msg
-			}
-			if d := diff(join(path, k), w[k], gv); d != "" {
-				return d
-			}
-		}
-		if extra := unexpected(w, g); len(extra) > 0 {
-			return fmt.Sprintf("%s: unexpected field %q", at, extra[0])
-		}
-	default:
-		if !scalarEqual(want, got) {
-			return fmt.Sprintf("%s: want %s, got %s", at, brief(want), brief(got))
-		}
-	}
-	return ""
-}
-
-// unexpected returns the keys of got that want lacks, sorted.
-func unexpected(want, got map[string]any) []string {
-	var extra []string
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	return extra
-}
-
-// quoteAll quotes each of s and joins them with commas.
-func quoteAll(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// elem names an array element, with its "id" when it has one: [3] (id 17).
-func elem(path string, i int, v any) string {
-	p := fmt.Sprintf("%s[%d]", path, i)
-	if m, ok := v.(map[string]any); ok {
-		if id, ok := m["id"]; ok {
-			p += fmt.Sprintf(" (id %v)", id)
-		}
-	}
-	return p
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func scalarEqual(want, got any) bool {
-	wn, wok := number(want)
-	gn, gok := number(got)
-	if wok || gok {
-		return wok && gok && wn == gn
-	}
-	return want == got
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+// DiffJSON describes the differences between two decoded JSON values ("" when
+// equal), as Correct does; see diff.go. Numbers compare by value; the keys
+// of a map[string]any are taken in sorted order.
+func DiffJSON(want, got any) string { return describe("", want, got) }
 
 // brief is v as JSON, as a program would send it: without the escapes of
 // <, > and & that json.Marshal adds for HTML.
-func brief(v any) string {
+func brief(v any) string { return briefN(v, 200) }
+
+// briefN is brief cut to about n characters.
+func briefN(v any, n int) string {
 	if v == nil {
 		return "null"
 	}
@@ -218,7 +107,7 @@ func brief(v any) string {
 	e := json.NewEncoder(&b)
 	e.SetEscapeHTML(false)
 	e.Encode(v)
-	return snippet(bytes.TrimRight(b.Bytes(), "\n"))
+	return snippetN(bytes.TrimRight(b.Bytes(), "\n"), n)
 }
 
 // Refusals describes the statements the database refused, for the message
@@ -260,8 +149,10 @@ func Refusals(stmts []proxy.Statement) string {
 	return msg
 }
 
-func snippet(b []byte) string {
-	const max = 200
+func snippet(b []byte) string { return snippetN(b, 200) }
+
+// snippetN is snippet cut to max characters.
+func snippetN(b []byte, max int) string {
 	r := []rune(string(b))
 	more := ""
 	if len(r) > max {

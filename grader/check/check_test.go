@@ -23,13 +23,13 @@ func TestCorrect(t *testing.T) {
 		ctype      string // "": application/json
 	}{
 		{"same, keys reordered", `[{"product":"Tea","id":1.0,"user":{"email":"o@x","name":"O'Brien","id":2}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Pass, "", ""},
-		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `[0] (id 1).user.name: want "O'Brien", got "O''Brien"`, ""},
-		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2}]`, 200, reports.Fail, `[0] (id 1): missing field "user"`, ""},
-		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "want 2 elements, got 1; first missing: {\"id\":2", ""},
-		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "[0] (id 1).id: want 1, got 2", ""},
+		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `request 1: order 1, user.name: want "O'Brien", got "O''Brien"`, ""},
+		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2,"product":"Café","user_name":"Zoë"}]`, 200, reports.Fail, `request 1: missing field "user" in 2 orders (order 1: want {"id":2,"name":"O'Brien","email":"o@x"}); they have "user_name", which the expected answer does not have`, ""},
+		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "request 1: order 2 is missing from the answer (1 of 2 returned)", ""},
+		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "request 1: the orders are in a different order: the 1st in the answer is order 2, where order 1 is expected", ""},
 		{"not json", `<html>`, 200, reports.Fail, "not JSON", ""},
 		{"server error", `boom`, 500, reports.Fail, "status 500", ""},
-		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2}]`, 200, reports.Fail, `[0] (id 1).user: missing field "email" (want "o@x"); it has "mail", which the answer does not have`, ""},
+		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `request 1: order 1, user: missing field "email" (want "o@x"); it has "mail", which the expected answer does not have`, ""},
 		{"garbage after the value", strings.ReplaceAll(want, "\n", "") + " garbage", 200, reports.Fail, "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", ""},
 		{"two values", strings.ReplaceAll(want, "\n", "") + "\n[]", 200, reports.Fail, "request 1: the body must be one JSON value, but 2 more bytes follow it: []", ""},
 		{"a newline after the value", strings.ReplaceAll(want, "\n", "") + "\r\n\t \n", 200, reports.Pass, "", ""},
@@ -41,7 +41,7 @@ func TestCorrect(t *testing.T) {
 			if ctype == "" && tt.ctype != "none" {
 				ctype = tt.ctype
 			}
-			c := Correct([]byte(want), []Response{{Status: tt.status, ContentType: ctype, Body: []byte(tt.body)}})
+			c := Correct([]byte(want), "/api/orders", []Response{{Status: tt.status, ContentType: ctype, Body: []byte(tt.body)}})
 			if c.Status != tt.verdict || !strings.Contains(c.Message, tt.message) {
 				t.Errorf("Correct = %s %q, want %s containing %q", c.Status, c.Message, tt.verdict, tt.message)
 			}
