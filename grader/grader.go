@@ -825,6 +825,8 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 type requestStats struct {
 	data, control, roundTrips, prepareOnly int
 	notices                                int // NoticeResponses the server sent
+	newConns                               int // database connections opened
+	start                                  time.Time
 	elapsed                                time.Duration
 	statements                             []proxy.Statement
 }
@@ -850,7 +852,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 				return nil, nil, false
 			}
 		}
-		mark := t.trace.Mark()
+		mark, conns := t.trace.Mark(), t.trace.Connections()
 		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
 			g.machineError(err)
@@ -898,7 +900,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			return nil, nil, false
 		}
 		stmts, rts := t.trace.Since(mark)
-		s := requestStats{elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark)}
+		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
 			if st.Data {
 				s.data++
@@ -1100,6 +1102,32 @@ func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration)
 	return m, timed
 }
 
+// borderline is how far over its budget a p95 may be and still be timed
+// once more before it fails: noise, not an N+1, puts a fix there.
+const borderline = 1.5
+
+// slowBecause says what made the slowest timed request slow: its round
+// trips, and the connections the solution opened per request.
+func slowBecause(timed []requestStats) string {
+	if len(timed) == 0 {
+		return ""
+	}
+	slowest, connecting := timed[0], 0
+	for _, s := range timed {
+		if s.elapsed > slowest.elapsed {
+			slowest = s
+		}
+		if s.newConns > 0 {
+			connecting++
+		}
+	}
+	why := fmt.Sprintf("; the slowest request took %.1f ms over %s", millis(slowest.elapsed), reports.Count(slowest.roundTrips, "round trip"))
+	if connecting > 0 {
+		why += fmt.Sprintf("; %d of the %d timed requests opened a new database connection, which costs several round trips: keep one connection (or a pool) for the whole server", connecting, len(timed))
+	}
+	return why
+}
+
 // measureSolution runs every check on the started solution: correct,
 // statements and latency at the challenge's size, then fresh, scaling and
 // read-only.
@@ -1114,7 +1142,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	settled := func(stats []requestStats) bool {
 		over := 0
 		for _, s := range stats[min(g.warm, len(stats)):] {
-			if s.elapsed > g.ch.Limits.P95 {
+			if float64(s.elapsed) > borderline*float64(g.ch.Limits.P95) { // far over: no noise
 				over++
 			}
 		}
@@ -1132,7 +1160,33 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	if stoppedEarly {
 		latency.Message += fmt.Sprintf("; stopped after %d of %d timed requests, as %d over budget already fail the p95", len(timed), g.timed, g.timed-rank+1)
 	}
-	correct := check.Correct(want, responses)
+	correct := check.Correct(want, g.ch.Endpoint.Path, responses)
+	timedStats := stats[min(g.warm, len(stats)):]
+	if latency.Status == reports.Fail && !stoppedEarly && correct.Status == reports.Pass && m.Latency.P95 <= borderline*millis(g.ch.Limits.P95) {
+		// A p95 just over the budget may be the machine's noise: the
+		// timed requests are sent once more, and the second measure
+		// stands if its answers are right too. Every request still
+		// counts against the statement limit.
+		first := m.Latency.P95
+		g.progress("measure: p95 %.1f ms is just over the %s budget: timing the requests once more", first, g.ch.Limits.P95)
+		again, more, ok := g.send(ctx, t, g.timed, "correct", nil)
+		if !ok || g.databaseDown(ctx) {
+			return
+		}
+		stats = append(stats, more...)
+		if check.Correct(want, g.ch.Endpoint.Path, again).Status == reports.Pass {
+			var retimed []time.Duration
+			for _, s := range more {
+				retimed = append(retimed, s.elapsed)
+			}
+			latency, m.Latency = check.Latency(retimed, g.ch.Limits.P95, g.rtt)
+			timedStats = more
+			latency.Message += fmt.Sprintf("; timed twice, as the first p95 (%.1f ms) was just over the budget", first)
+		}
+	}
+	if latency.Status == reports.Fail {
+		latency.Message += slowBecause(timedStats)
+	}
 	g.answersWrong = correct.Status == reports.Fail
 	if msg := check.ContentType(responses); msg != "" && correct.Status == reports.Pass {
 		// Right data with the wrong header: the other checks still stand.
@@ -1152,6 +1206,7 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	// Every request counts against the limit, those of fresh and scaling too.
 	requests := []check.Requests{{Counts: dataCounts(stats), Notices: mostNotices(stats), Unread: !g.answersWrong && dataSince(t.trace, proxy.Mark{}) == 0}}
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
+	g.card.Metrics.Timeline = timeline(stats[busiest])
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
@@ -1220,7 +1275,7 @@ func (g *grade) fresh(ctx context.Context, db *database, t *target, ro *readOnly
 	if !ok {
 		return check.Requests{}, false
 	}
-	c := check.Correct(want, responses)
+	c := check.Correct(want, g.ch.Endpoint.Path, responses)
 	c.Name = "fresh"
 	unchanged := len(responses) > 0 && bytes.Equal(responses[0].Body, before)
 	switch {
@@ -1263,7 +1318,7 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 		}
 		n := max(stats[0].data, stats[1].data)
 		per = append(per, reports.SizeStatements{Size: size, Statements: n})
-		c := check.Correct(want, responses)
+		c := check.Correct(want, g.ch.Endpoint.Path, responses)
 		if c.Status != reports.Pass {
 			wrong = append(wrong, fmt.Sprintf("at %d rows: %s", size, c.Message))
 		}
@@ -1291,6 +1346,24 @@ func (g *grade) scaling(ctx context.Context, db *database, t *target, ro *readOn
 }
 
 // dataCounts is each request's data statements.
+// timeline puts a request's statements on a time axis, from the moment it
+// was sent.
+func timeline(s requestStats) *reports.Timeline {
+	round := func(d time.Duration) float64 { return math.Round(millis(d)*100) / 100 }
+	tl := &reports.Timeline{TotalMS: round(s.elapsed)}
+	for _, st := range s.statements {
+		if len(tl.Statements) == reports.MaxSpans {
+			if st.Data {
+				tl.Omitted++
+			}
+			continue
+		}
+		start := max(st.Start.Sub(s.start), 0)
+		tl.Statements = append(tl.Statements, reports.Span{StartMS: round(start), DurationMS: round(st.Duration), Data: st.Data})
+	}
+	return tl
+}
+
 // mostNotices is the most notices the server sent in one of the requests.
 func mostNotices(stats []requestStats) int {
 	most := 0
@@ -1424,6 +1497,7 @@ func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn
 		return
 	}
 	m, _ := metrics(stats, warm)
+	m.Timeline = timeline(stats[busiest(stats)])
 	g.card.Baseline = &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
 	g.progress("baseline: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
 }

@@ -199,3 +199,25 @@ func TestLongCommands(t *testing.T) {
 		})
 	}
 }
+
+// A right fix whose latency misses the budget says why: a p95 just over it
+// is timed once more, and the message names the slowest request's round
+// trips and the connections opened per request.
+func TestSlowLatencySaysWhy(t *testing.T) {
+	card := gradeDir(t, "testdata/hostile/connectsperrequest", func(o *grader.Options) {
+		o.RTT = 55 * time.Millisecond // two round trips and a connect: just over the 100 ms budget
+		o.Requests = 5
+	})
+	c := card.Check("latency")
+	if c == nil || c.Status != reports.Fail {
+		t.Fatalf("latency = %+v, want fail", c)
+	}
+	for _, want := range []string{"timed twice, as the first p95 (", "; the slowest request took ", " round trips; ", "of the 5 timed requests opened a new database connection"} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("latency: %q\nwant it to say %q", c.Message, want)
+		}
+	}
+	if c := card.Check("correct"); c == nil || c.Status != reports.Pass {
+		t.Errorf("correct = %+v, want pass", c)
+	}
+}

@@ -16,7 +16,8 @@ const (
 )
 
 // BadgeLabel and BadgeMessage are the two halves of a card's badge:
-// "orders-users" and "pass · 1 query", "fail · 101 queries", "error".
+// "orders-users" and "pass · 1 query", "fail · 101 queries", "fail · wrong
+// answer", "error".
 func BadgeLabel(c *Card) string {
 	if c.Challenge.ID == "" {
 		return "nplus1"
@@ -26,7 +27,10 @@ func BadgeLabel(c *Card) string {
 
 // BadgeMessage is the right half of the badge: the verdict and, when
 // measured, the data statements per request (and the starter's, when the
-// card has a baseline).
+// card has a baseline). A failed card shows its count only when the count
+// is what failed (statements, scaling); else it says what failed, so that
+// a few statements never read as a win: "wrong answer" (correct or fresh
+// failed), "writes data", "too slow", or the check's name.
 func BadgeMessage(c *Card) string {
 	v := c.Verdict
 	if v == "" {
@@ -35,11 +39,57 @@ func BadgeMessage(c *Card) string {
 	if c.Metrics == nil || v == Error {
 		return v
 	}
+	if v == Fail {
+		if what := failedWhat(c); what != "" {
+			return v + " · " + what
+		}
+	}
 	msg := v + " · " + queries(c.Metrics.Statements)
 	if b := c.Baseline; b != nil && b.Metrics.Statements != c.Metrics.Statements {
 		msg += fmt.Sprintf(" (was %d)", b.Metrics.Statements)
 	}
 	return msg
+}
+
+// failedWhat says what failed on a failed card when it is not the
+// statement count: "wrong answer", "writes data", "too slow", a check's
+// name; "" when the count failed (or no check did).
+func failedWhat(c *Card) string {
+	if wrongAnswer(c) != nil {
+		return "wrong answer"
+	}
+	var first string
+	for _, ch := range c.Checks {
+		if ch.Status != Fail {
+			continue
+		}
+		switch ch.Name {
+		case "statements", "scaling":
+			return ""
+		}
+		if first == "" {
+			first = ch.Name
+		}
+	}
+	switch first {
+	case "read-only":
+		return "writes data"
+	case "latency":
+		return "too slow"
+	}
+	return first
+}
+
+// wrongAnswer returns the failed check that says the answers were wrong:
+// correct, else fresh (right at first, wrong after the data changed);
+// nil when the answers were right.
+func wrongAnswer(c *Card) *Check {
+	for _, name := range []string{"correct", "fresh"} {
+		if ch := c.Check(name); ch != nil && ch.Status == Fail {
+			return ch
+		}
+	}
+	return nil
 }
 
 func badgeColor(verdict string) (hex, name string) {

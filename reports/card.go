@@ -162,6 +162,8 @@ type Metrics struct {
 	// Scaling holds the data statements per request at each data size
 	// measured; the count must not grow with the data.
 	Scaling []SizeStatements `json:"scaling,omitempty"`
+	// Timeline is the busiest timed request's statements on a time axis.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // SizeStatements is the most data statements one request made at one size.
@@ -188,13 +190,18 @@ type LatencyMS struct {
 
 // Shape is one statement shape and how often one request ran it.
 type Shape struct {
+	// Fingerprint groups statements that differ only in their values,
+	// including the form of a list of keys (= 1, IN (...), = ANY($1)).
 	Fingerprint string `json:"fingerprint"`
-	Normalized  string `json:"normalized"`
-	Example     string `json:"example"`
-	Count       int    `json:"count"`
-	Rows        int64  `json:"rows"`
-	Data        bool   `json:"data"`
-	NPlusOne    bool   `json:"n_plus_one"`
+	// Normalized is the group's first statement as written, its values
+	// as "?" and a value list as its length: "... where id in (...10)",
+	// "... where id = any(?)". Example is its SQL as sent.
+	Normalized string `json:"normalized"`
+	Example    string `json:"example"`
+	Count      int    `json:"count"`
+	Rows       int64  `json:"rows"`
+	Data       bool   `json:"data"`
+	NPlusOne   bool   `json:"n_plus_one"`
 }
 
 // Finding is a diagnosis: an N+1 statement shape and where it came from.
@@ -263,6 +270,11 @@ func (c *Card) Write(dir string) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "badge.json"), ShieldsJSON(c), 0o644); err != nil {
 		return fmt.Errorf("write card: %w", err)
+	}
+	if HasTimeline(c) {
+		if err := os.WriteFile(filepath.Join(dir, TimelineFile), []byte(CardTimelineSVG(c)), 0o644); err != nil {
+			return fmt.Errorf("write card: %w", err)
+		}
 	}
 	return nil
 }

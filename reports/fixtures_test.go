@@ -109,9 +109,31 @@ func batchedCard() *Card {
 	c.Metrics = &Metrics{Statements: 2, ControlStatements: 2, RoundTrips: 4, Requests: 5, Timed: 3, Latency: LatencyMS{P50: 13.8, P95: 14.2, Max: 14.2}}
 	c.Shapes = []Shape{
 		{Fingerprint: "dddddca4128c6f67", Normalized: "select id, user_id, product from orders order by id", Example: "SELECT id, user_id, product FROM orders ORDER BY id", Count: 1, Rows: 100, Data: true},
-		{Fingerprint: "8f1c2a0b3d4e5f60", Normalized: "select id, name, email from users where id = ?", Example: "SELECT id, name, email FROM users WHERE id = ANY(ARRAY[3,7,12,19])", Count: 1, Rows: 4, Data: true},
+		{Fingerprint: "8f1c2a0b3d4e5f60", Normalized: "select id, name, email from users where id = any(array[...4])", Example: "SELECT id, name, email FROM users WHERE id = ANY(ARRAY[3,7,12,19])", Count: 1, Rows: 4, Data: true},
 		{Fingerprint: "a1b2c3d4e5f60718", Normalized: "begin", Example: "BEGIN", Count: 1, Data: false},
 	}
+	Annotate(&c)
+	return &c
+}
+
+// wrongCard is a fix in one JOIN whose answers were wrong (an INNER JOIN
+// dropped the orders of deleted users): its one statement and low latency
+// prove nothing, and the grader marked those checks skipped.
+func wrongCard() *Card {
+	c := base("./solution", "go", "sha256:2f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0")
+	c.Verdict = Fail
+	c.Checks = []Check{
+		{Name: "correct", Status: Fail, Message: "request 1: the response: want 100 elements, got 97; first missing: {\"id\":41,\"product\":\"Tea\",\"user\":null}"},
+		{Name: "statements", Status: Skipped, Value: Float(1), Limit: Float(2), Unit: "statements", Message: "not judged, as the answers were wrong: at most 1 data statement per request (limit 2)"},
+		{Name: "latency", Status: Skipped, Value: Float(6.1), Limit: Float(100), Unit: "ms", Message: "not judged, as the answers were wrong: p95 6.1 ms, p50 5.9 ms over 3 requests at a simulated 5ms round trip (budget 100ms)"},
+	}
+	c.Metrics = &Metrics{Statements: 1, RoundTrips: 2, Requests: 5, Timed: 3, Latency: LatencyMS{P50: 5.9, P95: 6.1, Max: 6.1}}
+	c.Shapes = []Shape{{Fingerprint: "72b7267faa6f0469",
+		Normalized: "select o.id, o.product, u.id, u.name, u.email from orders as o join users as u on u.id = o.user_id order by o.id",
+		Example:    "SELECT o.id, o.product, u.id, u.name, u.email FROM orders AS o JOIN users AS u ON u.id = o.user_id ORDER BY o.id",
+		Count:      1, Rows: 97, Data: true}}
+	c.Baseline = &Baseline{Language: "go", Metrics: Metrics{Statements: 101, RoundTrips: 103, PrepareOnlyRoundTrips: 2, Requests: 5, Timed: 3,
+		Latency: LatencyMS{P50: 585.35, P95: 598.58, Max: 598.58}}, Findings: []Finding{starterFinding()}}
 	Annotate(&c)
 	return &c
 }
@@ -140,5 +162,5 @@ func nobuildCard() *Card {
 }
 
 func fixtures() map[string]*Card {
-	return map[string]*Card{"pass": passCard(), "fail": failCard(), "batched": batchedCard(), "error": errorCard(), "nobuild": nobuildCard()}
+	return map[string]*Card{"pass": passCard(), "fail": failCard(), "batched": batchedCard(), "error": errorCard(), "nobuild": nobuildCard(), "wrong": wrongCard()}
 }

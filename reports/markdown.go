@@ -61,6 +61,9 @@ func Markdown(c *Card) string {
 		fmt.Fprintf(&b, "**Error:** %s\n\n", cell(c.Error))
 	}
 	if m := c.Metrics; m != nil {
+		if w := wrongAnswer(c); w != nil && c.Verdict == Fail {
+			fmt.Fprintf(&b, "The answers were wrong (see the %s check), so the figures below prove nothing and are not credited.\n\n", w.Name)
+		}
 		if bl := c.Baseline; bl != nil {
 			fmt.Fprintf(&b, "## Before → after\n\nMeasured in the same run, at a simulated %s network round trip.\n\n", msText(c.Environment.RTTMS))
 			fmt.Fprintf(&b, "| per request | before (starter, %s) | after (this solution) |\n|---|---:|---:|\n", orDash(bl.Language))
@@ -69,6 +72,9 @@ func Markdown(c *Card) string {
 			fmt.Fprintf(&b, "| round trips | %d | %d |\n", bm.RoundTrips, m.RoundTrips)
 			fmt.Fprintf(&b, "| p50 latency | %s | %s |\n", ms(bm.Latency.P50), ms(m.Latency.P50))
 			fmt.Fprintf(&b, "| p95 latency | %s | %s (budget %s) |\n\n", ms(bm.Latency.P95), ms(m.Latency.P95), ms(c.Challenge.P95BudgetMS))
+			if HasTimeline(c) {
+				fmt.Fprintf(&b, "![One request's statements on a time axis, before and after](%s)\n\n", TimelineFile)
+			}
 		} else {
 			fmt.Fprintf(&b, "| data statements per request | round trips per request | p50 | p95 |\n|---:|---:|---:|---:|\n")
 			fmt.Fprintf(&b, "| %d (limit %d) | %d | %s | %s (budget %s) |\n\n", m.Statements, c.Challenge.MaxStatements, m.RoundTrips,

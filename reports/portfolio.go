@@ -98,12 +98,13 @@ func Best(cards []*Card) []*Card {
 		if c.Challenge.ID == "" {
 			continue
 		}
-		old, ok := by[c.Challenge.ID]
+		key := c.Challenge.ID + "\x00" + c.Solution.Language
+		old, ok := by[key]
 		switch {
 		case !ok || rank[c.Verdict] > rank[old.Verdict]:
-			by[c.Challenge.ID] = c
+			by[key] = c
 		case rank[c.Verdict] == rank[old.Verdict] && !c.GradedAt.Before(old.GradedAt):
-			by[c.Challenge.ID] = c
+			by[key] = c
 		}
 	}
 	out := make([]*Card, 0, len(by))
@@ -111,10 +112,14 @@ func Best(cards []*Card) []*Card {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Challenge.Title != out[j].Challenge.Title {
-			return out[i].Challenge.Title < out[j].Challenge.Title
+		a, b := out[i], out[j]
+		if a.Challenge.Title != b.Challenge.Title {
+			return a.Challenge.Title < b.Challenge.Title
 		}
-		return out[i].Challenge.ID < out[j].Challenge.ID
+		if a.Challenge.ID != b.Challenge.ID {
+			return a.Challenge.ID < b.Challenge.ID
+		}
+		return a.Solution.Language < b.Solution.Language
 	})
 	return out
 }
@@ -124,8 +129,12 @@ func Best(cards []*Card) []*Card {
 type Portfolio struct {
 	SchemaVersion int    `json:"schema_version"`
 	Title         string `json:"title"`
-	Tool          Tool   `json:"tool"`
-	Challenges    int    `json:"challenges"`
+	// Name and Link are the learner's name and the address of their code,
+	// when given.
+	Name       string `json:"name,omitempty"`
+	Link       string `json:"link,omitempty"`
+	Tool       Tool   `json:"tool"`
+	Challenges int    `json:"challenges"`
 	// EachCard marks a batch's summary: an entry per card, each naming its
 	// solution (see PortfolioOptions.EachCard); Solutions is their number.
 	EachCard  bool             `json:"each_card,omitempty"`
@@ -167,6 +176,18 @@ type PortfolioEntry struct {
 	Signature string   `json:"signature,omitempty"`
 	After     *Figures `json:"after,omitempty"`
 	Before    *Figures `json:"before,omitempty"`
+	// SQL is what the solution ran in its busiest request, one example
+	// of each data statement's shape: the fix, for a passing card.
+	SQL []string `json:"sql,omitempty"`
+	// Timelines are one request's statements on a time axis, before and
+	// after, for a card that shows them (see HasTimeline).
+	Timelines *EntryTimelines `json:"timelines,omitempty"`
+}
+
+// EntryTimelines are the starter's and the solution's busiest request.
+type EntryTimelines struct {
+	Before *Timeline `json:"before"`
+	After  *Timeline `json:"after"`
 }
 
 // Figures are the per-request figures of one measurement.
@@ -188,6 +209,9 @@ func figures(m *Metrics) *Figures {
 type PortfolioOptions struct {
 	// Title of the page (default "N+1 fixes").
 	Title string
+	// Name and Link, when given, say whose fixes these are and where
+	// their code is.
+	Name, Link string
 	// Version of the tool writing the export.
 	Version string
 	// EachCard makes an entry of every card, in the given order, naming its
@@ -234,15 +258,23 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 	if o.Title == "" {
 		o.Title = "N+1 fixes"
 	}
-	p := &Portfolio{SchemaVersion: 1, Title: o.Title, Tool: Tool{Name: "nplus1", Version: o.Version}, Challenges: len(cards), Entries: []PortfolioEntry{}}
-	if o.EachCard {
-		ids := map[string]bool{}
-		for _, c := range cards {
-			if c.Challenge.ID != "" {
-				ids[c.Challenge.ID] = true
-			}
+	p := &Portfolio{SchemaVersion: 1, Title: o.Title, Name: o.Name, Link: o.Link, Tool: Tool{Name: "nplus1", Version: o.Version}, Challenges: len(cards), Entries: []PortfolioEntry{}}
+	// A challenge counts once, whatever the languages it was solved in;
+	// it passed when one of its cards did.
+	ids, passed := map[string]bool{}, map[string]bool{}
+	for _, c := range cards {
+		id := c.Challenge.ID
+		if id == "" {
+			id = "\x00" + c.Solution.Path // an unknown challenge counts alone
 		}
-		p.EachCard, p.Solutions, p.Challenges = true, len(cards), len(ids)
+		ids[id] = true
+		if c.Verdict == Pass {
+			passed[id] = true
+		}
+	}
+	p.Challenges, p.Passed = len(ids), len(passed)
+	if o.EachCard {
+		p.EachCard, p.Solutions, p.Passed = true, len(cards), 0
 	}
 	for _, c := range cards {
 		e := PortfolioEntry{
@@ -278,6 +310,16 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		}
 		e.SignedBy, e.Signature = signatureCheck(c, o.Key)
 		if c.Verdict == Pass {
+			for _, sh := range c.Shapes {
+				if sh.Data && len(e.SQL) < 3 {
+					e.SQL = append(e.SQL, strings.Join(strings.Fields(sh.Example), " "))
+				}
+			}
+		}
+		if HasTimeline(c) {
+			e.Timelines = &EntryTimelines{Before: c.Baseline.Metrics.Timeline, After: c.Metrics.Timeline}
+		}
+		if o.EachCard && c.Verdict == Pass {
 			p.Passed++
 		}
 		p.Entries = append(p.Entries, e)
@@ -298,7 +340,16 @@ func (p *Portfolio) JSON() ([]byte, error) {
 // the challenges and their before → after figures, then each one's line.
 func (p *Portfolio) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n%s\n\n", inline(p.Title), p.summary())
+	fmt.Fprintf(&b, "# %s\n\n", inline(p.Title))
+	switch {
+	case p.Name != "" && p.Link != "":
+		fmt.Fprintf(&b, "By %s · [the code](%s)\n\n", inline(p.Name), p.Link)
+	case p.Name != "":
+		fmt.Fprintf(&b, "By %s\n\n", inline(p.Name))
+	case p.Link != "":
+		fmt.Fprintf(&b, "[The code](%s)\n\n", p.Link)
+	}
+	fmt.Fprintf(&b, "%s\n\n", p.summary())
 	if p.EachCard {
 		b.WriteString("| solution | challenge | result | queries per request | p95 latency | technique |\n|---|---|---|---:|---:|---|\n")
 	} else {
@@ -372,14 +423,28 @@ func (p *Portfolio) summary() string {
 // 640px).
 func (p *Portfolio) HTML() ([]byte, error) {
 	type view struct {
-		E     PortfolioEntry
-		Chart template.HTML
-		Rows  [][3]string
-		Meta  []string
+		E        PortfolioEntry
+		Chart    template.HTML
+		Timeline template.HTML
+		Rows     [][3]string
+		Meta     []string
+		Result   string
+		Queries  string
+		P95      string
 	}
 	var views []view
 	for _, e := range p.Entries {
-		v := view{E: e, Chart: template.HTML(chartSVG(e))}
+		v := view{E: e, Chart: template.HTML(chartSVG(e)), Result: e.result()}
+		if t := e.Timelines; t != nil {
+			v.Timeline = template.HTML(TimelineSVG(t.Before, t.After))
+		}
+		if a := e.After; a != nil {
+			v.Queries, v.P95 = fmt.Sprint(a.Statements), msText(a.P95MS)
+			if bf := e.Before; bf != nil {
+				v.Queries = fmt.Sprintf("%d → %d", bf.Statements, a.Statements)
+				v.P95 = msText(bf.P95MS) + " → " + msText(a.P95MS)
+			}
+		}
 		if a := e.After; a != nil {
 			if bf := e.Before; bf != nil {
 				v.Rows = [][3]string{
@@ -465,8 +530,11 @@ func chartSVG(e PortfolioEntry) string {
 		ltext string
 	}
 	afterClass := func(ok bool) string {
+		if ok && e.Verdict == Pass {
+			return "ok" // green only for a fix that passed
+		}
 		if ok {
-			return "ok"
+			return "before" // within the limit, but the grade failed
 		}
 		return "bad"
 	}
@@ -574,6 +642,13 @@ th,td{padding:4px 6px;border-bottom:1px solid var(--line);text-align:right;white
 th:first-child,td:first-child{text-align:left;white-space:normal}
 th{color:var(--muted);font-weight:600}
 .meta{margin:0;color:var(--muted);font-size:.8rem;overflow-wrap:anywhere}
+.who{margin:0 0 4px;font-weight:600}
+.timeline{margin:0 0 10px}.timeline svg{display:block;width:100%;height:auto;background:#fff;border-radius:6px}
+.timeline figcaption{color:var(--muted);font-size:.75rem}
+.sqlhead{margin:8px 0 4px;font-size:.85rem;color:var(--muted)}
+pre.sql{margin:0 0 8px;padding:8px;background:var(--bg);border-radius:6px;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}
+table.each{background:var(--card)}table.each td,table.each th{text-align:left;white-space:normal}
+table.each tr.pass td:nth-child(4){color:var(--ok)}table.each tr.fail td:nth-child(4){color:var(--bad)}table.each tr.error td:nth-child(4){color:var(--err)}
 footer{margin-top:24px;color:var(--muted);font-size:.8rem}
 @media (max-width:640px){.cards{grid-template-columns:1fr}main{padding:16px 12px 24px}header h1{font-size:1.4rem}}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#151b23;--line:#3d444d;--ok:#3fb950;--bad:#f85149;--before:#656c76;--err:#d29922}}
@@ -583,21 +658,29 @@ footer{margin-top:24px;color:var(--muted);font-size:.8rem}
 <main>
 <header>
 <h1>{{.P.Title}}</h1>
+{{if or .P.Name .P.Link}}<p class="who">{{if .P.Name}}{{.P.Name}}{{end}}{{if and .P.Name .P.Link}} · {{end}}{{if .P.Link}}<a href="{{.P.Link}}">the code</a>{{end}}</p>{{end}}
 <p>{{.Summary}} Each grade ran the solution against a real PostgreSQL with every SQL statement traced, at a simulated network round trip.</p>
 </header>
-<div class="cards">
-{{range .Views}}<article class="{{.E.Verdict}}"{{if not $.P.EachCard}} id="{{.E.ChallengeID}}"{{end}}>
-<h2><span>{{if .E.Solution}}{{.E.Solution}} · {{end}}{{.E.Title}}</span> <span class="verdict">{{.E.Verdict}}</span></h2>
+{{if .P.EachCard}}<table class="each">
+<thead><tr><th>solution</th><th>challenge</th><th>language</th><th>result</th><th>queries per request</th><th>p95 latency</th><th>technique</th></tr></thead>
+<tbody>{{range .Views}}<tr class="{{.E.Verdict}}"><td>{{.E.Solution}}</td><td>{{.E.Title}}</td><td>{{.E.Language}}</td><td>{{.Result}}{{if .E.Error}}: {{.E.Error}}{{end}}</td><td>{{.Queries}}</td><td>{{.P95}}</td><td>{{.E.Technique}}</td></tr>
+{{end}}</tbody>
+</table>
+{{else}}<div class="cards">
+{{range .Views}}<article class="{{.E.Verdict}}" id="{{.E.ChallengeID}}{{if .E.Language}}-{{.E.Language}}{{end}}">
+<h2><span>{{.E.Title}}{{if .E.Language}} · {{.E.Language}}{{end}}</span> <span class="verdict">{{.E.Verdict}}</span></h2>
 {{if .E.Line}}<p class="line">{{.E.Line}}</p>{{else if .E.Error}}<p class="line">Could not be graded: {{.E.Error}}</p>{{end}}
+{{if .Timeline}}<figure class="timeline">{{.Timeline}}<figcaption>One request's statements on a time axis, as the proxy saw them: the starter before, this fix after.</figcaption></figure>{{end}}
 {{.Chart}}
 {{if .Rows}}<table>
 <thead><tr><th>per request</th><th>{{if .E.Before}}before{{else}}limit{{end}}</th><th>{{if .E.Before}}after{{else}}measured{{end}}</th></tr></thead>
 <tbody>{{range .Rows}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td>{{index . 2}}</td></tr>{{end}}</tbody>
 </table>{{end}}
+{{if .E.SQL}}<p class="sqlhead">The SQL of the fix:</p>{{range .E.SQL}}<pre class="sql"><code>{{.}}</code></pre>{{end}}{{end}}
 <p class="meta">{{range $i, $m := .Meta}}{{if $i}} · {{end}}{{$m}}{{end}}</p>
 </article>
 {{end}}</div>
-<footer>Exported by nplus1 {{.P.Tool.Version}}. The cards behind this page are result.json files; a signed one can be checked with <code>nplus1 verify</code>.</footer>
+{{end}}<footer>Exported by nplus1 {{.P.Tool.Version}}. The cards behind this page are result.json files; a signed one can be checked with <code>nplus1 verify</code>.</footer>
 </main>
 </body>
 </html>

@@ -30,6 +30,14 @@ func portfolioCards() []*Card {
 		Example:    "SELECT p.id, c.comments FROM posts p CROSS JOIN LATERAL (SELECT json_agg(c) AS comments FROM comments c WHERE c.post_id = p.id LIMIT 3) c"}}
 	posts.Baseline = &Baseline{Language: "python", Metrics: Metrics{Statements: 51, RoundTrips: 52, Latency: LatencyMS{P50: 301.5, P95: 322.4}},
 		Findings: []Finding{{Normalized: "select * from comments where post_id = ? order by created_at desc limit ?", Source: "select id, title from posts"}}}
+	// One request's statements as the proxy timed them: a staircase of 51
+	// round trips before, one statement after.
+	staircase := &Timeline{TotalMS: 310}
+	for i := 0; i < 51; i++ {
+		staircase.Statements = append(staircase.Statements, Span{StartMS: 1 + float64(i)*6, DurationMS: 0.4, Data: true})
+	}
+	posts.Baseline.Metrics.Timeline = staircase
+	posts.Metrics.Timeline = &Timeline{TotalMS: 8.2, Statements: []Span{{StartMS: 6.1, DurationMS: 1.1, Data: true}}}
 	Annotate(&posts)
 
 	authors := base("solutions/authors-books", "go", "sha256:3c4d")
@@ -173,7 +181,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 func TestPortfolioRendersInChromium(t *testing.T) {
 	t.Parallel()
 	bin := chromium(t)
-	html, err := NewPortfolio(Best(portfolioCards()), PortfolioOptions{Version: "v0.3.0"}).HTML()
+	html, err := NewPortfolio(Best(portfolioCards()), PortfolioOptions{Version: "v0.3.0", Name: "Ada Lovelace", Link: "https://example.com/ada/nplus1"}).HTML()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +195,8 @@ func TestPortfolioRendersInChromium(t *testing.T) {
 	dom := string(runChromium(t, bin, "--dump-dom", url))
 	for _, want := range []string{"Orders and their users", "Posts and their latest comments", "Authors &amp; their &lt;books&gt;",
 		"Replaced the per-order user lookup with a single JOIN, reducing 101 queries to 1", "599 ms", "6.3 ms", "8.9 ms",
-		"LATERAL join", "2 of 3 challenges passed."} {
+		"LATERAL join", "2 of 3 challenges passed.", "Ada Lovelace", `href="https://example.com/ada/nplus1"`,
+		"The SQL of the fix:", "CROSS JOIN LATERAL", "before: 51 statements in 310 ms; after: 1 statement in 8.2 ms"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
@@ -196,7 +205,7 @@ func TestPortfolioRendersInChromium(t *testing.T) {
 		t.Errorf("rendered DOM has %d charts, want 3", n)
 	}
 
-	for _, size := range []string{"1280,1100", "390,2200"} {
+	for _, size := range []string{"1280,2000", "390,3600"} {
 		shot := filepath.Join(dir, "shot-"+strings.Replace(size, ",", "x", 1)+".png")
 		runChromium(t, bin, "--screenshot="+shot, "--window-size="+size, url)
 		f, err := os.Open(shot)
@@ -219,6 +228,29 @@ func TestPortfolioRendersInChromium(t *testing.T) {
 		if len(colours) < 50 {
 			t.Errorf("screenshot %s has %d colours: the page looks blank", size, len(colours))
 		}
+		// The before → after picture is on the page: the starter's red
+		// staircase and the fix's green bar.
+		red, green := 0, 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				r, g, bl = r>>8, g>>8, bl>>8
+				near := func(c uint32) bool { // within 20 of each channel of c
+					d := func(a, b uint32) bool { return a+20 > b && b+20 > a }
+					return d(r, c>>16) && d(g, c>>8&0xff) && d(bl, c&0xff)
+				}
+				switch {
+				case near(0xd73a49): // the staircase, not the fail badge's #cf222e
+					red++
+				case near(0x2da44e): // the fix, not the pass badge's #1a7f37
+					green++
+				}
+			}
+		}
+		t.Logf("screenshot %s: %d red pixels, %d green", size, red, green)
+		if red < 30 || green < 10 {
+			t.Errorf("screenshot %s lacks the timeline: %d red pixels (the staircase), %d green (the fix)", size, red, green)
+		}
 		if keep := os.Getenv("NPLUS1_KEEP_SCREENSHOTS"); keep != "" {
 			b, _ := os.ReadFile(shot)
 			if err := os.WriteFile(filepath.Join(keep, filepath.Base(shot)), b, 0o644); err != nil {
@@ -230,4 +262,32 @@ func TestPortfolioRendersInChromium(t *testing.T) {
 
 func authorsBooks() Challenge {
 	return Challenge{ID: "authors-books", Title: "Authors & their <books>", Digest: "sha256:88bb", MaxStatements: 2, P95BudgetMS: 100}
+}
+
+// A class's export (--each) is one plain table, a row per solution, which
+// says why each failed.
+func TestClassTableRendersInChromium(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	html, err := NewPortfolio(portfolioCards(), PortfolioOptions{Version: "v0.3.0", EachCard: true}).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "class.html")
+	if err := os.WriteFile(page, html, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := string(runChromium(t, bin, "--dump-dom", "file://"+page))
+	if n := strings.Count(dom, "<table class=\"each\">"); n != 1 || strings.Contains(dom, "<article") {
+		t.Fatalf("the class page is not one table (%d tables, articles: %v):\n%s", n, strings.Contains(dom, "<article"), dom)
+	}
+	rows := regexp.MustCompile(`<tr class="(pass|fail|error)">`).FindAllString(dom, -1)
+	if len(rows) != len(portfolioCards()) {
+		t.Errorf("%d rows, want one per card (%d)", len(rows), len(portfolioCards()))
+	}
+	for _, want := range []string{"solutions/authors-books", "❌ FAIL (correct)", "101 → 1", "599 ms → 6.3 ms", "2 of 4 solutions passed."} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the class table lacks %q", want)
+		}
+	}
 }

@@ -178,6 +178,11 @@ func TestTechniqueReadsTheStatements(t *testing.T) {
 			t.Errorf("Technique(%q) = %q, want %q", tt.sql, got, tt.want)
 		}
 	}
+	// The normalized text writes an IN list by its length.
+	c := &Card{Shapes: []Shape{{Normalized: "select name from users where id in (...10)", Data: true}}}
+	if got := Technique(c); got != "batched IN" {
+		t.Errorf("Technique(in (...10)) = %q, want batched IN", got)
+	}
 }
 
 func TestReplacedNamesTheRepeatedLookup(t *testing.T) {
@@ -295,5 +300,53 @@ func TestPortfolioMarkdownTitleAsWritten(t *testing.T) {
 	p := NewPortfolio([]*Card{passCard()}, PortfolioOptions{Title: "<b>x</b> | y"})
 	if md := p.Markdown(); !strings.HasPrefix(md, `# \<b\>x\</b\> \| y`) {
 		t.Errorf("title not escaped:\n%s", md)
+	}
+}
+
+// A wrong answer's badge never reads like a win: red, "wrong answer", not
+// the few statements it made; the count shows only when it is what failed.
+func TestBadgeOfAWrongAnswer(t *testing.T) {
+	stale := wrongCard()
+	stale.Checks[0] = Check{Name: "correct", Status: Pass, Message: "all 5 responses match the expected JSON"}
+	stale.Checks = append(stale.Checks, Check{Name: "fresh", Status: Fail, Message: "after the grader changed the data between two requests, the response stayed the same (is it cached?)"})
+	slow := passCard()
+	slow.Verdict = Fail
+	slow.Checks[2].Status = Fail
+	writer := passCard()
+	writer.Verdict = Fail
+	writer.Checks = append(writer.Checks, Check{Name: "read-only", Status: Fail, Message: "1 UPDATE"})
+	tests := []struct {
+		name string
+		card *Card
+		want string
+	}{
+		{"wrong", wrongCard(), "fail · wrong answer"},
+		{"stale after a change of the data", stale, "fail · wrong answer"},
+		{"too slow", slow, "fail · too slow"},
+		{"writes", writer, "fail · writes data"},
+		{"too many statements", failCard(), "fail · 101 queries"},
+		{"pass", passCard(), "pass · 1 query (was 101)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s Shields
+			if err := json.Unmarshal(ShieldsJSON(tt.card), &s); err != nil {
+				t.Fatal(err)
+			}
+			wantColor := "red"
+			if tt.card.Verdict == Pass {
+				wantColor = "brightgreen"
+			}
+			if s.Message != tt.want || s.Color != wantColor {
+				t.Errorf("badge.json says %q in %s, want %q in %s", s.Message, s.Color, tt.want, wantColor)
+			}
+			svg := BadgeSVG(tt.card)
+			if !strings.Contains(svg, ">"+tt.want+"</text>") || (wantColor == "red") != strings.Contains(svg, colorFail) {
+				t.Errorf("badge.svg does not say %q in %s:\n%s", tt.want, wantColor, svg)
+			}
+		})
+	}
+	if line := wrongCard().PortfolioLine; !strings.HasPrefix(line, "Not solved yet (failed: correct): the answers were wrong: request 1:") || strings.Contains(line, "query") {
+		t.Errorf("portfolio line of a wrong answer = %q", line)
 	}
 }

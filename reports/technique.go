@@ -23,7 +23,7 @@ var techniques = []technique{
 	{"LATERAL join", "a LATERAL join", regexp.MustCompile(`\blateral\b`), nil},
 	{"JOIN", "a JOIN", regexp.MustCompile(`\bjoin\b`), nil},
 	{"batched ANY", "a batched = ANY lookup", regexp.MustCompile(`=\s*(any|some)\s*\(`), nil},
-	{"batched IN", "a batched IN lookup", regexp.MustCompile(`\bin\s*\(\s*(\$\d+|\?|%s|[-+]?\d|'|array\b)`), nil},
+	{"batched IN", "a batched IN lookup", regexp.MustCompile(`\bin\s*\(\s*(\$\d+|\?|%s|[-+]?\d|'|array\b|\.\.\.\d)`), nil},
 	{"JSON aggregation", "JSON aggregation", regexp.MustCompile(`\b(json_agg|jsonb_agg|json_object_agg|jsonb_object_agg)\s*\(`), nil},
 	{"array aggregation", "array aggregation", regexp.MustCompile(`\b(array_agg|string_agg)\s*\(|\barray\s*\(\s*select\b`), nil},
 	{"window function", "a window function", regexp.MustCompile(`\bover\s*\(`), nil},
@@ -39,8 +39,8 @@ var stringLiteral = regexp.MustCompile(`'(?:[^']|'')*'`)
 // "LATERAL join", "JSON aggregation", "array aggregation", "window
 // function", "CTE", "subquery", "UNION", several joined by ", " in that
 // order. A LATERAL join is not also called a JOIN. It looks at each shape's
-// Example (the SQL as sent) and Normalized text, because Normalized writes a
-// batched "= ANY($1)" as "= ?". It returns "" when there is no data
+// Example (the SQL as sent, cut to a snippet) and Normalized text (which
+// writes an IN list as "in (...10)"). It returns "" when there is no data
 // statement or none of these shows.
 func Technique(c *Card) string {
 	return strings.Join(techniqueNames(c), ", ")
@@ -100,7 +100,9 @@ func Annotate(c *Card) {
 //   - passed without one: "Solved Orders and their users with a single JOIN:
 //     1 query per request, p95 latency 9.4 ms (5 ms simulated network round
 //     trip)."
-//   - failed: what was measured against the limits, or, when nothing was
+//   - failed: what was measured against the limits; when the answers were
+//     wrong (correct or fresh failed), that and why, without the figures,
+//     which prove nothing of a wrong answer; when nothing was measured
 //     (the solution did not build or start), the first failure.
 //   - error: "".
 //
@@ -114,11 +116,7 @@ func PortfolioLine(c *Card) string {
 	if m == nil {
 		for _, ch := range c.Checks {
 			if ch.Status == Fail && c.Verdict == Fail {
-				msg := []rune(strings.Join(strings.Fields(ch.Message), " "))
-				if len(msg) > 160 {
-					msg = append(msg[:160], '…')
-				}
-				return fmt.Sprintf("Not solved yet (failed: %s): %s", ch.Name, string(msg))
+				return fmt.Sprintf("Not solved yet (failed: %s): %s", ch.Name, quote(ch.Message))
 			}
 		}
 		return ""
@@ -130,6 +128,10 @@ func PortfolioLine(c *Card) string {
 			if ch.Status == Fail {
 				failed = append(failed, ch.Name)
 			}
+		}
+		if w := wrongAnswer(c); w != nil && c.Verdict == Fail {
+			// The figures of wrong answers prove nothing: say why it failed.
+			return fmt.Sprintf("Not solved yet (failed: %s): the answers were wrong: %s", strings.Join(failed, ", "), quote(w.Message))
 		}
 		return fmt.Sprintf("Not solved yet (failed: %s). Measured %s per request (limit %d) and p95 latency %s (budget %s) at a %s.",
 			strings.Join(failed, ", "), queries(m.Statements), c.Challenge.MaxStatements, msText(m.Latency.P95), msText(c.Challenge.P95BudgetMS), rtt)
@@ -146,6 +148,16 @@ func PortfolioLine(c *Card) string {
 	}
 	return fmt.Sprintf("Solved %s with %s: %s per request, p95 latency %s (%s).",
 		c.Challenge.Title, how, queries(m.Statements), msText(m.Latency.P95), rtt)
+}
+
+// quote is a check's message on one line, cut to 160 characters, for the
+// portfolio line.
+func quote(msg string) string {
+	r := []rune(strings.Join(strings.Fields(msg), " "))
+	if len(r) > 160 {
+		r = append(r[:160], '…')
+	}
+	return string(r)
 }
 
 // howPhrase: "a single JOIN", "a single query using a LATERAL join and JSON

@@ -21,6 +21,8 @@ type ExportOptions struct {
 	Out    string
 	Format string
 	Title  string
+	Name   string // the learner's name, on the page
+	Link   string // where their code is
 	Each   bool   // an entry per card rather than per challenge
 	Key    string // public key to verify signed cards with (base64 or file)
 }
@@ -31,8 +33,8 @@ func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) 
 	cmd := &cobra.Command{
 		Use:   "export [CARD or DIR ...]",
 		Short: "Export the best card of each challenge as a portfolio page",
-		Long: `Export a portfolio: one card of each challenge, the latest that passed (or
-the latest, where none did), from result.json files given as arguments or
+		Long: `Export a portfolio: one card of each challenge in each language, the latest
+that passed (or the latest, where none did), from result.json files given as arguments or
 found under directories (default: nplus1-results), the cards kept in each
 card directory's history/ too. A later failed try does not hide a pass.
 With --each, an entry per card directory: its latest card.
@@ -50,6 +52,9 @@ verified against that public key; without it, only that the card's content
 is what was signed. A card edited after signing is marked so, either way.`,
 		Example: `  # A page from every card under results/
   nplus1 export results/ -o portfolio.html
+
+  # With your name and a link to your code
+  nplus1 export results/ --name "Ada Lovelace" --link https://example.com/ada/nplus1 -o portfolio.html
 
   # Markdown for a profile README, from two cards
   nplus1 export a/result.json b/result.json -o portfolio.md
@@ -77,6 +82,8 @@ is what was signed. A card edited after signing is marked so, either way.`,
 	fl.StringVarP(&opts.Out, "output", "o", "portfolio.html", "file to write (- for standard output)")
 	fl.StringVar(&opts.Format, "format", "", "html, md or json (default: from the output's extension)")
 	fl.StringVar(&opts.Title, "title", "N+1 fixes", "title of the page")
+	fl.StringVar(&opts.Name, "name", "", "your name, shown under the title")
+	fl.StringVar(&opts.Link, "link", "", "where your code is (a URL), linked under the title")
 	fl.StringVar(&opts.Key, "key", "", "public key (base64 or a .pub file) to verify the signed cards' signatures with")
 	fl.BoolVar(&opts.Each, "each", false, "an entry per card, naming its solution (a batch's or a class's cards, e.g. merged from CI shards), instead of the best card of each challenge")
 	return cmd
@@ -162,7 +169,7 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 	if !opts.Each {
 		entries = reports.Best(cards)
 	}
-	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Version: Version(), EachCard: opts.Each, Key: key})
+	p := reports.NewPortfolio(entries, reports.PortfolioOptions{Title: opts.Title, Name: opts.Name, Link: opts.Link, Version: Version(), EachCard: opts.Each, Key: key})
 	var out []byte
 	switch format {
 	case "html":

@@ -78,7 +78,7 @@ func TestExport(t *testing.T) {
 
 	for _, ext := range []string{"html", "md", "json"} {
 		out := filepath.Join(dir, "out", "portfolio."+ext)
-		code, stdout, stderr := runWith(t, nil, "export", res, "-o", out)
+		code, stdout, stderr := runWith(t, nil, "export", res, "-o", out, "--name", "Ada Lovelace", "--link", "https://example.com/ada")
 		if code != 0 || !strings.Contains(stdout, "2 challenges (2 passed) from 3 cards") {
 			t.Fatalf("export -o %s: exit %d\n%s%s", out, code, stdout, stderr)
 		}
@@ -86,7 +86,7 @@ func TestExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"Orders and their users", "Posts and their tags"} {
+		for _, want := range []string{"Orders and their users", "Posts and their tags", "Ada Lovelace", "https://example.com/ada"} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("%s lacks %q", ext, want)
 			}

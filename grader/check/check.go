@@ -32,12 +32,14 @@ type Response struct {
 }
 
 // Correct checks that every response is 200 with a body that is one JSON
-// value (blanks may follow it, nothing else) equal to want. On a mismatch the message names the first difference. The
-// Content-Type is ContentType's to judge.
-func Correct(want []byte, responses []Response) reports.Check {
+// value (blanks may follow it, nothing else) equal to want. On a mismatch
+// the message says how the first wrong answer differs (see diff.go): rows
+// names the rows of the top array, the last segment of the endpoint's path
+// ("/api/orders": orders). The Content-Type is ContentType's to judge.
+func Correct(want []byte, rows string, responses []Response) reports.Check {
 	c := reports.Check{Name: "correct", Status: reports.Pass}
-	var w any
-	if err := json.Unmarshal(want, &w); err != nil {
+	w, err := parseOrdered(want)
+	if err != nil {
 		c.Status, c.Message = reports.Error, "the challenge's expected response is not JSON: "+err.Error()
 		return c
 	}
@@ -60,7 +62,7 @@ func Correct(want []byte, responses []Response) reports.Check {
 			c.Message = fmt.Sprintf("request %d: the body must be one JSON value, but %s follow it: %s", i+1, reports.Count(len(rest), "more byte"), snippet(rest))
 			return c
 		}
-		if diff := DiffJSON(w, g); diff != "" {
+		if diff := describe(rows, w, g); diff != "" {
 			c.Status = reports.Fail
 			c.Message = fmt.Sprintf("request %d: %s", i+1, diff)
 			return c
@@ -87,130 +89,17 @@ func ContentType(responses []Response) string {
 	return ""
 }
 
-// DiffJSON describes the first difference between two decoded JSON values
-// ("" when equal): where it is, what was wanted, what came. Numbers compare
-// by value; object keys in any order.
-func DiffJSON(want, got any) string { return diff("", want, got) }
-
-func diff(path string, want, got any) string {
-	at := path
-	if at == "" {
-		at = "the response"
-	}
-	switch w := want.(type) {
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			return fmt.Sprintf("%s: want an array, got %s", at, brief(got))
-		}
-		for i := 0; i < len(w) && i < len(g); i++ {
-			if d := diff(elem(path, i, w[i]), w[i], g[i]); d != "" {
-				return d
-			}
-		}
-		if len(w) != len(g) {
-			n := min(len(w), len(g))
-			if len(g) < len(w) {
-				return fmt.Sprintf("%s: want %d elements, got %d; first missing: %s", at, len(w), len(g), brief(w[n]))
-			}
-			return fmt.Sprintf("%s: want %d elements, got %d; first extra: %s", at, len(w), len(g), brief(g[n]))
-		}
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: want an object, got %s", at, brief(got))
-		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				msg := fmt.Sprintf("%s: missing field %q (want %s)", at, k, brief(w[k]))
-				if extra := unexpected(w, g); len(extra) > 0 {
-					msg += fmt.Sprintf("; it has %s, which the answer does not have", quoteAll(extra))
-				}
-				return msg
-			}
-			if d := diff(join(path, k), w[k], gv); d != "" {
-				return d
-			}
-		}
-		if extra := unexpected(w, g); len(extra) > 0 {
-			return fmt.Sprintf("%s: unexpected field %q", at, extra[0])
-		}
-	default:
-		if !scalarEqual(want, got) {
-			return fmt.Sprintf("%s: want %s, got %s", at, brief(want), brief(got))
-		}
-	}
-	return ""
-}
-
-// unexpected returns the keys of got that want lacks, sorted.
-func unexpected(want, got map[string]any) []string {
-	var extra []string
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	return extra
-}
-
-// quoteAll quotes each of s and joins them with commas.
-func quoteAll(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// elem names an array element, with its "id" when it has one: [3] (id 17).
-func elem(path string, i int, v any) string {
-	p := fmt.Sprintf("%s[%d]", path, i)
-	if m, ok := v.(map[string]any); ok {
-		if id, ok := m["id"]; ok {
-			p += fmt.Sprintf(" (id %v)", id)
-		}
-	}
-	return p
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func scalarEqual(want, got any) bool {
-	wn, wok := number(want)
-	gn, gok := number(got)
-	if wok || gok {
-		return wok && gok && wn == gn
-	}
-	return want == got
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+// DiffJSON describes the differences between two decoded JSON values ("" when
+// equal), as Correct does; see diff.go. Numbers compare by value; the keys
+// of a map[string]any are taken in sorted order.
+func DiffJSON(want, got any) string { return describe("", want, got) }
 
 // brief is v as JSON, as a program would send it: without the escapes of
 // <, > and & that json.Marshal adds for HTML.
-func brief(v any) string {
+func brief(v any) string { return briefN(v, 200) }
+
+// briefN is brief cut to about n characters.
+func briefN(v any, n int) string {
 	if v == nil {
 		return "null"
 	}
@@ -218,7 +107,7 @@ func brief(v any) string {
 	e := json.NewEncoder(&b)
 	e.SetEscapeHTML(false)
 	e.Encode(v)
-	return snippet(bytes.TrimRight(b.Bytes(), "\n"))
+	return snippetN(bytes.TrimRight(b.Bytes(), "\n"), n)
 }
 
 // Refusals describes the statements the database refused, for the message
@@ -260,8 +149,10 @@ func Refusals(stmts []proxy.Statement) string {
 	return msg
 }
 
-func snippet(b []byte) string {
-	const max = 200
+func snippet(b []byte) string { return snippetN(b, 200) }
+
+// snippetN is snippet cut to max characters.
+func snippetN(b []byte, max int) string {
 	r := []rune(string(b))
 	more := ""
 	if len(r) > max {
@@ -386,7 +277,10 @@ func msOf(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 // an N+1.
 const nPlusOneMin = 3
 
-// Shapes groups one request's statements by shape, most frequent first.
+// Shapes groups one request's statements by shape (fingerprint), most
+// frequent first. A group shows its first statement: Normalized is that
+// statement normalized as written (`in (...10)`, `= any(?)`), Example its
+// SQL as sent.
 func Shapes(stmts []proxy.Statement) []reports.Shape {
 	var out []reports.Shape
 	index := map[string]int{}
@@ -420,11 +314,17 @@ func fingerprints(stmts []proxy.Statement) []string {
 // NPlusOne finds the data shapes one request ran nPlusOneMin times or more,
 // each with its source, by the rule Bullet, nplusone and Laravel use: the
 // earlier data statement of another shape whose row count equals the
-// repeats; else an earlier shape whose rows, over all its runs, equal them
-// (a nested N+1: a lookup per item of every order); else the earlier
-// statement with the most rows. Shapes that repeat together, one after
-// the other for each row (A-B-A-B: two queries per parent), are named as
-// one loop in each one's message.
+// repeats (for runs that carried several keys each, first the one whose
+// rows equal all their keys); else an earlier shape whose rows, over all
+// its runs, equal them (a nested N+1: a lookup per item of every order);
+// else the earlier statement with the most rows. Shapes that repeat
+// together, one after the other for each row (A-B-A-B: two queries per
+// parent), are named as one loop in each one's message.
+//
+// The message says what the counts say: runs as many as the source's rows
+// are once per row; fewer runs of one key each are once each for some of
+// the rows; runs of several keys each (`IN (...10)`, `= ANY($1)`), fewer
+// than the rows, are a chunked batch.
 func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 	fps := fingerprints(stmts)
 	var out []reports.Finding
@@ -436,8 +336,13 @@ func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 		}
 		f := reports.Finding{Kind: "n+1", Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Count: sh.Count}
 		first := slices.Index(fps, sh.Fingerprint)
-		src, srcRows, perShape := source(stmts, fps, first, sh.Count)
-		f.Message = fmt.Sprintf("`%s` ran %d times in one request", short(sh.Normalized), sh.Count)
+		k := keysOf(stmts, fps, sh.Fingerprint)
+		total := 0
+		if k.several() && !k.whole {
+			total = k.total
+		}
+		src, srcRows, perShape := source(stmts, fps, first, sh.Count, total)
+		f.Message = fmt.Sprintf("`%s` ran %s in one request", short(sh.Normalized), reports.Count(sh.Count, "time"))
 		if loop := loops[sh.Fingerprint]; len(loop) > 1 {
 			var others []string
 			for _, fp := range loop {
@@ -447,36 +352,111 @@ func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 			}
 			f.Message += fmt.Sprintf(", in a loop that runs %d statements per row (with %s)", len(loop), strings.Join(others, ", "))
 		}
-		if src != "" {
+		switch {
+		case src != "":
 			f.Source, f.SourceRows = src, srcRows
-			each := "once for each of the %d rows of `%s`"
-			if perShape {
-				each = "once for each of the %d rows that the runs of `%s` returned"
-			}
-			f.Message += ", " + fmt.Sprintf(each, srcRows, short(src)) +
-				": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"
+			f.Message += ", " + fed(sh.Count, k, srcRows, src, perShape)
+		case k.several():
+			f.Message += ", " + k.each()
 		}
 		out = append(out, f)
 	}
 	return out
 }
 
-// source finds what fed a shape that ran count times from statement first
-// on: see NPlusOne. perShape is set when the rows are those of all the
-// runs of a shape.
-func source(stmts []proxy.Statement, fps []string, first, count int) (sql string, rows int64, perShape bool) {
-	self := fps[first]
-	var best *proxy.Statement
-	for i := first - 1; i >= 0; i-- {
-		s := &stmts[i]
-		if !s.Data || s.Rows < 2 || fps[i] == self {
+// fetchOnce is the advice for statements run once per row.
+const fetchOnce = ": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"
+
+// fed words how count runs carrying keys k relate to the rows of their
+// source src: once per row, once for some of the rows, or a chunked batch.
+func fed(count int, k keys, rows int64, src string, perShape bool) string {
+	of := fmt.Sprintf("the %d rows of `%s`", rows, short(src))
+	if perShape {
+		of = fmt.Sprintf("the %d rows that the runs of `%s` returned", rows, short(src))
+	}
+	switch n := int64(count); {
+	case n == rows:
+		each := ""
+		if k.several() {
+			each = " (" + k.each() + ")"
+		}
+		return "once for each of " + of + each + fetchOnce
+	case n < rows && k.several():
+		return k.each() + ", for " + of + ": a chunked batch; one statement with all the keys would do (WHERE ... = ANY($1) with all of them in one array, or a JOIN)"
+	case n < rows:
+		return fmt.Sprintf("once each for %d of %s", count, of) + fetchOnce
+	}
+	return "more times than " + of + " (the most rows a statement before it returned)" + fetchOnce
+}
+
+// keys are the keys the runs of one shape carried, as their text shows
+// them (sqlshape.Shape.Values): a run without a list carried one.
+type keys struct {
+	runs, least, most, total int
+	whole                    bool // some run compared with a whole array (= ANY($1)) of unknown length
+}
+
+func keysOf(stmts []proxy.Statement, fps []string, fp string) keys {
+	var k keys
+	for i, s := range stmts {
+		if fps[i] != fp || !s.Data {
 			continue
 		}
-		if s.Rows == int64(count) {
-			return sqlshape.Normalize(s.SQL), s.Rows, false
+		v := sqlshape.Of(s.SQL).Values
+		if v < 0 {
+			k.whole = true
+			continue
 		}
-		if best == nil || s.Rows > best.Rows {
-			best = s
+		v = max(v, 1)
+		if k.runs == 0 || v < k.least {
+			k.least = v
+		}
+		k.most = max(k.most, v)
+		k.total += v
+		k.runs++
+	}
+	return k
+}
+
+// several reports whether the runs carried more than one key each, as a
+// batch does.
+func (k keys) several() bool { return k.most > 1 || k.whole }
+
+// each says how many keys each run carried: "10 keys each", "7 to 10 keys
+// each", "each with an array of keys".
+func (k keys) each() string {
+	switch {
+	case k.whole:
+		return "each with an array of keys"
+	case k.least == k.most:
+		return fmt.Sprintf("%d keys each", k.most)
+	}
+	return fmt.Sprintf("%d to %d keys each", k.least, k.most)
+}
+
+// source finds what fed a shape that ran count times from statement first
+// on: see NPlusOne. keys, when more than count, is how many keys the runs
+// carried in all; a source with that many rows comes first. perShape is
+// set when the rows are those of all the runs of a shape.
+func source(stmts []proxy.Statement, fps []string, first, count, keys int) (sql string, rows int64, perShape bool) {
+	self := fps[first]
+	wants := []int64{int64(count)}
+	if keys > count {
+		wants = []int64{int64(keys), int64(count)}
+	}
+	var best *proxy.Statement
+	for _, want := range wants {
+		for i := first - 1; i >= 0; i-- {
+			s := &stmts[i]
+			if !s.Data || s.Rows < 2 || fps[i] == self {
+				continue
+			}
+			if s.Rows == want {
+				return sqlshape.Normalize(s.SQL), s.Rows, false
+			}
+			if best == nil || s.Rows > best.Rows {
+				best = s
+			}
 		}
 	}
 	// A shape whose runs, all before the last repeat, returned count rows.
@@ -492,11 +472,13 @@ func source(stmts []proxy.Statement, fps []string, first, count int) (sql string
 		}
 		totals[fps[i]] += stmts[i].Rows
 	}
-	for _, fp := range order {
-		if totals[fp] == int64(count) && totals[fp] >= 2 {
-			i := slices.Index(fps, fp)
-			if i < first {
-				return sqlshape.Normalize(stmts[i].SQL), totals[fp], true
+	for _, want := range wants {
+		for _, fp := range order {
+			if totals[fp] == want && totals[fp] >= 2 {
+				i := slices.Index(fps, fp)
+				if i < first {
+					return sqlshape.Normalize(stmts[i].SQL), totals[fp], true
+				}
 			}
 		}
 	}
@@ -753,7 +735,7 @@ func OverFetch(stmts []proxy.Statement) []reports.Finding {
 		if worst == nil || w.rows > worst.rows {
 			worst = w
 		}
-		parts = append(parts, fmt.Sprintf("`%s` ran %d times for %d distinct values", short(w.normalized), w.runs, w.runs-w.repeats))
+		parts = append(parts, fmt.Sprintf("`%s` ran %s for %s", short(w.normalized), reports.Count(w.runs, "time"), reports.Count(w.runs-w.repeats, "distinct value")))
 	}
 	if worst == nil {
 		return nil

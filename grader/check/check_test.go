@@ -23,13 +23,13 @@ func TestCorrect(t *testing.T) {
 		ctype      string // "": application/json
 	}{
 		{"same, keys reordered", `[{"product":"Tea","id":1.0,"user":{"email":"o@x","name":"O'Brien","id":2}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Pass, "", ""},
-		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `[0] (id 1).user.name: want "O'Brien", got "O''Brien"`, ""},
-		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2}]`, 200, reports.Fail, `[0] (id 1): missing field "user"`, ""},
-		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "want 2 elements, got 1; first missing: {\"id\":2", ""},
-		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "[0] (id 1).id: want 1, got 2", ""},
+		{"wrong field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O''Brien","email":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `request 1: order 1, user.name: want "O'Brien", got "O''Brien"`, ""},
+		{"wrong shape", `[{"id":1,"product":"Tea","user_name":"O'Brien"},{"id":2,"product":"Café","user_name":"Zoë"}]`, 200, reports.Fail, `request 1: missing field "user" in 2 orders (order 1: want {"id":2,"name":"O'Brien","email":"o@x"}); they have "user_name", which the expected answer does not have`, ""},
+		{"missing order", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "request 1: order 2 is missing from the answer (1 of 2 returned)", ""},
+		{"wrong order", `[{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}},{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","email":"o@x"}}]`, 200, reports.Fail, "request 1: the orders are in a different order: the 1st in the answer is order 2, where order 1 is expected", ""},
 		{"not json", `<html>`, 200, reports.Fail, "not JSON", ""},
 		{"server error", `boom`, 500, reports.Fail, "status 500", ""},
-		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2}]`, 200, reports.Fail, `[0] (id 1).user: missing field "email" (want "o@x"); it has "mail", which the answer does not have`, ""},
+		{"renamed field", `[{"id":1,"product":"Tea","user":{"id":2,"name":"O'Brien","mail":"o@x"}},{"id":2,"product":"Café","user":{"id":3,"name":"Zoë","email":"z@x"}}]`, 200, reports.Fail, `request 1: order 1, user: missing field "email" (want "o@x"); it has "mail", which the expected answer does not have`, ""},
 		{"garbage after the value", strings.ReplaceAll(want, "\n", "") + " garbage", 200, reports.Fail, "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", ""},
 		{"two values", strings.ReplaceAll(want, "\n", "") + "\n[]", 200, reports.Fail, "request 1: the body must be one JSON value, but 2 more bytes follow it: []", ""},
 		{"a newline after the value", strings.ReplaceAll(want, "\n", "") + "\r\n\t \n", 200, reports.Pass, "", ""},
@@ -41,7 +41,7 @@ func TestCorrect(t *testing.T) {
 			if ctype == "" && tt.ctype != "none" {
 				ctype = tt.ctype
 			}
-			c := Correct([]byte(want), []Response{{Status: tt.status, ContentType: ctype, Body: []byte(tt.body)}})
+			c := Correct([]byte(want), "/api/orders", []Response{{Status: tt.status, ContentType: ctype, Body: []byte(tt.body)}})
 			if c.Status != tt.verdict || !strings.Contains(c.Message, tt.message) {
 				t.Errorf("Correct = %s %q, want %s containing %q", c.Status, c.Message, tt.verdict, tt.message)
 			}
@@ -242,6 +242,11 @@ func TestOverFetch(t *testing.T) {
 	if len(f) != 1 || f[0].Kind != "over-fetch" || f[0].Count != 3 || !strings.HasPrefix(f[0].Message, "3 of the 12 rows") || !strings.Contains(f[0].Message, "ran 6 times for 3 distinct values") {
 		t.Fatalf("OverFetch = %+v, want 3 of 12 rows fetched again", f)
 	}
+	// One value, said so.
+	one := []proxy.Statement{data("SELECT name FROM users WHERE id = 1", 1), data("SELECT name FROM users WHERE id = 1", 1)}
+	if f := OverFetch(one); len(f) != 1 || !strings.Contains(f[0].Message, "ran 2 times for 1 distinct value)") || !strings.HasPrefix(f[0].Message, "1 of the 2 rows the database returned was fetched again") {
+		t.Errorf("OverFetch = %+v, want 1 distinct value", f)
+	}
 	// Extended protocol: the parameters tell repeats apart.
 	ext := func(params string) proxy.Statement {
 		s := data("SELECT name FROM users WHERE id = $1", 1)
@@ -307,5 +312,93 @@ func TestContentType(t *testing.T) {
 		if (tt.want == "" && got != "") || !strings.HasPrefix(got, tt.want) {
 			t.Errorf("ContentType(%q) = %q, want %q", tt.ctype, got, tt.want)
 		}
+	}
+}
+
+// The N+1 finding is worded from the real counts: runs against the
+// source's rows, and the keys each run carried as its text shows them.
+func TestNPlusOneWording(t *testing.T) {
+	const orders = "SELECT id, user_id FROM orders"
+	const src = "`select id, user_id from orders`"
+	lookups := func(n int, sql func(i int) string) []proxy.Statement {
+		var out []proxy.Statement
+		for i := 0; i < n; i++ {
+			out = append(out, data(sql(i), 1))
+		}
+		return out
+	}
+	in := func(n int) func(int) string {
+		return func(i int) string {
+			var ks []string
+			for j := 0; j < n; j++ {
+				ks = append(ks, fmt.Sprintf("$%d", j+1))
+			}
+			return "SELECT name FROM users WHERE id IN (" + strings.Join(ks, ", ") + ")"
+		}
+	}
+	one := func(i int) string { return fmt.Sprintf("SELECT name FROM users WHERE id = %d", i) }
+	anyArray := func(int) string { return "SELECT name FROM users WHERE id = ANY($1)" }
+	with := func(head proxy.Statement, rest ...[]proxy.Statement) []proxy.Statement {
+		out := []proxy.Statement{head}
+		for _, r := range rest {
+			out = append(out, r...)
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		stmts []proxy.Statement
+		want  string
+	}{
+		{"once per row", with(data(orders, 100), lookups(100, one)),
+			"`select name from users where id = ?` ran 100 times in one request, once for each of the 100 rows of " + src +
+				": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"},
+		{"chunked batch", with(data(orders, 100), lookups(10, in(10))),
+			"`select name from users where id in (...10)` ran 10 times in one request, 10 keys each, for the 100 rows of " + src +
+				": a chunked batch; one statement with all the keys would do (WHERE ... = ANY($1) with all of them in one array, or a JOIN)"},
+		{"chunks of unequal size", with(data(orders, 100), lookups(3, in(10)), lookups(1, in(5))),
+			"`select name from users where id in (...10)` ran 4 times in one request, 5 to 10 keys each, for the 100 rows of " + src + ": a chunked batch;"},
+		{"chunks in arrays", with(data(orders, 100), lookups(5, anyArray)),
+			"`select name from users where id = any(?)` ran 5 times in one request, each with an array of keys, for the 100 rows of " + src + ": a chunked batch;"},
+		{"some of the rows", with(data(orders, 100), lookups(30, one)),
+			"`select name from users where id = ?` ran 30 times in one request, once each for 30 of the 100 rows of " + src +
+				": fetch them in one statement"},
+		{"more runs than rows", with(data(orders, 4), lookups(6, one)),
+			"`select name from users where id = ?` ran 6 times in one request, more times than the 4 rows of " + src +
+				" (the most rows a statement before it returned): fetch them in one statement"},
+		{"a list per row", with(data(orders, 10), lookups(10, in(3))),
+			"`select name from users where id in (...3)` ran 10 times in one request, once for each of the 10 rows of " + src + " (3 keys each): fetch them in one statement"},
+		{"chunks as many keys as rows, other rows as many as the runs", with(data(orders, 100), []proxy.Statement{data("SELECT id FROM regions", 10)}, lookups(10, in(10))),
+			"`select name from users where id in (...10)` ran 10 times in one request, 10 keys each, for the 100 rows of " + src + ": a chunked batch;"},
+		{"no source", lookups(3, one), "`select name from users where id = ?` ran 3 times in one request"},
+		{"no source, chunked", lookups(3, in(10)), "`select name from users where id in (...10)` ran 3 times in one request, 10 keys each"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NPlusOne(tt.stmts)
+			if len(f) != 1 {
+				t.Fatalf("findings = %+v, want one", f)
+			}
+			if !strings.HasPrefix(f[0].Message, tt.want) || (strings.HasPrefix(tt.name, "no source") && f[0].Message != tt.want) {
+				t.Errorf("message:\n %s\nwant it to begin:\n %s", f[0].Message, tt.want)
+			}
+		})
+	}
+}
+
+// Shapes shows each group as its first statement was written, while
+// grouping the forms of one lookup together.
+func TestShapesShowTheStatementAsWritten(t *testing.T) {
+	stmts := []proxy.Statement{
+		data("SELECT name FROM users WHERE id IN ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10),
+		data("SELECT name FROM users WHERE id = ANY($1)", 10),
+		data("SELECT name FROM users WHERE id = 7", 1),
+	}
+	sh := Shapes(stmts)
+	if len(sh) != 1 || sh[0].Count != 3 || sh[0].Normalized != "select name from users where id in (...10)" {
+		t.Errorf("Shapes = %+v, want one shape of 3 shown as its IN list of 10", sh)
+	}
+	if got := Shapes(stmts[1:2])[0].Normalized; got != "select name from users where id = any(?)" {
+		t.Errorf("= ANY($1) shows as %q", got)
 	}
 }

@@ -1,6 +1,9 @@
 package sqlshape
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // token is one lexical unit of SQL; literals are already "?".
 type token struct {
@@ -8,14 +11,27 @@ type token struct {
 	ident bool // a word: keyword or identifier (quoted identifiers included)
 }
 
-// scrub is the literal-scrubbing normalizer: the statement with every
-// literal and parameter replaced by "?", `IN (?, ?)`, `= ANY(?)` and
-// `= ANY(ARRAY[?, ?])` all written `= ?`, comments dropped and whitespace
-// collapsed. Unquoted words are lower-cased; quoted identifiers keep their
-// case. It never fails: Normalize uses it on the parser's output, and alone
-// when a statement does not parse.
-func scrub(sql string) string {
-	toks := collapse(lex(sql))
+// scrub is the literal-scrubbing normalizer used to group statements: the
+// statement with every literal and parameter replaced by "?", `IN (?, ?)`,
+// `= ANY(?)` and `= ANY(ARRAY[?, ?])` all written `= ?`, comments dropped
+// and whitespace collapsed. Unquoted words are lower-cased; quoted
+// identifiers keep their case. It never fails: the shapes of statements the
+// parser rejects are digests of it.
+func scrub(sql string) string { return render(collapse(lex(sql))) }
+
+// display is the form of a statement shown to a reader: as scrub, but with
+// the statement's own operators kept and its value lists shortened
+// visibly, `IN (...10)` for ten values, `ARRAY[...3]` for three (a list of
+// one value stays `IN (?)`); `= ANY(?)` stays as written. values is the
+// length of the longest such list, 0 when there is none, -1 when there is
+// none but the statement compares with a whole array (`= ANY($1)`), whose
+// length the text does not show.
+func display(sql string) (text string, values int) {
+	toks, values := shorten(lex(sql))
+	return render(toks), values
+}
+
+func render(toks []token) string {
 	var b strings.Builder
 	for i, t := range toks {
 		if i > 0 && needsSpace(toks[i-1], t) {
@@ -26,14 +42,26 @@ func scrub(sql string) string {
 	return b.String()
 }
 
+// spacedBefore are the keywords after which a "(" opens a list or a
+// subquery, not a function's arguments: `in (`, `exists (`, `values (`.
+var spacedBefore = map[string]bool{
+	"in": true, "exists": true, "values": true, "where": true, "and": true, "or": true,
+	"not": true, "as": true, "on": true, "from": true, "join": true, "select": true,
+	"lateral": true, "using": true, "when": true, "then": true, "else": true,
+	"union": true, "intersect": true, "except": true, "all": true, "with": true,
+	"materialized": true, "by": true, "is": true, "between": true, "case": true, "set": true,
+}
+
 func needsSpace(prev, cur token) bool {
 	switch {
-	case cur.text == "," || cur.text == ")" || cur.text == "." || cur.text == ";":
+	case cur.text == "," || cur.text == ")" || cur.text == "." || cur.text == ";" || cur.text == "]":
 		return false
-	case prev.text == "(" || prev.text == ".":
+	case prev.text == "(" || prev.text == "." || prev.text == "[" || prev.text == "::" || cur.text == "::":
 		return false
-	case cur.text == "(" && prev.ident:
+	case cur.text == "(" && prev.ident && !spacedBefore[prev.text]:
 		return false // function call: count(
+	case cur.text == "[" && (prev.ident || prev.text == "?" || prev.text == "]" || prev.text == ")"):
+		return false // array[, a[1], (f(x))[1]
 	}
 	return true
 }
@@ -46,7 +74,7 @@ func collapse(in []token) []token {
 		t := in[i]
 		// IN ( ? , ? , ... ) -> = ?
 		if t.text == "in" {
-			if end, ok := valueList(in, i+1); ok {
+			if end, _, ok := valueList(in, i+1); ok {
 				out = append(out, token{text: "="}, token{text: "?"})
 				i = end
 				continue
@@ -54,7 +82,7 @@ func collapse(in []token) []token {
 		}
 		// = ANY ( ? ) / = ANY ( ARRAY [ ? , ? ] ) -> = ?
 		if (t.text == "any" || t.text == "some") && len(out) > 0 && out[len(out)-1].text == "=" {
-			if end, ok := anyArg(in, i+1); ok {
+			if end, _, ok := anyArg(in, i+1); ok {
 				out = append(out, token{text: "?"})
 				i = end
 				continue
@@ -62,7 +90,7 @@ func collapse(in []token) []token {
 		}
 		// ARRAY [ ? , ? ] -> ?
 		if t.text == "array" {
-			if end, ok := bracketList(in, i+1); ok {
+			if end, _, ok := bracketList(in, i+1); ok {
 				out = append(out, token{text: "?"})
 				i = end
 				continue
@@ -74,70 +102,141 @@ func collapse(in []token) []token {
 	return out
 }
 
-// valueList matches "( ? [, ?]... )" starting at in[i]; it returns the index
-// of the closing parenthesis.
-func valueList(in []token, i int) (int, bool) {
+// shorten writes the value lists of a statement with their length, for
+// display: IN ( ? , ? , ? ) -> IN ( ...3 ), ARRAY [ ? , ? ] -> ARRAY [ ...2 ].
+// It returns the longest list's length (see display).
+func shorten(in []token) ([]token, int) {
+	out := make([]token, 0, len(in))
+	longest, wholeArray := 0, false
+	list := func(open, close string, n int) {
+		text := "?"
+		if n > 1 {
+			text = fmt.Sprintf("...%d", n)
+		}
+		out = append(out, token{text: open}, token{text: text}, token{text: close})
+		longest = max(longest, n)
+	}
+	for i := 0; i < len(in); i++ {
+		t := in[i]
+		if t.text == "in" {
+			if end, n, ok := valueList(in, i+1); ok {
+				out = append(out, t)
+				list("(", ")", n)
+				i = end
+				continue
+			}
+		}
+		if t.text == "array" {
+			if end, n, ok := bracketList(in, i+1); ok && n > 0 {
+				out = append(out, t)
+				list("[", "]", n)
+				i = end
+				continue
+			}
+		}
+		if (t.text == "any" || t.text == "some") && len(out) > 0 && out[len(out)-1].text == "=" {
+			if _, n, ok := anyArg(in, i+1); ok && n < 0 {
+				wholeArray = true
+			}
+		}
+		out = append(out, t)
+	}
+	if longest == 0 && wholeArray {
+		longest = -1
+	}
+	return out, longest
+}
+
+// valueList matches "( v [, v]... )" starting at in[i], where each v is
+// "?" (maybe cast) or a row of them, "( ? , ? )"; it returns the index of
+// the closing parenthesis and the number of values.
+func valueList(in []token, i int) (end, n int, ok bool) {
 	if i >= len(in) || in[i].text != "(" {
-		return 0, false
+		return 0, 0, false
 	}
 	j := i + 1
 	for j < len(in) {
-		if in[j].text != "?" {
-			return 0, false
+		switch {
+		case in[j].text == "?":
+			j = skipCast(in, j+1)
+		case in[j].text == "(":
+			k, _, ok := valueList(in, j)
+			if !ok {
+				return 0, 0, false
+			}
+			j = k + 1
+		default:
+			return 0, 0, false
 		}
-		j = skipCast(in, j+1)
+		n++
 		if j < len(in) && in[j].text == ")" {
-			return j, true
+			return j, n, true
 		}
 		if j >= len(in) || in[j].text != "," {
-			return 0, false
+			return 0, 0, false
 		}
 		j++
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-// bracketList matches "[ ? [, ?]... ]" (or "[ ]") starting at in[i].
-func bracketList(in []token, i int) (int, bool) {
+// bracketList matches "[ ? [, ?]... ]" (or "[ ]") starting at in[i], its
+// elements maybe cast or nested lists; it returns the index of the
+// closing bracket and the number of elements.
+func bracketList(in []token, i int) (end, n int, ok bool) {
 	if i >= len(in) || in[i].text != "[" {
-		return 0, false
+		return 0, 0, false
 	}
 	j := i + 1
 	for j < len(in) {
 		switch in[j].text {
 		case "]":
-			return j, true
-		case "?", ",":
+			return j, n, true
+		case "?":
+			n++
 			j = skipCast(in, j+1)
+		case "[":
+			k, _, ok := bracketList(in, j)
+			if !ok {
+				return 0, 0, false
+			}
+			n++
+			j = skipCast(in, k+1)
+		case ",":
+			j++
 		default:
-			return 0, false
+			return 0, 0, false
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-// anyArg matches "( ? )" or "( ARRAY [ ... ] )", each with optional casts.
-func anyArg(in []token, i int) (int, bool) {
+// anyArg matches "( ? )" or "( ARRAY [ ... ] )", each with optional casts;
+// n is the array's length, or -1 for a "?" (a whole array given as one
+// value).
+func anyArg(in []token, i int) (end, n int, ok bool) {
 	if i >= len(in) || in[i].text != "(" {
-		return 0, false
+		return 0, 0, false
 	}
 	j := i + 1
 	switch {
 	case j < len(in) && in[j].text == "?":
 		j = skipCast(in, j+1)
+		n = -1
 	case j < len(in) && in[j].text == "array":
-		end, ok := bracketList(in, j+1)
+		k, m, ok := bracketList(in, j+1)
 		if !ok {
-			return 0, false
+			return 0, 0, false
 		}
-		j = skipCast(in, end+1)
+		j = skipCast(in, k+1)
+		n = m
 	default:
-		return 0, false
+		return 0, 0, false
 	}
 	if j < len(in) && in[j].text == ")" {
-		return j, true
+		return j, n, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // skipCast skips "::type" and "::type[]" after a value.

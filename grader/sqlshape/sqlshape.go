@@ -1,7 +1,8 @@
 // Package sqlshape turns SQL text into statement shapes: the same statement
 // whatever its literals, so that `WHERE id = 1`, `WHERE id = $1`,
 // `WHERE id = 'x'`, `WHERE id IN (1, 2, 3)`, `WHERE id IN ($1, $2)` and
-// `WHERE id = ANY($1)` group together.
+// `WHERE id = ANY($1)` group together (one fingerprint), while each keeps
+// a normalized text that shows it as written (`where id in (...3)`).
 //
 // Shapes come from PostgreSQL's own parser (libpg_query, compiled to
 // WebAssembly and run by github.com/wasilibs/go-pgquery): the fingerprint
@@ -26,17 +27,29 @@ import (
 
 // Shape is a statement's normalized form and a short stable fingerprint of it.
 type Shape struct {
-	// Normalized is the SQL with literals and parameters replaced by "?",
-	// lists collapsed, keywords lower-cased, comments dropped and
-	// whitespace collapsed: `select name from users where id = ?`.
+	// Normalized is the statement as written, with literals and parameters
+	// replaced by "?", keywords lower-cased, comments dropped and
+	// whitespace collapsed, and its value lists shortened visibly:
+	// `select name from users where id in (...10)`. It is for showing;
+	// statements of one fingerprint may differ in it (`= ?`, `in (...10)`,
+	// `= any(?)`).
 	Normalized string
 	// Fingerprint is 16 hex digits. Two statements have the same
 	// fingerprint when they differ only in literals, parameters, the
-	// length of a value list, comments, case and whitespace.
+	// length of a value list, the form of a list of keys (`= 1`, `= $1`,
+	// `IN (...)`, `= ANY($1)`), comments, case and whitespace.
 	Fingerprint string
 	// Parsed is set when the fingerprint comes from PostgreSQL's parser;
-	// when the statement did not parse it is a digest of Normalized.
+	// when the statement did not parse it is a digest of the statement
+	// scrubbed of its literals, with its lists collapsed.
 	Parsed bool
+	// Values is how many values the statement's longest value list holds
+	// (`IN (1, 2, 3)`, `ARRAY[$1, $2, $3]`: 3; a list of rows counts its
+	// rows), 0 when it has none; -1 when it has none but compares with a
+	// whole array (`= ANY($1)`, `= ANY('{1,2}')`), whose length the text
+	// does not show. It is how many keys one run of a lookup carried,
+	// as far as the text tells.
+	Values int
 }
 
 // Of returns the shape of one statement.
@@ -44,34 +57,48 @@ func Of(sql string) Shape {
 	if sh, ok := shapes.get(sql); ok {
 		return sh
 	}
-	sh := Shape{Normalized: Normalize(sql)}
-	if fp, ok := parsedFingerprint(sql); ok {
-		sh.Fingerprint, sh.Parsed = fp, true
-	} else if fp, ok := parsedFingerprint(placeholders(sh.Normalized)); ok {
-		// SQL as a driver logs it (`id = %s`), or with "?" markers.
-		sh.Fingerprint, sh.Parsed = fp, true
+	var sh Shape
+	if n, ok := parsedNormalize(sql); ok {
+		sh.Normalized, sh.Values = display(n)
 	} else {
-		sum := sha256.Sum256([]byte(sh.Normalized))
-		sh.Fingerprint = hex.EncodeToString(sum[:8])
+		sh.Normalized, sh.Values = display(sql)
 	}
+	sh.Fingerprint, sh.Parsed = fingerprint(sql)
 	shapes.put(sql, sh)
 	return sh
+}
+
+// fingerprint is the parser's fingerprint of sql; else, when sql is SQL as
+// a driver logs it (`id = %s`) or with "?" markers, that of sql scrubbed
+// with $1 for its markers; else a digest of sql scrubbed.
+func fingerprint(sql string) (fp string, parsed bool) {
+	if fp, ok := parsedFingerprint(sql); ok {
+		return fp, true
+	}
+	key := scrub(sql)
+	if fp, ok := parsedFingerprint(placeholders(key)); ok {
+		return fp, true
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:8]), false
 }
 
 // placeholders turns the "?" of a scrubbed statement into $1, which the
 // parser accepts.
 func placeholders(scrubbed string) string { return strings.ReplaceAll(scrubbed, "?", "$1") }
 
-// Normalize returns the statement with every literal and parameter replaced
-// by "?" (the parser finds the literals), value lists collapsed so that
-// `IN (?, ?)`, `= ANY(?)` and `= ANY(ARRAY[?, ?])` all read `= ?`,
-// comments dropped and whitespace collapsed. Unquoted words are
-// lower-cased; quoted identifiers keep their case.
+// Normalize returns the statement as Shape.Normalized shows it: every
+// literal and parameter replaced by "?" (the parser finds the literals),
+// value lists shortened to their length (`IN (...3)`, `ARRAY[...2]`; `=
+// ANY(?)` as written), comments dropped and whitespace collapsed.
+// Unquoted words are lower-cased; quoted identifiers keep their case.
 func Normalize(sql string) string {
 	if n, ok := parsedNormalize(sql); ok {
-		return scrub(n)
+		text, _ := display(n)
+		return text
 	}
-	return scrub(sql)
+	text, _ := display(sql)
+	return text
 }
 
 // Split splits a simple-protocol query string into its statements, the way

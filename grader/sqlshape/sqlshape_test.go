@@ -146,11 +146,42 @@ func TestDiscardsAll(t *testing.T) {
 	}
 }
 
+// The normalized text shows the statement as written: literals and
+// parameters as "?", a value list as its length, an array parameter as it
+// is; Values says how many keys the text shows.
 func TestNormalize(t *testing.T) {
-	got := Normalize("SELECT name, email FROM users WHERE id IN (1, 2, 3) AND count(*) > 2")
-	want := "select name, email from users where id = ? and count(*) > ?"
-	if got != want {
-		t.Errorf("Normalize = %q, want %q", got, want)
+	tests := []struct {
+		sql, want string
+		values    int
+	}{
+		{"SELECT name, email FROM users WHERE id = 1", "select name, email from users where id = ?", 0},
+		{"SELECT name, email FROM users WHERE id = $1", "select name, email from users where id = ?", 0},
+		{"SELECT name, email FROM users WHERE id IN ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", "select name, email from users where id in (...10)", 10},
+		{"SELECT name, email FROM users WHERE id IN (1, 2, 3) AND count(*) > 2", "select name, email from users where id in (...3) and count(*) > ?", 3},
+		{"SELECT name FROM users WHERE id IN (7)", "select name from users where id in (?)", 1},
+		{"SELECT name FROM users WHERE id IN (%s, %s)", "select name from users where id in (...2)", 2},
+		{"SELECT name FROM users WHERE id NOT IN (1, 2)", "select name from users where id not in (...2)", 2},
+		{"SELECT name FROM users WHERE id = ANY($1)", "select name from users where id = any(?)", -1},
+		{"SELECT name FROM users WHERE id = ANY($1::int[])", "select name from users where id = any(?::int[])", -1},
+		{"SELECT name FROM users WHERE id = ANY('{1,2,3}')", "select name from users where id = any(?)", -1},
+		{"SELECT name FROM users WHERE id = ANY(ARRAY[3, 7, 12, 19])", "select name from users where id = any(array[...4])", 4},
+		{"SELECT name FROM users WHERE (a, b) IN ((1, 2), (3, 4), (5, 6))", "select name from users where (a, b) in (...3)", 3},
+		{"SELECT a FROM t WHERE id IN (SELECT x FROM u WHERE y = 1)", "select a from t where id in (select x from u where y = ?)", 0},
+		{"SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u)", "select a from t where exists (select ? from u)", 0},
+		{"SELEC name FROM users WHERE id IN (1, 2)", "selec name from users where id in (...2)", 2}, // the lexer alone
+	}
+	for _, tt := range tests {
+		if got := Normalize(tt.sql); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.sql, got, tt.want)
+		}
+		if sh := Of(tt.sql); sh.Normalized != tt.want || sh.Values != tt.values {
+			t.Errorf("Of(%q) = %q with %d values, want %q with %d", tt.sql, sh.Normalized, sh.Values, tt.want, tt.values)
+		}
+	}
+	// Shown apart, grouped together.
+	a, b, c := Of("SELECT name FROM users WHERE id IN ($1, $2)"), Of("SELECT name FROM users WHERE id = ANY($1)"), Of("SELECT name FROM users WHERE id = $1")
+	if a.Fingerprint != b.Fingerprint || a.Fingerprint != c.Fingerprint || a.Normalized == b.Normalized || a.Normalized == c.Normalized {
+		t.Errorf("shapes %+v, %+v, %+v: want one fingerprint, three texts", a, b, c)
 	}
 }
 

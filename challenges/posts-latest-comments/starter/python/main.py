@@ -9,6 +9,7 @@ number of queries stays the same however many posts there are.
 
 import json
 import os
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -17,9 +18,32 @@ import psycopg2
 DATABASE_URL = os.environ["DATABASE_URL"]
 PORT = int(os.environ["PORT"])
 
+# One connection for the whole server, opened on first use and again if it
+# broke: a connection per request would pay a connect (several round trips)
+# every time. Requests take turns on it.
+_conn = None
+_lock = threading.Lock()
+
+
+def connection():
+    global _conn
+    _lock.acquire()
+    try:
+        if _conn is None or _conn.closed:
+            _conn = psycopg2.connect(DATABASE_URL)
+            _conn.autocommit = True  # plain reads need no transaction
+    except Exception:
+        _lock.release()
+        raise
+    return _conn
+
+
+def release(conn):
+    _lock.release()
+
 
 def list_posts():
-    conn = psycopg2.connect(DATABASE_URL)
+    conn = connection()
     try:
         cur = conn.cursor()
         cur.execute("SELECT id, title FROM posts ORDER BY id")
@@ -36,7 +60,7 @@ def list_posts():
                 post["latest_comments"].append({"id": id, "author": author, "body": body})
         return posts
     finally:
-        conn.close()
+        release(conn)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,43 @@
+package reports
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTimelineSVG(t *testing.T) {
+	before := &Timeline{TotalMS: 600}
+	for i := 0; i < 101; i++ {
+		before.Statements = append(before.Statements, Span{StartMS: float64(i) * 5.9, DurationMS: 0.2, Data: true})
+	}
+	after := &Timeline{TotalMS: 7, Statements: []Span{{StartMS: 5, DurationMS: 0.5, Data: true}, {StartMS: 0.1, DurationMS: 0.1}}}
+	svg := TimelineSVG(before, after)
+	for _, want := range []string{
+		"<title>before: 101 statements in 600 ms; after: 1 statement in 7 ms, one request's statements on a time axis</title>",
+		">before<", ">after<", "101 statements, 600 ms", "1 statement, 7 ms", `fill="#2da44e"`, `fill="#8c959f"`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the picture lacks %q:\n%s", want, svg)
+		}
+	}
+	// A bar per statement, plus a background per lane.
+	if n := strings.Count(svg, "<rect"); n != 101+2+2 {
+		t.Errorf("%d rects, want 105", n)
+	}
+	if TimelineSVG(nil, nil) != "" {
+		t.Error("a picture of nothing")
+	}
+}
+
+// A wrong answer's figures are not drawn as a fix.
+func TestNoTimelineForAWrongAnswer(t *testing.T) {
+	tl := &Timeline{TotalMS: 1, Statements: []Span{{Data: true}}}
+	c := &Card{Metrics: &Metrics{Timeline: tl}, Baseline: &Baseline{Metrics: Metrics{Timeline: tl}}}
+	if !HasTimeline(c) {
+		t.Fatal("no timeline for a card with both")
+	}
+	c.Checks = []Check{{Name: "correct", Status: Fail}}
+	if HasTimeline(c) || CardTimelineSVG(c) != "" || strings.Contains(Markdown(c), TimelineFile) {
+		t.Error("a wrong answer's card shows the before → after picture")
+	}
+}
