@@ -22,13 +22,19 @@ const HistoryKeep = 20
 const historyTime = "20060102T150405.000Z"
 
 // Keep writes the card to dir as the latest (result.json, result.md,
-// badge.svg and badge.json, see Write) and a copy of it under
+// badge.svg, badge.json and timeline.svg, see Write; an earlier grade's
+// timeline.svg is removed when this one has none) and a copy of it under
 // dir/history/<graded at>-<verdict>/, then prunes the history to its
 // HistoryKeep most recent cards and the most recent pass. It returns the
 // copy's directory.
 func (c *Card) Keep(dir string) (string, error) {
 	if err := c.Write(dir); err != nil {
 		return "", err
+	}
+	if !HasTimeline(c) { // an earlier grade's picture is not this one's
+		if err := os.Remove(filepath.Join(dir, TimelineFile)); err != nil && !os.IsNotExist(err) {
+			return "", fmt.Errorf("write card: %w", err)
+		}
 	}
 	hist := filepath.Join(dir, HistoryDir)
 	name := c.GradedAt.UTC().Format(historyTime) + "-" + c.Verdict

@@ -161,6 +161,7 @@ func TestHistoryKeepsTheLastPass(t *testing.T) {
 	at := time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
 	c := &reports.Card{SchemaVersion: reports.SchemaVersion, Verdict: reports.Pass, GradedAt: at,
 		Challenge: reports.Challenge{ID: "orders-users"}, Environment: reports.Environment{Provider: "local"}}
+	os.WriteFile(filepath.Join(dir, reports.TimelineFile), []byte("<svg/>"), 0o644) // an earlier grade's
 	first, err := c.Keep(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +172,9 @@ func TestHistoryKeepsTheLastPass(t *testing.T) {
 		if _, err := c.Keep(dir); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, reports.TimelineFile)); !os.IsNotExist(err) {
+		t.Errorf("a card without a timeline left one beside it: %v", err)
 	}
 	h, _ := os.ReadDir(filepath.Join(dir, reports.HistoryDir))
 	if len(h) != reports.HistoryKeep+1 {
