@@ -446,6 +446,24 @@ func verdictExit(verdict string) error {
 	return &exitError{code: exitGradeError}
 }
 
+// failedChecks names a card's failed checks for the batch's table ("-"
+// for a pass; "not graded" for an error, said below the table).
+func failedChecks(card *reports.Card) string {
+	if card.Verdict == reports.Error {
+		return "not graded"
+	}
+	var failed []string
+	for _, c := range card.Checks {
+		if c.Status == reports.Fail {
+			failed = append(failed, c.Name)
+		}
+	}
+	if len(failed) == 0 {
+		return "-"
+	}
+	return strings.Join(failed, ",")
+}
+
 // runGradeMany grades several solutions on one Postgres and prints a table.
 func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) error {
 	start := time.Now()
@@ -463,7 +481,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 	}
 	code := exitPass // the worst: pass < fail < bad input < the machine
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tSTATEMENTS\tP95\tCARD")
+	fmt.Fprintln(tw, "SOLUTION\tVERDICT\tWHY\tSTATEMENTS\tP95\tCARD")
 	var notGraded []string       // why, for those whose grade could not be made
 	taken := map[string]string{} // card directory -> its solution, under the default --out
 	for i, r := range results {
@@ -497,7 +515,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		if dir != "" {
 			where = filepath.Join(dir, "result.md")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Solution, card.Verdict, statements, p95, where)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Solution, card.Verdict, failedChecks(card), statements, p95, where)
 		c := exitPass
 		var ue *grader.UsageError
 		switch {

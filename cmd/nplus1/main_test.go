@@ -292,13 +292,14 @@ func TestValidateFailureNamesItsSeed(t *testing.T) {
 	}
 }
 
-// A batch's table keeps one word a verdict; why a solution could not be
-// graded comes after it, and the count says how many were.
+// A batch's table keeps one word a verdict and names the checks a solution
+// failed; why a solution could not be graded comes after it, and the count
+// says how many were.
 func TestBatchSummarySaysWhatWasNotGraded(t *testing.T) {
 	needLocalPostgres(t)
 	code, stdout, stderr := run(t, "grade", "does/not/exist", "../../grader/testdata/hostile/buildfail",
 		"--challenge", "orders-users", "--no-baseline", "--requests", "3", "--postgres", "local", "--out", t.TempDir())
-	for _, want := range []string{"\ndoes/not/exist  ", "  error  ", "\nnot graded: does/not/exist: solution directory", "\ngraded 1 solution in ", "; 1 could not be graded (see above)\n"} {
+	for _, want := range []string{"\ndoes/not/exist  ", "  error  ", "  fail     build  ", "  not graded  ", "\nnot graded: does/not/exist: solution directory", "\ngraded 1 solution in ", "; 1 could not be graded (see above)\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q", want)
 		}

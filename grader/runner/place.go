@@ -120,8 +120,13 @@ func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
 	return binds
 }
 
+// notCopied are directories of a solution its program does not need: the
+// grader's own cards (when it grades from inside the solution) and git's.
+var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
+
 // copySolution copies the solution directory to dst for the sandbox, owned
-// by the sandbox's uid: regular files, directories and symbolic links.
+// by the sandbox's uid: regular files, directories and symbolic links, but
+// notCopied.
 func copySolution(src, dst string) error {
 	uid, gid := sandbox.HostUID(), sandbox.HostGID()
 	chown := os.Geteuid() == 0
@@ -136,6 +141,8 @@ func copySolution(src, dst string) error {
 			return err
 		}
 		switch {
+		case d.IsDir() && path != src && notCopied[d.Name()]:
+			return fs.SkipDir
 		case d.IsDir():
 			err = os.MkdirAll(to, info.Mode().Perm()|0o700)
 		case d.Type()&fs.ModeSymlink != 0:
