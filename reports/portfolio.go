@@ -388,8 +388,12 @@ func (p *Portfolio) Markdown() string {
 
 // result is the entry's verdict for a table cell, with the checks that
 // failed and what its signature says, where it has one.
-func (e PortfolioEntry) result() string {
-	s := verdictMark(e.Verdict)
+func (e PortfolioEntry) result() string { return e.resultAs(verdictMark(e.Verdict)) }
+
+// resultAs is result with the verdict written as verdict: HTML writes it
+// as a word, coloured, as a page may have no emoji font.
+func (e PortfolioEntry) resultAs(verdict string) string {
+	s := verdict
 	if len(e.Failed) > 0 {
 		s += " (" + strings.Join(e.Failed, ", ") + ")"
 	}
@@ -434,7 +438,7 @@ func (p *Portfolio) HTML() ([]byte, error) {
 	}
 	var views []view
 	for _, e := range p.Entries {
-		v := view{E: e, Chart: template.HTML(chartSVG(e)), Result: e.result()}
+		v := view{E: e, Chart: template.HTML(chartSVG(e)), Result: e.resultAs(strings.ToUpper(e.Verdict))}
 		if t := e.Timelines; t != nil {
 			v.Timeline = template.HTML(TimelineSVG(t.Before, t.After))
 		}

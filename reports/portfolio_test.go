@@ -285,9 +285,43 @@ func TestClassTableRendersInChromium(t *testing.T) {
 	if len(rows) != len(portfolioCards()) {
 		t.Errorf("%d rows, want one per card (%d)", len(rows), len(portfolioCards()))
 	}
-	for _, want := range []string{"solutions/authors-books", "❌ FAIL (correct)", "101 → 1", "599 ms → 6.3 ms", "2 of 4 solutions passed."} {
+	for _, want := range []string{"solutions/authors-books", "FAIL (correct)", "101 → 1", "599 ms → 6.3 ms", "2 of 4 solutions passed."} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the class table lacks %q", want)
 		}
+	}
+	// The screenshot shows a table: the passes' results in green, the
+	// failures' in red.
+	shot := filepath.Join(t.TempDir(), "class.png")
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,800", "file://"+page)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, bad := 0, 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			r, g, bl = r>>8, g>>8, bl>>8
+			switch {
+			case r < 60 && g > 100 && g < 150 && bl < 80: // --ok, #1a7f37
+				ok++
+			case r > 180 && g < 60 && bl < 70: // --bad, #cf222e
+				bad++
+			}
+		}
+	}
+	if ok < 20 || bad < 20 {
+		t.Errorf("the class table's screenshot shows %d green and %d red pixels: the results are not coloured", ok, bad)
+	}
+	if keep := os.Getenv("NPLUS1_KEEP_SCREENSHOTS"); keep != "" {
+		b, _ := os.ReadFile(shot)
+		os.WriteFile(filepath.Join(keep, "class.png"), b, 0o644)
 	}
 }
