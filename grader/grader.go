@@ -334,7 +334,7 @@ func newGrade(opts Options) (*grade, error) {
 			ID: ch.ID, Title: ch.Title, Digest: digestFS(ch.FS),
 			MaxStatements: ch.Limits.Statements, P95BudgetMS: millis(ch.Limits.P95),
 		},
-		Solution: reports.Solution{Path: opts.Solution, Language: sol.Language, Digest: solDigest},
+		Solution: reports.Solution{Path: opts.Solution, Language: sol.Language, Digest: solDigest, Idioms: findIdioms(sol.Dir)},
 		Environment: reports.Environment{
 			Provider: opts.Provider.Name(), RTTMS: millis(g.rtt),
 			Seed: opts.Seed, Size: g.size, OS: runtime.GOOS, Arch: runtime.GOARCH,

@@ -106,6 +106,11 @@ type Solution struct {
 	Language string `json:"language,omitempty"`
 	// Digest is a sha256 over the solution's files (paths and contents).
 	Digest string `json:"digest"`
+	// Idioms are the ORM eager-loading calls found in the solution's code
+	// ("select_related", "Preload", "includes"...), comments and strings
+	// aside: how the fix was written, beside the technique its statements
+	// show.
+	Idioms []string `json:"idioms,omitempty"`
 }
 
 // Environment records what a rerun needs to reproduce the grade.

@@ -50,6 +50,9 @@ func Markdown(c *Card) string {
 	if tech != "" {
 		fmt.Fprintf(&b, " Technique, read from its statements: %s.", tech)
 	}
+	if idioms := c.Solution.Idioms; len(idioms) > 0 {
+		fmt.Fprintf(&b, " ORM calls in its code: %s.", strings.Join(idioms, ", "))
+	}
 	b.WriteString("\n\n")
 	if c.Verdict == Error {
 		b.WriteString("The grade could not be made; this says nothing about the solution.")

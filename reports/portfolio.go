@@ -294,6 +294,9 @@ func NewPortfolio(cards []*Card, o PortfolioOptions) *Portfolio {
 		if e.Technique == "" {
 			e.Technique = Technique(c)
 		}
+		if idioms := c.Solution.Idioms; len(idioms) > 0 && e.Technique != "" {
+			e.Technique += " (" + strings.Join(idioms, ", ") + ")"
+		}
 		if e.Line == "" {
 			e.Line = PortfolioLine(c)
 		}

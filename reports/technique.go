@@ -141,6 +141,9 @@ func PortfolioLine(c *Card) string {
 		names = strings.Split(c.Technique, ", ")
 	}
 	how := howPhrase(m.Statements, names)
+	if len(c.Solution.Idioms) > 0 {
+		how += " (" + andList(c.Solution.Idioms) + ")"
+	}
 	if b := c.Baseline; b != nil && b.Metrics.Statements > m.Statements {
 		return fmt.Sprintf("Replaced %s with %s, reducing %s to %d and p95 latency from %s to %s (%s).",
 			replaced(b.Findings), how, queries(b.Metrics.Statements), m.Statements,

@@ -41,3 +41,19 @@ func TestNoTimelineForAWrongAnswer(t *testing.T) {
 		t.Error("a wrong answer's card shows the before → after picture")
 	}
 }
+
+// The ORM calls found in the code stand beside the SQL technique.
+func TestIdiomsBesideTheTechnique(t *testing.T) {
+	c := passCard()
+	c.Solution.Idioms = []string{"select_related"}
+	Annotate(c)
+	if want := "with a single JOIN (select_related), reducing 101 queries to 1"; !strings.Contains(c.PortfolioLine, want) {
+		t.Errorf("portfolio line %q lacks %q", c.PortfolioLine, want)
+	}
+	if md := Markdown(c); !strings.Contains(md, "ORM calls in its code: select_related.") {
+		t.Errorf("result.md does not name the ORM call:\n%s", md)
+	}
+	if e := NewPortfolio([]*Card{c}, PortfolioOptions{}).Entries[0]; e.Technique != "JOIN (select_related)" {
+		t.Errorf("portfolio technique %q", e.Technique)
+	}
+}

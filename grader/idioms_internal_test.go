@@ -1,0 +1,33 @@
+package grader
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestFindIdioms(t *testing.T) {
+	tests := []struct {
+		file, code string
+		want       []string
+	}{
+		{"main.py", "orders = Order.objects.select_related('user').order_by('id')\n", []string{"select_related"}},
+		{"main.py", "q = session.query(Order).options(selectinload(Order.items), joinedload(Order.user))\n", []string{"joinedload", "selectinload"}},
+		// The starter's comment or brief naming the fix is not the fix.
+		{"main.py", "# fix it with select_related\n\"\"\"or .prefetch_related('items')\"\"\"\nfor o in Order.objects.all(): o.user\n", nil},
+		{"app.rb", "orders = Order.includes(:user).order(:id) # or .preload(:user)\n", []string{"includes"}},
+		{"main.go", "db.Preload(\"User\").Order(\"id\").Find(&orders) // or db.Joins(\"User\")\n", []string{"Preload"}},
+		{"server.js", "const orders = await Order.findAll({ include: [User] }) // include: [Items]\n", []string{"include"}},
+		{"main.go", "rows, err := db.Query(ctx, `SELECT * FROM orders o JOIN users u ON u.id = o.user_id`)\n", nil},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := findIdioms(dir); !slices.Equal(got, tt.want) {
+			t.Errorf("%s %q: idioms %q, want %q", tt.file, tt.code, got, tt.want)
+		}
+	}
+}
