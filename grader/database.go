@@ -279,7 +279,14 @@ REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oi
 	pg_catalog.lo_truncate(integer, integer), pg_catalog.lo_truncate64(integer, bigint), pg_catalog.lo_unlink(oid),
 	pg_catalog.set_config(text, text, boolean),
 	pg_catalog.query_to_xml(text, boolean, boolean, text), pg_catalog.query_to_xmlschema(text, boolean, boolean, text),
-	pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text) FROM PUBLIC;
+	pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text),
+	pg_catalog.table_to_xml(regclass, boolean, boolean, text), pg_catalog.table_to_xmlschema(regclass, boolean, boolean, text),
+	pg_catalog.table_to_xml_and_xmlschema(regclass, boolean, boolean, text),
+	pg_catalog.cursor_to_xml(refcursor, integer, boolean, boolean, text), pg_catalog.cursor_to_xmlschema(refcursor, boolean, boolean, text),
+	pg_catalog.schema_to_xml(name, boolean, boolean, text), pg_catalog.schema_to_xmlschema(name, boolean, boolean, text),
+	pg_catalog.schema_to_xml_and_xmlschema(name, boolean, boolean, text),
+	pg_catalog.database_to_xml(boolean, boolean, text), pg_catalog.database_to_xmlschema(boolean, boolean, text),
+	pg_catalog.database_to_xml_and_xmlschema(boolean, boolean, text) FROM PUBLIC;
 REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;`, role, roleTempFiles)
 	} else {
 		// Without a superuser's say, watch can see and cancel the role's

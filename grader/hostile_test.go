@@ -36,6 +36,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"status500", reports.Fail, "correct", "status 500", nil},
 		// Per-row queries inside one statement are refused, not hidden.
 		{"serverloop", reports.Fail, "correct", "42501: permission denied for function query_to_xml", nil},
+		{"tablexml", reports.Fail, "correct", "42501: permission denied for function table_to_xml", nil},
 		{"panics", reports.Fail, "correct", "request 1: the solution closed the connection before its answer was complete (did the handler panic?); its output says: http: panic serving 127.0.0.1:", nil},
 		{"hugebody", reports.Fail, "correct", "over 64 MiB", nil},
 		{"runaway", reports.Fail, "statements", "more than 2000 statements", func(o *grader.Options) { o.MaxStatements = 2000 }},
