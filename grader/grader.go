@@ -792,7 +792,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		var le runner.LearnerError
 		if errors.As(err, &le) {
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
-			if g.sol.Language == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
 			g.fail("start", msg, le.LearnerOutput())

@@ -190,7 +190,7 @@ func TestDetectErrors(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Fatalf("err = %v (%T), want *ManifestError", err, err)
 		}
-		want := "testdata/badmanifest/nplus1.yaml:3: field buidl not found (known fields: challenge, build, run)"
+		want := "testdata/badmanifest/nplus1.yaml:3: field buidl not found (known fields: challenge, stack, build, run)"
 		if err.Error() != want {
 			t.Errorf("err = %q, want %q", err, want)
 		}
