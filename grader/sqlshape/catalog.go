@@ -71,14 +71,24 @@ var sessionFunctions = map[string]bool{
 	"getdatabaseencoding": true, "pg_client_encoding": true, "pg_postmaster_start_time": true,
 }
 
-// dataFunctions run a query given as text, or read a table given by name:
-// a statement calling one reads data whatever tables it names.
+// dataFunction reports whether a function runs a query given as text or
+// reads a table given by name (a statement calling one reads data whatever
+// tables it names), or acts rather than reads (sleeps, signals another
+// backend, sets, locks, notifies): a statement calling one is no driver's
+// look at the catalogs.
 func dataFunction(name string) bool {
-	return strings.Contains(name, "_to_xml") || strings.HasPrefix(name, "query_to_") ||
-		strings.HasPrefix(name, "ts_stat") || strings.HasPrefix(name, "ts_rewrite") ||
-		strings.HasPrefix(name, "dblink") || strings.HasPrefix(name, "pg_read_") ||
-		strings.HasPrefix(name, "lo_") || strings.HasPrefix(name, "xpath") ||
-		strings.HasPrefix(name, "pg_stat_statements")
+	for _, prefix := range []string{
+		"query_to_", "ts_stat", "ts_rewrite", "dblink", "pg_read_", "lo_", "xpath", "pg_stat_statements",
+		"pg_sleep", "pg_terminate_backend", "pg_cancel_backend", "set_config", "pg_advisory", "pg_try_advisory",
+		"pg_notify", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_create_", "pg_drop_",
+		"pg_log_", "pg_promote", "pg_logical_", "pg_replication_", "nextval", "setval", "txid_current",
+		"pg_current_xact_id",
+	} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return strings.Contains(name, "_to_xml")
 }
 
 // catalogTree is CatalogOnly on a parsed statement.

@@ -38,6 +38,9 @@ WHERE a.attrelid = '"orders"'::regclass AND a.attnum > 0 AND NOT a.attisdropped 
 		{"SELECT pg_catalog.query_to_xml('select * from users', true, false, '')", false},
 		{"SELECT table_to_xml('users', true, false, '')", false},
 		{"SELECT ts_stat('select body from posts') FROM pg_class", false},
+		{"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'reader'", false},
+		{"SELECT pg_sleep(1) FROM pg_type LIMIT 1", false},
+		{"SELECT set_config('search_path', 'x', false)", false},
 		{"SELECT 1", false},     // a ping is data as it always was
 		{"SELECT now()", false}, // a function of no catalog
 		{"SELECT version(), id FROM users", false},
