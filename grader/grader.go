@@ -1417,10 +1417,13 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 }
 
 // starterLanguage is the language of the starter the baseline measures:
-// the solution's, when the challenge has a starter in it, else Go.
+// the solution's stack, when the challenge has a starter in it, else the
+// language it is written in (Python for a Django solution), else Go.
 func (g *grade) starterLanguage() string {
-	if slices.Contains(g.ch.Languages("starter"), g.sol.Language) {
-		return g.sol.Language
+	for _, lang := range []string{g.sol.Language, runner.BaseLanguage(g.sol.Language)} {
+		if slices.Contains(g.ch.Languages("starter"), lang) {
+			return lang
+		}
 	}
 	return runner.Go
 }
