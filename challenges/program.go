@@ -12,20 +12,25 @@ import (
 	"strings"
 )
 
-// goModule is the go.mod and go.sum a Go program of the catalog builds with
-// outside this repository: pgx v5 and its dependencies, pinned. They are
-// stored as .txt files because go:embed cannot take a nested go.mod.
+// goModule holds the go.mod and go.sum a Go program of the catalog builds
+// with outside this repository, pinned: pgx v5 and its dependencies for
+// "go" (golang/), GORM, its postgres driver and theirs for "gorm"
+// (golang/gorm/). They are stored as .txt files because go:embed cannot
+// take a nested go.mod.
 //
-//go:embed golang/go.mod.txt golang/go.sum.txt
+//go:embed golang/go.mod.txt golang/go.sum.txt golang/gorm/go.mod.txt golang/gorm/go.sum.txt
 var goModule embed.FS
+
+// goModules is the directory of goModule that holds each Go stack's files.
+var goModules = map[string]string{"go": "golang", "gorm": "golang/gorm"}
 
 // ErrExists is wrapped by WriteProgram when a file it would write exists.
 var ErrExists = errors.New("file exists")
 
 // ProgramFiles returns the files of the challenge's kind ("starter" or
 // "reference") program in language lang, by slash-separated path. A Go
-// program gets a go.mod and go.sum when it has none, so that it builds on
-// its own, outside this repository.
+// program ("go" or "gorm") gets a go.mod and go.sum when it has none, so
+// that it builds on its own, outside this repository.
 func (c *Challenge) ProgramFiles(kind, lang string) (map[string][]byte, error) {
 	if !slices.Contains(c.Languages(kind), lang) {
 		return nil, fmt.Errorf("challenge %s has no %s in %q (it has: %s)", c.ID, kind, lang, strings.Join(c.Languages(kind), ", "))
@@ -43,9 +48,9 @@ func (c *Challenge) ProgramFiles(kind, lang string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s/%s: %w", c.Source, src, err)
 	}
-	if lang == "go" && files["go.mod"] == nil {
+	if mod, ok := goModules[lang]; ok && files["go.mod"] == nil {
 		for _, name := range []string{"go.mod", "go.sum"} {
-			b, err := goModule.ReadFile("golang/" + name + ".txt")
+			b, err := goModule.ReadFile(mod + "/" + name + ".txt")
 			if err != nil {
 				return nil, err
 			}

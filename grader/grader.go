@@ -797,7 +797,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 				return nil, false
 			}
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
-			if g.sol.Language == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
 			g.fail("start", msg, le.LearnerOutput())
@@ -1442,10 +1442,13 @@ func (g *grade) buildBaseline(ctx context.Context) *baselineBuild {
 }
 
 // starterLanguage is the language of the starter the baseline measures:
-// the solution's, when the challenge has a starter in it, else Go.
+// the solution's stack, when the challenge has a starter in it, else the
+// language it is written in (Python for a Django solution), else Go.
 func (g *grade) starterLanguage() string {
-	if slices.Contains(g.ch.Languages("starter"), g.sol.Language) {
-		return g.sol.Language
+	for _, lang := range []string{g.sol.Language, runner.BaseLanguage(g.sol.Language)} {
+		if slices.Contains(g.ch.Languages("starter"), lang) {
+			return lang
+		}
 	}
 	return runner.Go
 }

@@ -29,6 +29,7 @@ with an nplus1.yaml naming the challenge and a README with the brief. It never
 overwrites a file: DIR must not already hold any of the files it writes.`,
 		Example: `  nplus1 init orders-users ./solution --lang go
   nplus1 init orders-users ./solution-py --lang python
+  nplus1 init orders-items ./solution-django --lang django
   cd solution && nplus1 grade .`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
@@ -45,7 +46,7 @@ overwrites a file: DIR must not already hold any of the files it writes.`,
 			return runInit(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language of the starter: go or python")
+	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language or stack of the starter: go, python, sqlalchemy, django, gorm, node or rails")
 	return cmd
 }
 
@@ -77,14 +78,24 @@ func runInit(opts *InitOptions) error {
 	return nil
 }
 
+// starterStacks says, per --lang, how a starter runs and what it needs.
+var starterStacks = map[string]struct{ run, deps string }{
+	"go":         {"go run .", "Go 1.26 or newer; `go mod download` fetches pgx."},
+	"gorm":       {"go run .", "Go 1.26 or newer; `go mod download` fetches GORM and its postgres driver (pinned in go.mod)."},
+	"python":     {"python3 main.py", "Python 3 with psycopg2 (`pip install psycopg2-binary`, or Debian's `python3-psycopg2`)."},
+	"sqlalchemy": {"python3 main.py", "Python 3 with SQLAlchemy 1.4 or 2.x and psycopg2 (Debian's `python3-sqlalchemy python3-psycopg2`, or `pip install SQLAlchemy psycopg2-binary`)."},
+	"django":     {"python3 main.py", "Python 3 with Django and psycopg2 (Debian's `python3-django python3-psycopg2`, or `pip install Django psycopg2-binary`); no project scaffolding: main.py configures Django itself."},
+	"node":       {"node main.js", "Node.js with the pg package (Debian's `node-pg`, or `npm install pg` here)."},
+	"rails":      {"ruby main.rb", "Ruby with ActiveRecord, pg and WEBrick (Debian's `ruby-activerecord ruby-pg ruby-webrick`, or `gem install activerecord pg webrick`); no Rails app: main.rb loads ActiveRecord alone."},
+}
+
 // learnerReadme is the README written next to a starter, in dir.
 func learnerReadme(ch *challenges.Challenge, lang, dir string) string {
-	run := "go run ."
-	deps := "Go 1.26 or newer; `go mod download` fetches pgx."
-	if lang == "python" {
-		run = "python3 main.py"
-		deps = "Python 3 with psycopg2 (`pip install psycopg2-binary`, or Debian's `python3-psycopg2`)."
+	st, ok := starterStacks[lang]
+	if !ok {
+		st = starterStacks["go"]
 	}
+	run, deps := st.run, st.deps
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n%s\n\n%s\n\n", ch.Title, ch.Summary, strings.TrimSpace(ch.Brief))
 	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`:\n\n", deps, ch.Endpoint.Method, ch.Endpoint.Path)
@@ -92,8 +103,9 @@ func learnerReadme(ch *challenges.Challenge, lang, dir string) string {
 	fmt.Fprintf(&b, "## Grade it\n\n    nplus1 grade .\n\n")
 	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/%s/%s/` (`result.md`, `badge.svg`; the latest on top, every earlier one in `history/`).\n",
 		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT, ch.ID, dirName(dir))
-	if lang == "python" {
-		b.WriteString("\nIf `python3` on your PATH lacks psycopg2, name the one that has it: `nplus1 grade . --python /usr/bin/python3`.\n")
+	switch lang {
+	case "python", "sqlalchemy", "django":
+		b.WriteString("\nIf `python3` on your PATH lacks the packages, name the one that has them: `nplus1 grade . --python /usr/bin/python3`.\n")
 	}
 	return b.String()
 }

@@ -157,7 +157,7 @@ func TestInitWritesTheStarterAndRefusesToOverwrite(t *testing.T) {
 		t.Error("init overwrote the learner's main.py")
 	}
 	code, _, errOut = run(t, "init", "orders-users", t.TempDir(), "--lang", "cobol")
-	if code != exitUsage || !strings.Contains(errOut, "go, python") {
+	if code != exitUsage || !strings.Contains(errOut, "go, gorm, node, python, rails, sqlalchemy") {
 		t.Errorf("init --lang cobol: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -574,12 +574,17 @@ func Bursts(stmts []proxy.Statement, gap time.Duration) [][]proxy.Statement {
 // becomes one entry "×100". Statements that ran once show their SQL as
 // sent; collapsed ones their shape. Control statements are counted apart,
 // by shape, as the card's table of shapes names them ("and 1 control
-// statement, counted apart: begin").
+// statement, counted apart: begin"); the statements that read only the
+// system catalogs (a driver's or an ORM's overhead, not counted) are listed
+// after the data statements, by shape.
 func Listing(stmts []proxy.Statement) string {
-	var data []proxy.Statement
+	var data, catalog []proxy.Statement
 	for _, s := range stmts {
-		if s.Data {
+		switch {
+		case s.Data:
 			data = append(data, s)
+		case s.Catalog:
+			catalog = append(catalog, s)
 		}
 	}
 	fps := fingerprints(data)
@@ -589,10 +594,10 @@ func Listing(stmts []proxy.Statement) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d data %s", len(data), plural(len(data), "statement", "statements"))
-	if control := len(stmts) - len(data); control > 0 {
+	if control := len(stmts) - len(data) - len(catalog); control > 0 {
 		var ctl []proxy.Statement
 		for _, s := range stmts {
-			if !s.Data {
+			if !s.Data && !s.Catalog {
 				ctl = append(ctl, s)
 			}
 		}
@@ -628,6 +633,16 @@ func Listing(stmts []proxy.Statement) string {
 			lead = strings.Repeat(" ", utf8.RuneCountInString(lead))
 		}
 		i += period * reps
+	}
+	if len(catalog) > 0 {
+		fmt.Fprintf(&b, "and %d driver overhead %s, reading only the system catalogs, not counted:\n", len(catalog), plural(len(catalog), "statement", "statements"))
+		for _, sh := range Shapes(catalog) {
+			count := ""
+			if sh.Count > 1 {
+				count = fmt.Sprintf("×%d  ", sh.Count)
+			}
+			fmt.Fprintf(&b, "         %s%s\n", count, short(oneLine(sh.Example)))
+		}
 	}
 	return b.String()
 }

@@ -457,6 +457,8 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
+	data := o.kind == 'F' || sqlshape.IsData(tag, sql)
+	catalog := data && o.kind != 'F' && sqlshape.CatalogOnly(sql)
 	s := Statement{
 		Conn:      a.conn,
 		RoundTrip: o.round,
@@ -464,7 +466,8 @@ func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 		Tag:       tag,
 		Rows:      o.rows,
 		Error:     errMsg,
-		Data:      o.kind == 'F' || sqlshape.IsData(tag, sql),
+		Data:      data && !catalog,
+		Catalog:   catalog,
 		Extended:  o.kind == 'E',
 		Params:    o.params,
 		Start:     o.start,

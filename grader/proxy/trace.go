@@ -20,7 +20,11 @@ type Statement struct {
 	Rows      int64  `json:"rows"`            // DataRows sent to the client
 	Error     string `json:"error,omitempty"` // "SQLSTATE: message" when it failed, the message cut at 4 KiB
 	Data      bool   `json:"data"`            // a data statement (graded), not control overhead
-	Extended  bool   `json:"extended"`        // sent with the extended protocol
+	// Catalog is set on a SELECT that reads only the system catalogs (a
+	// driver's or an ORM's start-up look at the server: see
+	// sqlshape.CatalogOnly). It is not Data: overhead, listed apart.
+	Catalog  bool `json:"catalog,omitempty"`
+	Extended bool `json:"extended"` // sent with the extended protocol
 	// Params is a digest of the parameter values the statement was bound
 	// with (extended protocol); equal digests mean equal values. Empty for
 	// the simple protocol, where the values are in the SQL.

@@ -70,9 +70,10 @@ type Built struct {
 	lock    *os.File // tmp's owner lock (filelock.LockDir), or nil
 	argv    []string // the command that starts the program
 	display string   // argv as the learner would type it
-	lang    string   // Solution.Language
+	lang    string   // Solution.Language, or Custom when nplus1.yaml has a run command
 	work    string   // the private copy of dir a sandbox shows at dir, or ""
 	module  string   // for a Go solution with no go.mod, the module around it
+	env     []string // variables the program runs with, besides the caller's
 
 	closeOnce sync.Once
 	closeErr  error
@@ -99,6 +100,9 @@ func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error)
 	}
 	b := &Built{dir: s.Dir, tmp: tmp, lock: lock, lang: s.Language}
 	opts.progress = newBuildProgress(opts)
+	if s.Manifest.Run != "" {
+		b.lang = Custom // nplus1.yaml's commands build and run it, whatever its stack
+	}
 	if opts.Isolation != nil {
 		err = b.prepareSandbox(opts.Isolation)
 	}
@@ -113,7 +117,8 @@ func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error)
 }
 
 func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error {
-	switch s.Language {
+	lang := b.lang
+	switch baseOf(lang) {
 	case Go:
 		goBin, err := exec.LookPath("go")
 		if err != nil {
@@ -136,12 +141,34 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		if py == "" {
 			py = "python3"
 		}
-		path, err := exec.LookPath(py)
+		path, err := interpreter(Python, py)
 		if err != nil {
-			return fmt.Errorf("python solution: interpreter %s not found: %w", py, err)
+			return err
+		}
+		if err := b.checkPackages(ctx, lang, path, nil, opts); err != nil {
+			return err
 		}
 		// -u: unbuffered, so output shows as it is printed.
 		b.argv, b.display = []string{path, "-u", "main.py"}, py+" -u main.py"
+	case Node:
+		path, err := interpreter(Node, "node")
+		if err != nil {
+			return err
+		}
+		b.env = []string{"NODE_PATH=" + nodePath()}
+		if err := b.checkPackages(ctx, lang, path, b.env, opts); err != nil {
+			return err
+		}
+		b.argv, b.display = []string{path, "main.js"}, "node main.js"
+	case Ruby:
+		path, err := interpreter(Ruby, "ruby")
+		if err != nil {
+			return err
+		}
+		if err := b.checkPackages(ctx, lang, path, nil, opts); err != nil {
+			return err
+		}
+		b.argv, b.display = []string{path, "main.rb"}, "ruby main.rb"
 	case Custom:
 		sh, err := exec.LookPath("sh")
 		if err != nil {

@@ -35,7 +35,7 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 			return fmt.Errorf("build: %w", err)
 		}
 	}
-	if b.lang == Go {
+	if baseOf(b.lang) == Go {
 		if !isFile(filepath.Join(b.dir, "go.mod")) {
 			b.module = enclosingModule(b.dir)
 		}
@@ -108,6 +108,13 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 // private copy, with env added to the program's environment. Its errors
 // are classed as runBuild's.
 func (b *Built) runSandboxed(ctx context.Context, argv []string, display string, env []string, opts BuildOptions) error {
+	_, err := b.runSandboxedOutput(ctx, argv, display, env, opts)
+	return err
+}
+
+// runSandboxedOutput is runSandboxed, and returns the command's output
+// (stdout and stderr, its last 64 KiB) when it succeeds.
+func (b *Built) runSandboxedOutput(ctx context.Context, argv []string, display string, env []string, opts BuildOptions) (string, error) {
 	out := &tail{live: opts.Output}
 	parent := ctx
 	if opts.Timeout > 0 {
@@ -117,13 +124,13 @@ func (b *Built) runSandboxed(ctx context.Context, argv []string, display string,
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("build: %w", err)
+		return "", fmt.Errorf("build: %w", err)
 	}
 	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(opts.Isolation, true), Hide: opts.Isolation.Hide, Output: pw})
 	pw.Close() // the sandbox holds its own
 	if err != nil {
 		pr.Close()
-		return fmt.Errorf("build: %w", err)
+		return "", fmt.Errorf("build: %w", err)
 	}
 	copied := make(chan struct{})
 	go func() {
@@ -143,22 +150,26 @@ func (b *Built) runSandboxed(ctx context.Context, argv []string, display string,
 	env = cleanEnv(append([]string{"TMPDIR=" + tmp, "GOTMPDIR=" + tmp}, env...)...)
 	if err := sb.Exec(argv, env, b.dir); err != nil {
 		if errSandboxExec(err) {
-			return &BuildError{Command: display, Output: err.Error(), Err: err}
+			return "", &BuildError{Command: display, Output: err.Error(), Err: err}
 		}
-		return fmt.Errorf("build: %s: %w", display, err)
+		return "", fmt.Errorf("build: %s: %w", display, err)
 	}
 	stop := opts.progress.step(buildStep(display))
 	st, err := waitSandboxed(ctx, pl)
 	stop()
 	switch {
 	case parent.Err() != nil:
-		return fmt.Errorf("build: %s: %w", display, context.Cause(parent))
+		return "", fmt.Errorf("build: %s: %w", display, context.Cause(parent))
 	case err != nil:
 		<-copied
-		return &BuildError{Command: display, Output: out.String(), Err: ctx.Err(), Timeout: opts.Timeout}
+		return "", &BuildError{Command: display, Output: out.String(), Err: ctx.Err(), Timeout: opts.Timeout}
 	case st.code != 0:
 		<-copied
-		return &BuildError{Command: display, Output: out.String(), Err: errors.New(st.state)}
+		return "", &BuildError{Command: display, Output: out.String(), Err: errors.New(st.state)}
 	}
-	return nil
+	select {
+	case <-copied:
+	case <-time.After(time.Second):
+	}
+	return out.String(), nil
 }

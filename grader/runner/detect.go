@@ -17,11 +17,11 @@ import (
 // ManifestFile is the name of the optional manifest in a solution directory.
 const ManifestFile = "nplus1.yaml"
 
-// Languages a Solution can have.
+// Languages a Solution can have, besides the stacks (see stack.go).
 const (
 	Go     = "go"     // go.mod or main.go: built with go build
 	Python = "python" // main.py: run with the Python interpreter
-	Custom = "custom" // nplus1.yaml names the run command
+	Custom = "custom" // nplus1.yaml names the run command and no stack
 )
 
 // Manifest is the optional nplus1.yaml in a solution directory. Every field
@@ -38,13 +38,22 @@ type Manifest struct {
 	// Run is a shell command (sh -c) that starts the program in the
 	// solution directory. With it, the directory may hold any language.
 	Run string `yaml:"run"`
+	// Stack names the language and ORM or driver of the program (go, gorm,
+	// python, sqlalchemy, django, node, ruby, rails: see StackNames): how
+	// it runs when Run is not given, which packages it needs, and which of
+	// the challenge's starters its baseline is. Without it, Detect reads
+	// the stack from the program's files.
+	Stack string `yaml:"stack"`
+	// StackLine is the line of nplus1.yaml that names Stack (0 if none does).
+	StackLine int `yaml:"-"`
 }
 
 // Solution is a solution directory and how to build and run it.
 type Solution struct {
 	// Dir is the solution directory, absolute.
 	Dir string
-	// Language is Go, Python or Custom.
+	// Language is the stack (Go, Python, GORM, Django, ...; see
+	// StackNames), or Custom for a run command with no stack named.
 	Language string
 	// Manifest is nplus1.yaml's content; zero if there is none.
 	Manifest Manifest
@@ -54,9 +63,12 @@ type Solution struct {
 }
 
 // Detect reads dir/nplus1.yaml if there is one and works out how to build
-// and run the solution in dir: with a run command in nplus1.yaml, that
-// command (Custom); else go.mod or main.go means Go, else main.py means
-// Python.
+// and run the solution in dir: with a stack in nplus1.yaml, that stack
+// (run by nplus1.yaml's run command when it has one); else with a run
+// command, that command (Custom); else go.mod or main.go means Go, main.py
+// Python, main.js Node.js and main.rb Ruby, each made more precise by what
+// the files use (a go.mod requiring gorm.io/gorm is GORM, a main.py
+// importing django Django, ...).
 //
 // A malformed nplus1.yaml or a directory with nothing to run is a
 // *ManifestError. A missing dir, or one that is not a directory, is a plain
@@ -89,15 +101,41 @@ func Detect(dir string) (*Solution, error) {
 	if m.Build != "" && m.Run == "" {
 		return nil, &ManifestError{Msg: fmt.Sprintf("%s: build is set but run is not: name the command that starts the program as `run: <command>`", mpath)}
 	}
+	m.Stack = strings.TrimSpace(m.Stack)
+	if m.Stack != "" {
+		st, ok := stacks[m.Stack]
+		if !ok {
+			return nil, &ManifestError{Msg: fmt.Sprintf("%s: unknown stack %q (known: %s)", lineOf(mpath, m.StackLine), m.Stack, strings.Join(StackNames(), ", "))}
+		}
+		s.Language = m.Stack
+		if m.Run != "" {
+			return s, nil
+		}
+		entry, has := st.entry, false
+		if st.base == Go {
+			entry, has = "go.mod or main.go", isFile(filepath.Join(abs, "go.mod")) || isFile(filepath.Join(abs, "main.go"))
+		} else {
+			has = isFile(filepath.Join(abs, entry))
+		}
+		if !has {
+			return nil, &ManifestError{Msg: fmt.Sprintf("%s: stack %s runs %s, which is not in %s: add it, or name the command that starts the program as `run: <command>`",
+				lineOf(mpath, m.StackLine), m.Stack, entry, dir)}
+		}
+		return s, nil
+	}
 	switch {
 	case m.Run != "":
 		s.Language = Custom
 	case isFile(filepath.Join(abs, "go.mod")) || isFile(filepath.Join(abs, "main.go")):
-		s.Language = Go
+		s.Language = sniff(abs, Go)
 	case isFile(filepath.Join(abs, "main.py")):
-		s.Language = Python
+		s.Language = sniff(abs, Python)
+	case isFile(filepath.Join(abs, "main.js")):
+		s.Language = Node
+	case isFile(filepath.Join(abs, "main.rb")):
+		s.Language = sniff(abs, Ruby)
 	default:
-		return nil, &ManifestError{Msg: fmt.Sprintf("nothing to run in %s: looked for go.mod or main.go (Go) and main.py (Python); "+
+		return nil, &ManifestError{Msg: fmt.Sprintf("nothing to run in %s: looked for go.mod or main.go (Go), main.py (Python), main.js (Node.js) and main.rb (Ruby); "+
 			"for anything else, name the command that starts the program in %s as `run: <command>`", dir, mpath)}
 	}
 	return s, nil
@@ -130,6 +168,7 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 	err = dec.Decode(m)
 	if err == nil || errors.Is(err, io.EOF) { // io.EOF: an empty file
 		m.ChallengeLine = keyLine(b, "challenge")
+		m.StackLine = keyLine(b, "stack")
 		for _, c := range []struct{ key, cmd string }{{"build", m.Build}, {"run", m.Run}} {
 			if n := len(strings.TrimSpace(c.cmd)); n >= maxCommand {
 				return false, &ManifestError{Msg: fmt.Sprintf("%s:%d: the %s command is %d bytes long, too long to run (sh -c takes it as one argument, "+
@@ -168,6 +207,14 @@ func keyLine(b []byte, key string) int {
 	return 0
 }
 
+// lineOf is "name:line", or name when line is 0.
+func lineOf(name string, line int) string {
+	if line > 0 {
+		return name + ":" + strconv.Itoa(line)
+	}
+	return name
+}
+
 // manifestMessage turns one yaml message into "name:line: message".
 func manifestMessage(name, msg string) string {
 	line, msg := yamlpos.Split(msg)
@@ -175,7 +222,7 @@ func manifestMessage(name, msg string) string {
 		name += ":" + strconv.Itoa(line)
 	}
 	if i := strings.Index(msg, " not found in type "); i >= 0 {
-		msg = msg[:i] + " not found (known fields: challenge, build, run)"
+		msg = msg[:i] + " not found (known fields: challenge, stack, build, run)"
 	}
 	return name + ": " + msg
 }

@@ -34,7 +34,7 @@ func IsLearnerFault(err error) bool {
 type ManifestError struct {
 	// Msg is the whole message, starting with the file (and line) it is
 	// about where there is one: "solution/nplus1.yaml:3: field buidl not
-	// found (known fields: challenge, build, run)".
+	// found (known fields: challenge, stack, build, run)".
 	Msg string
 }
 

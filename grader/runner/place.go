@@ -112,7 +112,7 @@ func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
 	binds = append(binds,
 		sandbox.Bind{Path: b.tmp, Writable: build},
 		sandbox.Bind{Source: b.work, Path: b.dir, Writable: true})
-	if build && b.lang == Go {
+	if build && baseOf(b.lang) == Go {
 		binds = append(binds,
 			sandbox.Bind{Path: filepath.Join(iso.Cache, "gomod")},
 			sandbox.Bind{Path: filepath.Join(iso.Cache, "gocache"), Writable: true})

@@ -128,7 +128,7 @@ func (b *Built) Start(ctx context.Context, opts StartOptions) (*Process, error) 
 	}
 	cmd := exec.Command(b.argv[0], b.argv[1:]...)
 	cmd.Dir = b.dir
-	cmd.Env = cleanEnv(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, opts.Env...)...)
+	cmd.Env = cleanEnv(append(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, b.env...), opts.Env...)...)
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = procAttr()
 	err = cmd.Start()
@@ -174,7 +174,7 @@ func (p *Process) run(ctx context.Context, timeout time.Duration) (*Process, err
 // start is the learner's when it is their run command (too long, say),
 // the machine's otherwise (an interpreter the sandbox's uid cannot read).
 func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout time.Duration, opts StartOptions) (*Process, error) {
-	env := cleanEnv(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, opts.Env...)...)
+	env := cleanEnv(append(append([]string{"PORT=" + strconv.Itoa(opts.Port)}, b.env...), opts.Env...)...)
 	if err := pl.sb.Exec(b.argv, env, b.dir); err != nil {
 		pl.Close()
 		pl.pr.Close()

@@ -146,6 +146,16 @@ func TestDetect(t *testing.T) {
 		{"challenge below a comment", map[string]string{"nplus1.yaml": "# mine\nrun: python3 main.py\nchallenge: orders-users\n"}, Custom, Manifest{Challenge: "orders-users", ChallengeLine: 3, Run: "python3 main.py"}},
 		{"run", map[string]string{"nplus1.yaml": "run: node server.js\n", "main.py": ""}, Custom, Manifest{Run: "node server.js"}},
 		{"build and run", map[string]string{"nplus1.yaml": "build: cargo build\nrun: ./target/debug/app\n"}, Custom, Manifest{Build: "cargo build", Run: "./target/debug/app"}},
+		// Stacks: named, or read from the files.
+		{"stack", map[string]string{"nplus1.yaml": "challenge: orders-users\nstack: django\n", "main.py": ""}, Django, Manifest{Challenge: "orders-users", ChallengeLine: 1, Stack: "django", StackLine: 2}},
+		{"stack and run", map[string]string{"nplus1.yaml": "stack: rails\nrun: bundle exec ruby app.rb\n"}, Rails, Manifest{Stack: "rails", StackLine: 1, Run: "bundle exec ruby app.rb"}},
+		{"gorm in go.mod", map[string]string{"go.mod": "module x\n\nrequire (\n\tgorm.io/driver/postgres v1.6.3\n\tgorm.io/gorm v1.31.2\n)\n"}, GORM, Manifest{}},
+		{"django import", map[string]string{"main.py": "import os\nfrom django.conf import settings\n"}, Django, Manifest{}},
+		{"sqlalchemy import", map[string]string{"main.py": "from sqlalchemy import select\n"}, SQLAlchemy, Manifest{}},
+		{"sqlalchemy in a comment", map[string]string{"main.py": "# not from sqlalchemy\nimport psycopg2\n"}, Python, Manifest{}},
+		{"main.js", map[string]string{"main.js": "require('pg')\n"}, Node, Manifest{}},
+		{"main.rb", map[string]string{"main.rb": "require \"pg\"\n"}, Ruby, Manifest{}},
+		{"active_record", map[string]string{"main.rb": "require \"json\"\nrequire \"active_record\"\n"}, Rails, Manifest{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +200,7 @@ func TestDetectErrors(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Fatalf("err = %v (%T), want *ManifestError", err, err)
 		}
-		want := "testdata/badmanifest/nplus1.yaml:3: field buidl not found (known fields: challenge, build, run)"
+		want := "testdata/badmanifest/nplus1.yaml:3: field buidl not found (known fields: challenge, stack, build, run)"
 		if err.Error() != want {
 			t.Errorf("err = %q, want %q", err, want)
 		}
@@ -578,6 +588,74 @@ func TestEnvScrubbed(t *testing.T) {
 			t.Errorf("the program's environment holds %q:\n%s", bad, out)
 		}
 	}
+}
+
+func TestDetectStackErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"unknown", map[string]string{"nplus1.yaml": "challenge: x\nstack: laravel\n", "main.py": ""}, `nplus1.yaml:2: unknown stack "laravel" (known: django, go, gorm, node, python, rails, ruby, sqlalchemy)`},
+		{"no entry", map[string]string{"nplus1.yaml": "stack: node\n", "main.py": ""}, "nplus1.yaml:1: stack node runs main.js, which is not in"},
+		{"no go", map[string]string{"nplus1.yaml": "stack: gorm\n"}, "stack gorm runs go.mod or main.go, which is not in"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := Detect(dir)
+			var me *ManifestError
+			if !errors.As(err, &me) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a *ManifestError with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMissingPackage: a stack whose packages the interpreter cannot load is
+// the machine's problem, named with how to install them.
+func TestMissingPackage(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	if p := os.Getenv("NPLUS1_PYTHON"); p != "" {
+		py = p
+	}
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"nplus1.yaml": "stack: django\n",
+		"main.py":     "import django\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// -S: without the site module, no installed package is on sys.path.
+	bare := filepath.Join(t.TempDir(), "python-bare")
+	if err := os.WriteFile(bare, []byte("#!/bin/sh\nexec "+py+" -S \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	privateTmp(t)
+	_, err = mustDetect(t, dir).Build(context.Background(), BuildOptions{Python: bare})
+	want := "django solution: django is not installed for " + bare + ": apt-get install python3-django"
+	if err == nil || IsLearnerFault(err) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "psycopg2 is not installed") {
+		t.Errorf("err = %v, want a machine error with %q and psycopg2", err, want)
+	}
+
+	if out, err := exec.Command(py, "-c", "import django, psycopg2").CombinedOutput(); err != nil {
+		t.Logf("the installed stack is not checked: %s: %s", py, out)
+		return
+	}
+	b, err := mustDetect(t, dir).Build(context.Background(), BuildOptions{Python: py})
+	if err != nil {
+		t.Fatalf("with django installed: %v", err)
+	}
+	b.Close()
 }
 
 func TestMachineFaults(t *testing.T) {

@@ -1,0 +1,83 @@
+// Command starter serves GET /api/orders: every order with its items, as
+// JSON sorted by order id, each order's items sorted by item id, through GORM.
+//
+// It has the N+1 query problem: one query loads the N orders, then the loop
+// in listOrders loads each order's items with one more query, so 100 orders
+// cost 101 queries and 101 round trips to the database. Fix it so that the
+// number of queries stays the same however many orders there are: ask GORM
+// to load the items with the orders.
+package main
+
+import (
+	"encoding/json"
+	"log"
+	"net/http"
+	"os"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Item is a row of items.
+type Item struct {
+	ID       int     `json:"id"`
+	OrderID  int     `json:"-"`
+	Name     string  `json:"name"`
+	Quantity int     `json:"quantity"`
+	Note     *string `json:"note"` // nil (JSON null) when the customer left no note
+}
+
+// Order is a row of orders, with its items (has many).
+type Order struct {
+	ID       int    `json:"id"`
+	Customer string `json:"customer"`
+	Items    []Item `json:"items"` // never nil: an order without items has []
+}
+
+type server struct {
+	db *gorm.DB
+}
+
+func (s *server) listOrders(r *http.Request) ([]Order, error) {
+	db := s.db.WithContext(r.Context())
+	orders := []Order{}
+	if err := db.Order("id").Find(&orders).Error; err != nil {
+		return nil, err
+	}
+	for i := range orders {
+		// One extra query per order: the N+1 problem.
+		orders[i].Items = []Item{}
+		if err := db.Where("order_id = ?", orders[i].ID).Order("id").Find(&orders[i].Items).Error; err != nil {
+			return nil, err
+		}
+	}
+	return orders, nil
+}
+
+func (s *server) handleOrders(w http.ResponseWriter, r *http.Request) {
+	orders, err := s.listOrders(r)
+	if err != nil {
+		log.Printf("list orders: %v", err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(orders); err != nil {
+		log.Printf("write response: %v", err)
+	}
+}
+
+func main() {
+	// GORM keeps a pool of connections (database/sql's).
+	db, err := gorm.Open(postgres.Open(os.Getenv("DATABASE_URL")), &gorm.Config{})
+	if err != nil {
+		log.Fatalf("connect to database: %v", err)
+	}
+
+	s := &server{db: db}
+	http.HandleFunc("GET /api/orders", s.handleOrders)
+
+	addr := "127.0.0.1:" + os.Getenv("PORT")
+	log.Printf("listening on http://%s", addr)
+	log.Fatal(http.ListenAndServe(addr, nil))
+}

@@ -1,0 +1,268 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Stacks: a language, or a language with the ORM or driver the program
+// uses. A stack decides how the program runs and which packages must be
+// installed for it; nplus1.yaml names one with `stack:`, or Detect reads it
+// from the program's files.
+const (
+	GORM       = "gorm"       // Go with gorm.io/gorm: built like Go
+	SQLAlchemy = "sqlalchemy" // main.py with SQLAlchemy and psycopg2
+	Django     = "django"     // main.py with Django and psycopg2
+	Node       = "node"       // main.js run with node; node-pg
+	Ruby       = "ruby"       // main.rb run with ruby
+	Rails      = "rails"      // main.rb with Rails' ActiveRecord, pg and WEBrick
+)
+
+// stack is how a stack's programs run and what they need.
+type stack struct {
+	base  string     // Go, Python, Node or Ruby: how the program builds and runs
+	entry string     // the file that starts the program ("" for Go: the package)
+	needs []package_ // packages the program loads, checked before it starts
+}
+
+// package_ is a package a stack needs: its name as the language loads it,
+// and how to install it.
+type package_ struct {
+	name, install string
+}
+
+// stacks are the stacks Detect knows, by name.
+var stacks = map[string]stack{
+	Go:     {base: Go},
+	GORM:   {base: Go},
+	Python: {base: Python, entry: "main.py"},
+	SQLAlchemy: {base: Python, entry: "main.py", needs: []package_{
+		{"sqlalchemy", "apt-get install python3-sqlalchemy, or pip install SQLAlchemy"},
+		{"psycopg2", "apt-get install python3-psycopg2, or pip install psycopg2-binary"},
+	}},
+	Django: {base: Python, entry: "main.py", needs: []package_{
+		{"django", "apt-get install python3-django, or pip install Django"},
+		{"psycopg2", "apt-get install python3-psycopg2, or pip install psycopg2-binary"},
+	}},
+	Node: {base: Node, entry: "main.js", needs: []package_{
+		{"pg", "apt-get install node-pg, or npm install pg in the solution directory"},
+	}},
+	Ruby: {base: Ruby, entry: "main.rb"},
+	Rails: {base: Ruby, entry: "main.rb", needs: []package_{
+		{"active_record", "apt-get install ruby-activerecord, or gem install activerecord"},
+		{"pg", "apt-get install ruby-pg, or gem install pg"},
+		{"webrick", "apt-get install ruby-webrick, or gem install webrick"},
+	}},
+}
+
+// StackNames returns the names of the stacks nplus1.yaml may give, sorted.
+func StackNames() []string {
+	names := make([]string, 0, len(stacks))
+	for n := range stacks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// BaseLanguage returns the language a Solution.Language is written in: Go
+// for "gorm", Python for "django", ...; Custom and unknown names are
+// returned as they are.
+func BaseLanguage(lang string) string { return baseOf(lang) }
+
+func baseOf(lang string) string {
+	if st, ok := stacks[lang]; ok {
+		return st.base
+	}
+	return lang
+}
+
+// debianNodeModules is where Debian's node-* packages put their modules.
+// Debian's own nodejs looks there; other builds of node (NodeSource's, a
+// tarball) do not, so a Node program gets it on NODE_PATH.
+const debianNodeModules = "/usr/share/nodejs"
+
+// nodePath is the NODE_PATH a Node program runs with: the grader's own, if
+// any, then Debian's module directory.
+func nodePath() string {
+	if p := os.Getenv("NODE_PATH"); p != "" {
+		return p + string(os.PathListSeparator) + debianNodeModules
+	}
+	return debianNodeModules
+}
+
+// Patterns that tell a program's stack from its files, when nplus1.yaml
+// does not name it.
+var (
+	goModGORM    = regexp.MustCompile(`(?m)^\s*(require\s+)?gorm\.io/gorm\s`)
+	pyDjango     = regexp.MustCompile(`(?m)^\s*(import|from)\s+django\b`)
+	pySQLAlchemy = regexp.MustCompile(`(?m)^\s*(import|from)\s+sqlalchemy\b`)
+	rbRails      = regexp.MustCompile(`(?m)^\s*require\s*\(?\s*["']active_record["']`)
+)
+
+// sniffLimit is how much of a file stack detection reads.
+const sniffLimit = 1 << 20
+
+// sniff returns the stack of a program of the base language lang in dir,
+// read from its files: "gorm" for a go.mod requiring gorm.io/gorm, "django"
+// or "sqlalchemy" for a main.py importing them, "rails" for a main.rb
+// requiring active_record; else lang.
+func sniff(dir, lang string) string {
+	read := func(name string) []byte {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(io.LimitReader(f, sniffLimit))
+		return b
+	}
+	switch lang {
+	case Go:
+		if goModGORM.Match(read("go.mod")) {
+			return GORM
+		}
+	case Python:
+		src := read("main.py")
+		switch {
+		case pyDjango.Match(src):
+			return Django
+		case pySQLAlchemy.Match(src):
+			return SQLAlchemy
+		}
+	case Ruby:
+		if rbRails.Match(read("main.rb")) {
+			return Rails
+		}
+	}
+	return lang
+}
+
+// interpreter finds the program that runs a stack's programs: name (a name
+// looked up on PATH, or a path), or a machine error saying what to install.
+func interpreter(base, name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	switch base {
+	case Python:
+		return "", fmt.Errorf("python solution: interpreter %s not found: %w", name, err)
+	case Node:
+		return "", fmt.Errorf("node solution: %s is not installed or not on PATH (apt-get install nodejs): %w", name, err)
+	case Ruby:
+		return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
+	}
+	return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
+}
+
+// Programs that print, one a line, those of the packages named in their
+// arguments that cannot be loaded, and exit 1 when there are any.
+const (
+	pyMissing   = `import importlib.util, sys` + "\n" + `for n in sys.argv[1:]:` + "\n" + `    if importlib.util.find_spec(n) is None: print(n)`
+	nodeMissing = `for (const n of process.argv.slice(1)) { try { require.resolve(n) } catch (e) { console.log(n) } }`
+	rbMissing   = `ARGV.each { |n| begin; require n; rescue LoadError; puts n; end }`
+)
+
+// checkPackages makes sure the stack's packages load for the interpreter at
+// path, as the program will run it (in its sandbox, when it has one). A
+// missing package is the machine's problem, not the learner's: the error
+// names it, the interpreter, and how to install it.
+func (b *Built) checkPackages(ctx context.Context, lang, path string, env []string, opts BuildOptions) error {
+	st := stacks[lang]
+	if len(st.needs) == 0 {
+		return nil
+	}
+	var names []string
+	for _, p := range st.needs {
+		names = append(names, p.name)
+	}
+	var argv []string
+	switch st.base {
+	case Python:
+		argv = append([]string{path, "-c", pyMissing}, names...)
+	case Node:
+		argv = append([]string{path, "-e", nodeMissing}, names...)
+	case Ruby:
+		argv = append([]string{path, "-e", rbMissing}, names...)
+	default:
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	out, err := b.probe(ctx, argv, env, opts)
+	if err != nil {
+		return fmt.Errorf("%s solution: check its packages with %s: %w", lang, path, err)
+	}
+	var missing []string
+	for line := range strings.Lines(out) {
+		name := strings.TrimSpace(line)
+		if i := slices.IndexFunc(st.needs, func(p package_) bool { return p.name == name }); i >= 0 {
+			missing = append(missing, fmt.Sprintf("%s is not installed for %s: %s", name, path, st.needs[i].install))
+		}
+	}
+	if len(missing) > 0 {
+		hint := ""
+		if st.base == Python {
+			hint = " (--python or NPLUS1_PYTHON picks another interpreter)"
+		}
+		return fmt.Errorf("%s solution: %s%s", lang, strings.Join(missing, "; "), hint)
+	}
+	return nil
+}
+
+// probe runs argv, a short check of the machine, the way the program will
+// run (in a sandbox when opts has one), and returns its standard output
+// (and, in a sandbox, its standard error). The check must exit 0: anything
+// else is an error holding what it printed.
+func (b *Built) probe(ctx context.Context, argv, env []string, opts BuildOptions) (string, error) {
+	display := filepath.Base(argv[0]) + " " + argv[1]
+	if opts.Isolation != nil {
+		quiet := opts
+		quiet.Output, quiet.Timeout = nil, 0
+		out, err := b.runSandboxedOutput(ctx, argv, display, env, quiet)
+		if be, ok := errors.AsType[*BuildError](err); ok {
+			return "", fmt.Errorf("%s: %v: %s", display, be.Err, firstLine(be.Output))
+		}
+		return out, err
+	}
+	if err := os.MkdirAll(filepath.Join(b.tmp, "tmp"), 0o700); err != nil {
+		return "", err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = b.dir
+	cmd.Env = cleanEnv(append([]string{"TMPDIR=" + filepath.Join(b.tmp, "tmp")}, env...)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = procAttr()
+	cmd.WaitDelay = 3 * time.Second
+	err := cmd.Run()
+	if cmd.Process != nil {
+		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %s", display, err, firstLine(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// firstLine is the first non-blank line of s, trimmed.
+func firstLine(s string) string {
+	for line := range strings.Lines(s) {
+		if t := strings.TrimSpace(line); t != "" {
+			return t
+		}
+	}
+	return ""
+}
