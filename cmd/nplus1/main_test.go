@@ -42,7 +42,7 @@ func TestChallenges(t *testing.T) {
 		t.Errorf("challenges list: exit %d:\n%s", code, out)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "orders-users ") && !strings.Contains(line, " go, python ") {
+		if strings.HasPrefix(line, "orders-users ") && !strings.Contains(line, " django, go, gorm, node, python, rails, sqlalchemy ") {
 			t.Errorf("challenges list does not give orders-users's languages: %q", line)
 		}
 	}
