@@ -1,0 +1,132 @@
+package grader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/grader/runner"
+)
+
+// target is a started program behind its own proxy.
+type target struct {
+	proc   *runner.Process
+	proxy  *proxy.Proxy
+	trace  *proxy.Trace
+	url    string
+	client *http.Client // reaches the program where it runs
+	// budget is the time all the requests may take together
+	// (Options.SolutionTimeout; 0: no limit), and spent what they took.
+	budget, spent time.Duration
+}
+
+func (t *target) stop() {
+	t.proc.Stop()
+	t.proxy.Close()
+}
+
+// sandboxPorts are the ports a sandboxed program is given: its network is
+// its own, so they are always free.
+const (
+	sandboxDatabasePort = 5432
+	sandboxHTTPPort     = 8080
+)
+
+// start starts a built program behind a new proxy, in a sandbox when the
+// grade isolates. A program that fails to start is the learner's failure,
+// recorded on the card; ok is false then.
+func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, bool) {
+	t := &target{trace: &proxy.Trace{}}
+	var place *runner.Place
+	if g.iso != nil {
+		var err error
+		if place, err = built.Sandbox(g.iso); err != nil {
+			g.machineError(fmt.Errorf("start the solution's sandbox: %w", err))
+			return nil, false
+		}
+	}
+	dbAddr := "127.0.0.1:0" // any free port
+	if place.Sandboxed() {
+		dbAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(sandboxDatabasePort))
+	}
+	listener, err := place.Listen(dbAddr)
+	if err != nil {
+		place.Close()
+		g.machineError(fmt.Errorf("start proxy: %w", err))
+		return nil, false
+	}
+	password := randomHex(16)
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener})
+	if err != nil {
+		place.Close()
+		g.machineError(err)
+		return nil, false
+	}
+	addr := px.Addr()
+	env := []string{
+		fmt.Sprintf("DATABASE_URL=postgres://solution:%s@%s/nplus1?sslmode=disable", password, addr),
+		"PGHOST=127.0.0.1",
+		fmt.Sprintf("PGPORT=%d", addr.Port),
+		"PGUSER=solution",
+		"PGPASSWORD=" + password,
+		"PGDATABASE=nplus1",
+		"PGSSLMODE=disable",
+	}
+	var (
+		proc *runner.Process
+		port int
+	)
+	for attempt := 0; attempt < 3; attempt++ {
+		port = sandboxHTTPPort
+		if !place.Sandboxed() {
+			if port, err = runner.FreePort(); err != nil {
+				break
+			}
+		}
+		// A free port can be taken before the program binds it: try another.
+		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
+		if !errors.Is(err, runner.ErrPortTaken) {
+			break
+		}
+	}
+	if err != nil {
+		px.Close()
+		var le runner.LearnerError
+		if errors.As(err, &le) {
+			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
+				g.card.Output = le.LearnerOutput()
+				g.machineError(missing) // the machine's setup: exit 3, not a red fail
+				return nil, false
+			}
+			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
+			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
+			}
+			g.fail("start", msg, le.LearnerOutput())
+			return nil, false
+		}
+		g.machineError(fmt.Errorf("start the solution: %w", err))
+		return nil, false
+	}
+	t.proc, t.proxy = proc, px
+	t.url = fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path)
+	t.client = &http.Client{Timeout: g.opts.RequestTimeout, Transport: &http.Transport{
+		DialContext:         func(ctx context.Context, _, addr string) (net.Conn, error) { return place.Dial(ctx, addr) },
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+	where := ""
+	if place.Sandboxed() {
+		where = " in its sandbox"
+	}
+	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
+	return t, true
+}
