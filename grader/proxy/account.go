@@ -35,8 +35,14 @@ type op struct {
 	start time.Time
 	round int
 	rows  int64
-	seq   int // E: the statement recorded at the portal's first PortalSuspended
-	ends  int // the CopyDone and CopyFail messages the client sent before it
+	// seq is the statement already recorded, to update: E: at the
+	// portal's first row or PortalSuspended; Q: at the first row of the
+	// statement under way.
+	seq  int
+	ends int // the CopyDone and CopyFail messages the client sent before it
+	// unsplit: the server ran more statements of this Query than the
+	// proxy read in it; the rest count as data.
+	unsplit bool
 	// refused is the proxy's ErrorResponse body for a Query or Parse it
 	// refused (refusedSQL went in its place): the client gets it instead
 	// of the server's error.
@@ -328,6 +334,11 @@ func (a *account) server(typ byte, body []byte) (replace []byte) {
 	case 'D': // DataRow
 		if head != nil {
 			head.rows++
+			a.countAtFirstRow(head)
+		}
+	case 'H', 'd': // CopyOutResponse, CopyData: the rows of a COPY TO STDOUT
+		if head != nil {
+			a.countAtFirstRow(head)
 		}
 	case '1': // ParseComplete
 		if h := a.pop('P'); h != nil {
@@ -423,6 +434,16 @@ func (a *account) complete(head *op, tag, errMsg string) {
 	case 'Q':
 		if head.next < len(head.stmts) {
 			sql = head.stmts[head.next]
+		} else {
+			// The server ran more statements than the proxy read in the
+			// query: the two read the text apart. What the proxy did not
+			// see counts as data.
+			q := head.sql
+			if len(q) > 200 {
+				q = q[:200] + "…"
+			}
+			a.problem(fmt.Sprintf("the server ran more statements than the proxy read in %q", q))
+			head.unsplit = true
 		}
 		head.next++
 	case 'F':
@@ -441,7 +462,30 @@ func (a *account) complete(head *op, tag, errMsg string) {
 	if head.kind == 'Q' {
 		head.start = end // the next statement of the query starts now
 		head.rows = 0
+		head.seq = 0
 	}
+}
+
+// countAtFirstRow records the statement o is running when its first row
+// reaches the client: a client that reads the rows it wants and leaves
+// before the server completes the statement (never sending the Sync or
+// Flush that would bring its CommandComplete) has still run it. Its
+// completion updates the record.
+func (a *account) countAtFirstRow(o *op) {
+	if o.seq != 0 || (o.kind != 'Q' && o.kind != 'E') {
+		return
+	}
+	sql := o.sql
+	if o.kind == 'Q' {
+		if o.next >= len(o.stmts) {
+			return // complete will say the split disagreed
+		}
+		sql = o.stmts[o.next]
+	} else if prior := a.suspended[o.name]; prior != nil && prior != o {
+		return // a suspended portal's next piece: recorded already
+	}
+	a.executed = true
+	a.record(o, sql, "", "")
 }
 
 // continues makes o, an Execute, the continuation of the portal of that
@@ -457,7 +501,7 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
-	data := o.kind == 'F' || sqlshape.IsData(tag, sql)
+	data := o.kind == 'F' || o.unsplit || sqlshape.IsData(tag, sql)
 	catalog := data && o.kind != 'F' && sqlshape.CatalogOnly(sql)
 	s := Statement{
 		Conn:      a.conn,
@@ -484,8 +528,8 @@ func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 		return end
 	}
 	seq := a.trace.addStatement(s)
-	if o.kind == 'E' {
-		o.seq = seq
+	if o.kind == 'E' || o.kind == 'Q' {
+		o.seq = seq // a Query's, until its statement completes
 	}
 	return end
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -53,8 +54,36 @@ func refusedIn(stmt string) string {
 		if len(w) > i && bounds[w[i]] {
 			return w[i]
 		}
+		if len(w) > i && lexical[w[i]] != nil && !lexical[w[i]][settingValue(stmt)] {
+			return w[i]
+		}
 	}
 	return ""
+}
+
+// lexical are the settings that change how the server reads the SQL
+// text, with the values that keep it read as the proxy reads it: UTF8,
+// where no byte of a multibyte character is ASCII, and standard
+// strings, where a backslash in '...' is a character. Any other value would
+// let the server see statements the proxy does not (a quote escaped by a
+// backslash only the server takes as one).
+var lexical = map[string]map[string]bool{
+	"client_encoding":             {"utf8": true, "utf-8": true, "unicode": true, "default": true},
+	"names":                       {"utf8": true, "utf-8": true, "unicode": true, "default": true},
+	"standard_conforming_strings": {"on": true, "true": true, "yes": true, "1": true, "default": true},
+}
+
+var setValue = regexp.MustCompile(`(?is)^set\s+(?:(?:session|local)\s+)?(?:"?[a-z_]+"?)\s*(?:to\b|=)?\s*(?:'([^'\\]*)'|"([^"]*)"|([a-z0-9_-]+))\s*;?\s*$`)
+
+// settingValue is the value a SET statement gives, lower-cased, or "" when
+// it is not one plain value (then lexical refuses it).
+func settingValue(stmt string) string {
+	stmt = strings.TrimSpace(stmt[sqlshape.LeadingComments(stmt):])
+	m := setValue.FindStringSubmatch(stmt)
+	if m == nil {
+		return ""
+	}
+	return strings.ToLower(m[1] + m[2] + m[3])
 }
 
 // words returns the first max words and quoted identifiers of a statement,

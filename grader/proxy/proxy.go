@@ -164,10 +164,10 @@ func (p *Proxy) serve() {
 // shape how values are formatted and named, not what the server spends.
 // The rest are dropped, options (-c work_mem=..., -c statement_timeout=0)
 // among them: the proxy connects as a role whose bounds a solution must not
-// raise. user, database and password are the proxy's own.
+// raise. user, database and password are the proxy's own, and so is
+// client_encoding: always UTF8 (see handle).
 var forwarded = map[string]bool{
 	"application_name":   true,
-	"client_encoding":    true,
 	"datestyle":          true,
 	"timezone":           true,
 	"extra_float_digits": true,
@@ -187,11 +187,21 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	cfg := p.upstream.Copy()
+	for k := range cfg.RuntimeParams {
+		if strings.EqualFold(k, "client_encoding") {
+			delete(cfg.RuntimeParams, k)
+		}
+	}
 	for k, v := range params {
 		if forwarded[strings.ToLower(k)] {
 			cfg.RuntimeParams[k] = v
 		}
 	}
+	// The proxy splits and reads the client's SQL as the server does only
+	// in an encoding where no byte of a multibyte character is ASCII (in
+	// GB18030 or SJIS a backslash can end one): UTF8, whatever the client
+	// asked for. refusedIn keeps it so.
+	cfg.RuntimeParams["client_encoding"] = "UTF8"
 	dialed := withHandoff(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), startupTimeout)
 	up, err := pgconn.ConnectConfig(ctx, cfg)
