@@ -222,3 +222,28 @@ func TestSlowLatencySaysWhy(t *testing.T) {
 		t.Errorf("correct = %+v, want pass", c)
 	}
 }
+
+// The holes a red team found, each a solution that once forged a pass
+// (testdata/redteam/REPORT.md): each now fails, on the check that sees it.
+func TestRedTeamHolesStayClosed(t *testing.T) {
+	tests := []struct{ dir, check, want string }{
+		// Lookups left unfinished (no Sync, the client leaves after the
+		// first row) count at their first row.
+		{"unflushed", "statements", "data statements in one request"},
+		// Reading the SQL apart from the server: a backslash that escapes
+		// a quote only with standard_conforming_strings off, or ends a
+		// GB18030 character. Neither setting may be changed.
+		{"scsoff", "start", "the program exited before it listened"}, // its panic names the refusal
+		{"gb18030", "start", "nplus1: the grader does not let a solution change client_encoding"},
+		{"scsbounds", "start", "nplus1: the grader does not let a solution change standard_conforming_strings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			card := gradeDir(t, filepath.Join("testdata/redteam", tt.dir), func(o *grader.Options) { o.Requests = 5 })
+			c := card.Check(tt.check)
+			if card.Verdict != reports.Fail || c == nil || c.Status != reports.Fail || !strings.Contains(c.Message, tt.want) {
+				t.Errorf("verdict %s (%s), %s = %+v; want fail with %q\nchecks: %+v", card.Verdict, card.Error, tt.check, c, tt.want, card.Checks)
+			}
+		})
+	}
+}

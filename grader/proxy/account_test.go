@@ -600,3 +600,49 @@ func TestErrorText(t *testing.T) {
 		}
 	}
 }
+
+// A statement counts when its first row reaches the client: a client that
+// sends Execute with no Sync or Flush, reads the row the server's full
+// buffer let through and leaves, still ran it.
+func TestStatementCountsAtItsFirstRow(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Parse{Query: "SELECT name FROM users WHERE id = $1"}, &pgproto3.Bind{}, &pgproto3.Execute{})
+	s.server(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, dataRow)
+	stmts, _ := tr.Since(Mark{})
+	if len(stmts) != 1 || !stmts[0].Data || stmts[0].SQL != "SELECT name FROM users WHERE id = $1" {
+		t.Fatalf("statements %+v after the first row, want the lookup counted", stmts)
+	}
+	// Its completion, if it comes, completes the same statement.
+	s.client(&pgproto3.Sync{})
+	s.server(tag("SELECT 1"), &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	if stmts, _ := tr.Since(Mark{}); len(stmts) != 1 || stmts[0].Tag != "SELECT 1" || stmts[0].Rows != 1 {
+		t.Errorf("statements %+v, want one, completed", stmts)
+	}
+	// So does a simple Query's statement, at its first row.
+	m := tr.Mark()
+	s.client(&pgproto3.Query{String: "SELECT name FROM users WHERE id = 1; SELECT 2"})
+	s.server(&pgproto3.RowDescription{}, dataRow)
+	if n := tr.CountSince(m); n != 1 {
+		t.Fatalf("%d statements after the Query's first row, want 1", n)
+	}
+	s.server(tag("SELECT 1"), &pgproto3.RowDescription{}, dataRow, tag("SELECT 1"), &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	if stmts, _ := tr.Since(m); len(stmts) != 2 || stmts[0].Rows != 1 || stmts[1].SQL != "SELECT 2" {
+		t.Errorf("statements %+v, want the two of the Query", stmts)
+	}
+}
+
+// When the server runs more statements of a Query than the proxy read in
+// it (the two read the text apart), the rest count as data, whatever the
+// proxy took the text for.
+func TestStatementsTheProxyDidNotReadCountAsData(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Query{String: "SET application_name = 'a'"})
+	s.server(tag("SET"), &pgproto3.ErrorResponse{Severity: "ERROR", Code: "22P02", Message: "invalid input syntax for type integer: \"Ada\""}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	stmts, _ := tr.Since(Mark{})
+	if len(stmts) != 2 || stmts[0].Data || !stmts[1].Data {
+		t.Fatalf("statements %+v, want the SET as control and the unread one as data", stmts)
+	}
+	if p := tr.Problems(Mark{}); len(p) != 1 || !strings.Contains(p[0], "the server ran more statements than the proxy read") {
+		t.Errorf("problems %q, want the disagreement said", p)
+	}
+}
