@@ -9,7 +9,7 @@
 //
 // The server sees two statements: the SET (its string is a'), then a
 // SELECT that fails, quoting the user's name and email in its error. The
-// proxy's lexer sees 'a\'' as an unterminated string, so one statement,
+// proxy's lexer sees 'a\” as an unterminated string, so one statement,
 // beginning with SET: the SET's CommandComplete is a control statement,
 // and the error of the second statement, having no tag, is classed by the
 // first word of what the proxy thinks is its SQL, SET again: control.

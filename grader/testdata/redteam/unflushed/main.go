@@ -122,8 +122,8 @@ func hiddenLookup(id int) (user, error) {
 	q := fmt.Sprintf("SELECT name, email, repeat('x', 100000) FROM users WHERE id = %d", id)
 	var out []byte
 	out = append(out, msg('P', append(append([]byte{0}, q...), 0, 0, 0))...) // unnamed, no param types
-	out = append(out, msg('B', []byte{0, 0, 0, 0, 0, 0, 0, 0})...)             // unnamed portal/stmt, no formats, no params, no result formats
-	out = append(out, msg('E', []byte{0, 0, 0, 0, 0})...)                      // unnamed portal, all rows
+	out = append(out, msg('B', []byte{0, 0, 0, 0, 0, 0, 0, 0})...)           // unnamed portal/stmt, no formats, no params, no result formats
+	out = append(out, msg('E', []byte{0, 0, 0, 0, 0})...)                    // unnamed portal, all rows
 	// no Sync, no Flush
 	c.Write(out)
 	for {
