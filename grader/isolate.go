@@ -61,7 +61,7 @@ func (g *grade) isolate() error {
 	if err != nil {
 		return fmt.Errorf("find a cache directory for the sandbox: %w", err)
 	}
-	g.iso = &runner.Isolation{Hide: append(hiddenFromSolutions(), g.opts.Secrets...), Cache: cache}
+	g.iso = &runner.Isolation{Hide: append(hiddenFromSolutions(), g.opts.Secrets...), Cache: cache, Memory: g.opts.MemoryLimit}
 	g.card.Environment.Sandbox = sandbox.Describe
 	return nil
 }

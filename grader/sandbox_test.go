@@ -102,8 +102,8 @@ func TestSandboxHoldsAHostileSolution(t *testing.T) {
 	if card.Verdict != reports.Pass {
 		t.Errorf("verdict %s %+v (%s), want pass", card.Verdict, card.Checks, card.Error)
 	}
-	if card.Environment.Sandbox != sandbox.Describe {
-		t.Errorf("card's sandbox = %q, want %q", card.Environment.Sandbox, sandbox.Describe)
+	if !strings.HasPrefix(card.Environment.Sandbox, sandbox.Describe+"; limits by ") {
+		t.Errorf("card's sandbox = %q, want %q and its limits", card.Environment.Sandbox, sandbox.Describe)
 	}
 	assertNoDaemon(t)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
+	"github.com/nplus1/nplus1/grader/sandbox"
 )
 
 // target is a started program behind its own proxy.
@@ -52,6 +53,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 			g.machineError(fmt.Errorf("start the solution's sandbox: %w", err))
 			return nil, false
 		}
+		g.card.Environment.Sandbox = sandbox.Describe + "; limits by " + place.Limits()
 	}
 	dbAddr := "127.0.0.1:0" // any free port
 	if place.Sandboxed() {

@@ -126,7 +126,7 @@ func (b *Built) runSandboxedOutput(ctx context.Context, argv []string, display s
 	if err != nil {
 		return "", fmt.Errorf("build: %w", err)
 	}
-	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(opts.Isolation, true), Hide: opts.Isolation.Hide, Output: pw})
+	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(opts.Isolation, true), Hide: opts.Isolation.Hide, Output: pw, Memory: opts.Isolation.Memory})
 	pw.Close() // the sandbox holds its own
 	if err != nil {
 		pr.Close()

@@ -25,6 +25,10 @@ type Isolation struct {
 	// compiled packages (gocache/, shared by the solutions this grader
 	// builds). The sandbox's uid must be able to reach it.
 	Cache string
+	// Memory caps each sandbox's memory in bytes where the system
+	// delegates a cgroup v2 to the grader (0: none); elsewhere
+	// StartOptions.MemoryLimit's watch does.
+	Memory int64
 }
 
 // SandboxCache is the default Isolation.Cache: under the user's cache
@@ -59,13 +63,22 @@ func (b *Built) Sandbox(iso *Isolation) (*Place, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make sandbox: %w", err)
 	}
-	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(iso, false), Hide: iso.Hide, Output: pw})
+	sb, err := sandbox.Start(sandbox.Spec{Binds: b.binds(iso, false), Hide: iso.Hide, Output: pw, Memory: iso.Memory})
 	pw.Close() // the sandbox holds its own
 	if err != nil {
 		pr.Close()
 		return nil, err
 	}
 	return &Place{sb: sb, pr: pr}, nil
+}
+
+// Limits says what holds the place's processes to their limits (see
+// sandbox.Sandbox.Limits); "" for this machine.
+func (pl *Place) Limits() string {
+	if !pl.Sandboxed() {
+		return ""
+	}
+	return pl.sb.Limits()
 }
 
 // Sandboxed reports whether the place is a sandbox.

@@ -18,8 +18,13 @@ type Spec struct {
 	// writes nothing there). Nil means /dev/null.
 	Output *os.File
 	// Processes caps the processes and threads of the program's uid in the
-	// sandbox (RLIMIT_NPROC); 0 means DefaultProcesses.
+	// sandbox (RLIMIT_NPROC, and pids.max where a cgroup v2 is delegated);
+	// 0 means DefaultProcesses.
 	Processes int
+	// Memory caps the memory of every process in the sandbox, in bytes,
+	// where a cgroup v2 is delegated to the grader (memory.max); 0: none.
+	// Elsewhere the runner's watch of resident memory does.
+	Memory int64
 }
 
 // Bind is a host directory shown in the sandbox at Path.

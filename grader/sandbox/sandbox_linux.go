@@ -28,6 +28,7 @@ type Sandbox struct {
 	status   syscall.WaitStatus
 	hasState bool
 	reaped   chan struct{} // closed once the init process is reaped
+	cg       *cgroup       // nil where no cgroup v2 is delegated
 
 }
 
@@ -131,16 +132,29 @@ func Start(spec Spec) (*Sandbox, error) {
 		return nil, fmt.Errorf("start sandbox: %w: %w", ErrUnsupported, err)
 	}
 	s := &Sandbox{cmd: cmd, ctl: ctl, repl: make(chan message), exited: make(chan struct{}), reaped: make(chan struct{})}
+	procs := spec.Processes
+	if procs == 0 {
+		procs = DefaultProcesses
+	}
+	// Where the system delegates a cgroup v2, the init process goes into
+	// one of its own before it starts anything.
+	if cg, err := newCgroup(cgroupRoot, spec.Memory, procs); err == nil {
+		if cg.add(cmd.Process.Pid) == nil {
+			s.cg = cg
+		} else {
+			cg.remove()
+		}
+	}
 	go func() {
 		_ = cmd.Wait()
+		if s.cg != nil {
+			s.cg.remove()
+		}
 		close(s.reaped)
 	}()
 	go s.read()
 
-	setup := message{Op: "setup", Binds: spec.Binds, Hide: spec.Hide, Processes: spec.Processes}
-	if setup.Processes == 0 {
-		setup.Processes = DefaultProcesses
-	}
+	setup := message{Op: "setup", Binds: spec.Binds, Hide: spec.Hide, Processes: procs}
 	reply, _, err := s.request(setup, setupTimeout)
 	if err == nil && reply.Err != "" {
 		err = fmt.Errorf("%w: %s", ErrUnsupported, reply.Err)
@@ -308,6 +322,11 @@ func argSize(argv, env []string) int {
 	}
 	return n
 }
+
+// Limits says what holds the sandbox's processes to their limits: "cgroup
+// v2" (memory.max, pids.max) where the system delegates one to the
+// grader, else "rlimits" (RLIMIT_NPROC; memory by the runner's watch).
+func (s *Sandbox) Limits() string { return s.cg.describe() }
 
 // Pid is the host pid of the init process, which is also its process
 // group id.

@@ -53,3 +53,6 @@ func (s *Sandbox) Kill() {}
 
 // Signal is never reached: Start fails.
 func (s *Sandbox) Signal(syscall.Signal) error { return nil }
+
+// Limits is never reached: Start fails.
+func (s *Sandbox) Limits() string { return "" }
