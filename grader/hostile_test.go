@@ -224,7 +224,8 @@ func TestSlowLatencySaysWhy(t *testing.T) {
 }
 
 // The holes a red team found, each a solution that once forged a pass
-// (testdata/redteam/REPORT.md): each now fails, on the check that sees it.
+// (testdata/redteam/REPORT.md, testdata/redteam2/REPORT.md): each now
+// fails, on the check that sees it.
 func TestRedTeamHolesStayClosed(t *testing.T) {
 	tests := []struct{ dir, check, want string }{
 		// Lookups left unfinished (no Sync, the client leaves after the
@@ -236,6 +237,14 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		{"scsoff", "start", "the program exited before it listened"}, // its panic names the refusal
 		{"gb18030", "start", "nplus1: the grader does not let a solution change client_encoding"},
 		{"scsbounds", "start", "nplus1: the grader does not let a solution change standard_conforming_strings"},
+		// Round 2 (testdata/redteam2): the proxy's record of prepared
+		// statements made to disagree with the server's, so that per-row
+		// lookups ran under a catalog query's text, or none. SQL PREPARE
+		// is refused, and a statement the proxy never saw prepared counts
+		// as data.
+		{"../redteam2/deallocu", "start", "the program exited before it listened"},
+		{"../redteam2/prepswap", "correct", "status 500"},
+		{"../redteam2/sqlprepare", "start", "the program exited before it listened"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

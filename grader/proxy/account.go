@@ -43,6 +43,9 @@ type op struct {
 	// unsplit: the server ran more statements of this Query than the
 	// proxy read in it; the rest count as data.
 	unsplit bool
+	// unknown: an Execute of a portal or statement the proxy never saw
+	// prepared: it counts as data.
+	unknown bool
 	// refused is the proxy's ErrorResponse body for a Query or Parse it
 	// refused (refusedSQL went in its place): the client gets it instead
 	// of the server's error.
@@ -50,7 +53,13 @@ type op struct {
 }
 
 // portal is what a portal runs.
-type portal struct{ sql, params string }
+type portal struct {
+	sql, params string
+	// unknown: the portal binds a statement the proxy never saw prepared
+	// (SQL PREPARE is refused, but a name can still slip by): what it runs
+	// counts as data, as the proxy cannot tell it is not.
+	unknown bool
+}
 
 // account ties the messages of one connection together into statements and
 // round trips and records them in a Trace. The client side calls client and
@@ -170,13 +179,14 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		if whole {
 			params = digest(rest)
 		}
-		p := portal{sql: a.statements[stmt], params: params}
+		sql, known := a.statements[stmt]
+		p := portal{sql: sql, params: params, unknown: !known}
 		a.portals[name] = p
 		o = &op{kind: 'B', sql: p.sql, name: name, params: params}
 	case 'E':
 		name := cstring(body)
-		p := a.portals[name]
-		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params}
+		p, known := a.portals[name]
+		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params, unknown: p.unknown || !known}
 		a.sessionEffects(o, p.sql)
 	case 'D':
 		if len(body) == 0 {
@@ -501,8 +511,8 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
-	data := o.kind == 'F' || o.unsplit || sqlshape.IsData(tag, sql)
-	catalog := data && o.kind != 'F' && sqlshape.CatalogOnly(sql)
+	data := o.kind == 'F' || o.unsplit || o.unknown || sqlshape.IsData(tag, sql)
+	catalog := data && o.kind != 'F' && !o.unknown && !o.unsplit && sqlshape.CatalogOnly(sql)
 	s := Statement{
 		Conn:      a.conn,
 		RoundTrip: o.round,

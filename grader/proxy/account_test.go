@@ -646,3 +646,15 @@ func TestStatementsTheProxyDidNotReadCountAsData(t *testing.T) {
 		t.Errorf("problems %q, want the disagreement said", p)
 	}
 }
+
+// A portal over a statement the proxy never saw prepared runs SQL the
+// proxy cannot read: it counts as data, whatever its tag.
+func TestUnknownStatementCountsAsData(t *testing.T) {
+	s, tr := newScript(t)
+	s.client(&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "u"}, &pgproto3.Execute{Portal: "p", MaxRows: 1}, &pgproto3.Sync{})
+	s.server(&pgproto3.BindComplete{}, dataRow, &pgproto3.PortalSuspended{}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	stmts, _ := tr.Since(Mark{})
+	if len(stmts) != 1 || !stmts[0].Data || stmts[0].Catalog {
+		t.Fatalf("statements %+v, want one data statement", stmts)
+	}
+}

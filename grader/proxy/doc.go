@@ -44,6 +44,18 @@
 // with that Error, in its round trip. RESET and DISCARD stay allowed: they
 // restore the role's values.
 //
+// The proxy reads the client's SQL as the server does, or counts what it
+// could not read as data: client_encoding is always UTF8 and
+// standard_conforming_strings stays on (a SET to anything else is
+// refused), so no backslash or multibyte character splits the text apart;
+// statements the server ran beyond those the proxy read in a Query count
+// as data; SQL PREPARE is refused (drivers prepare with Parse, which the
+// proxy reads whole), and a portal over a statement the proxy never saw
+// prepared counts as data. A statement counts at its first row or COPY
+// data reaching the client, not only at its completion: a client that
+// reads the row it wants and leaves, never sending the Sync that would
+// complete it, still ran it.
+//
 // Every way the server can run something for the client is counted:
 //
 //   - A fast-path FunctionCall (the protocol's 'F' message: a function

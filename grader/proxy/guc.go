@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -42,6 +41,12 @@ func refusedIn(stmt string) string {
 		return ""
 	}
 	switch w[0] {
+	case "prepare":
+		// A statement prepared in SQL is run later by name alone, and the
+		// proxy would have to read its name and text as the server does
+		// (U&"..." escapes and all). Drivers prepare with the protocol's
+		// Parse, which the proxy reads whole.
+		return "prepared statements in SQL (PREPARE): prepare with the protocol's Parse, as drivers do"
 	case "alter":
 		if len(w) > 1 && (w[1] == "role" || w[1] == "user") {
 			return "its role (ALTER " + strings.ToUpper(w[1]) + ")"
@@ -159,10 +164,19 @@ const refusedSQL = "nplus1 refused a statement"
 
 // refusal is the body of the ErrorResponse the client gets for a statement
 // that would change setting.
+// refusalText is the message of a refusal: "nplus1: the grader does not
+// let a solution change work_mem", or use what refusedIn names.
+func refusalText(what string) string {
+	if strings.HasPrefix(what, "prepared statements") {
+		return "nplus1: the grader does not let a solution use " + what
+	}
+	return "nplus1: the grader does not let a solution change " + what
+}
+
 func refusal(setting string) []byte {
 	b, _ := (&pgproto3.ErrorResponse{
 		Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "42501",
-		Message: fmt.Sprintf("nplus1: the grader does not let a solution change %s", setting),
+		Message: refusalText(setting),
 	}).Encode(nil)
 	return b[5:]
 }
