@@ -9,9 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 )
 
@@ -155,8 +157,17 @@ func (b *Built) runSandboxedOutput(ctx context.Context, argv []string, display s
 		return "", fmt.Errorf("build: %s: %w", display, err)
 	}
 	stop := opts.progress.step(buildStep(display))
+	var overDisk atomic.Int64
+	watched := make(chan struct{})
+	go watchDisk(pl, b.tmp, watched, &overDisk)
 	st, err := waitSandboxed(ctx, pl)
+	close(watched)
 	stop()
+	if used := overDisk.Load(); used > 0 {
+		<-copied
+		return "", &BuildError{Command: display, Output: out.String(),
+			Err: fmt.Errorf("it wrote %s to disk, over the %s a build may, and was stopped", units.BytesSize(float64(used)), units.BytesSize(float64(diskLimit)))}
+	}
 	switch {
 	case parent.Err() != nil:
 		return "", fmt.Errorf("build: %s: %w", display, context.Cause(parent))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/nplus1/nplus1/grader/sandbox"
@@ -245,6 +246,53 @@ func enclosingModule(dir string) string {
 		}
 		if d == filepath.Dir(d) {
 			return ""
+		}
+	}
+}
+
+// DiskLimit is how much a sandboxed build or program may write to disk,
+// in its build directory and its copy of the solution together: past it,
+// it is stopped (a file alone is capped at 1 GiB by RLIMIT_FSIZE).
+const DiskLimit = 2 << 30
+
+// diskLimit is DiskLimit, which tests lower.
+var diskLimit int64 = DiskLimit
+
+// diskPoll is how often a sandboxed build's or program's disk use is
+// measured.
+const diskPoll = time.Second
+
+// overDisk reports whether the files under dir take more than DiskLimit,
+// and how much they take (counted up to just past the limit).
+func overDisk(dir string) (bool, int64) {
+	var used int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || used > diskLimit {
+			return fs.SkipAll
+		}
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			used += info.Size()
+		}
+		return nil
+	})
+	return used > diskLimit, used
+}
+
+// watchDisk stops the sandbox of pl once the files under dir pass
+// DiskLimit, until done is closed; it stores what was used in over.
+func watchDisk(pl *Place, dir string, done <-chan struct{}, over *atomic.Int64) {
+	tick := time.NewTicker(diskPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		if ok, used := overDisk(dir); ok {
+			over.Store(used)
+			pl.Close()
+			return
 		}
 	}
 }

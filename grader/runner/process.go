@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procfs"
 )
@@ -80,6 +81,9 @@ type Process struct {
 	// overMemory is the group's resident memory when it was killed for
 	// passing the limit; 0 if it was not.
 	overMemory atomic.Int64
+	// overDisk is what a sandboxed program had written to disk when it was
+	// stopped for passing DiskLimit; 0 if it was not.
+	overDisk atomic.Int64
 	// left are the processes seen to leave the program's group (setsid),
 	// by pid, with their start times: Stop ends them too.
 	leftMu sync.Mutex
@@ -202,6 +206,7 @@ func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout tim
 		<-pl.sb.Reaped() // the program's end ends the sandbox
 		close(p.exited)
 	}()
+	go watchDisk(pl, b.tmp, p.exited, &p.overDisk)
 	return p.run(ctx, timeout)
 }
 
@@ -326,6 +331,9 @@ func (p *Process) exitError() *ExitError {
 	if p.place.Sandboxed() {
 		st := stateOf(p.place.sb)
 		e.Code, e.State = st.code, st.state
+		if used := p.overDisk.Load(); used > 0 {
+			e.State += fmt.Sprintf("; it wrote %s to disk, over the %s a solution may, and was stopped", units.BytesSize(float64(used)), units.BytesSize(float64(diskLimit)))
+		}
 	} else {
 		e.Code, e.State = p.cmd.ProcessState.ExitCode(), p.cmd.ProcessState.String()
 	}

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,5 +82,39 @@ func main() {
 	}
 	if _, err := os.Stat(filepath.Join(module, "solution", "solution")); err == nil {
 		t.Error("the build wrote into the learner's directory")
+	}
+}
+
+// A sandboxed program that fills the disk is stopped past the limit, and
+// its exit says why.
+func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
+	diskLimit = 16 << 20
+	t.Cleanup(func() { diskLimit = DiskLimit })
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	manifest := "challenge: orders-users\nrun: head -c 100000000 /dev/zero > big; sleep 60\n"
+	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sol, err := Detect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
+	ctx := context.Background()
+	built, err := sol.Build(ctx, BuildOptions{Isolation: iso})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	place, err := built.Sandbox(iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = built.Start(ctx, StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second})
+	var ee *ExitError
+	if !errors.As(err, &ee) || !strings.Contains(ee.Error(), "to disk, over the 16MiB a solution may, and was stopped") {
+		t.Fatalf("Start: %v, want the program stopped for what it wrote", err)
 	}
 }
