@@ -245,6 +245,11 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		{"../redteam2/deallocu", "start", "the program exited before it listened"},
 		{"../redteam2/prepswap", "correct", "status 500"},
 		{"../redteam2/sqlprepare", "start", "the program exited before it listened"},
+		// Round 3 (testdata/redteam3): a learner's own broken package is
+		// the learner's to fix, not a machine's setup (exit 3). (fdleak is
+		// TestSandboxIsolatesTheProgram's, diskfill runner's disk and tmpfs
+		// tests: they need no 2 GiB of CI's disk.)
+		{"../redteam3/nodeblame", "build", "the solution's own node_modules/pg is broken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -4,9 +4,11 @@
 // and the files that name a language (go.mod or main.go for Go, main.py for
 // Python). Solution.Build builds it once into a private temp dir and returns
 // a Built, which must be Closed. Built.Start runs the program in the
-// solution directory, in its own process group, with a scrubbed environment
-// (no PG* variables, DATABASE_URL or NPLUS1_* from the grader's own
-// environment) plus PORT and the caller's variables, and waits until
+// solution directory, in its own process group (or a sandbox: Place), with
+// the part of the grader's environment its toolchain needs (the shell's,
+// the locale's, Go's, Python's, Node's, Ruby's, Java's; never PG*,
+// DATABASE_URL, NPLUS1_* or anything else, such as a CI runner's tokens)
+// plus PORT and the caller's variables, and waits until
 // 127.0.0.1:PORT accepts a TCP connection. Process.Stop ends the program and
 // every process it started.
 //

@@ -45,16 +45,35 @@ func (t *tail) String() string {
 	return fmt.Sprintf("[%d earlier bytes of output dropped]\n", t.dropped) + string(t.buf)
 }
 
-// cleanEnv is the grader's environment without anything that may hold
-// database credentials (PG*, DATABASE_URL, NPLUS1_*), followed by extra.
+// cleanEnv is the part of the grader's environment a solution's toolchain
+// needs (see passedEnv), followed by extra. The rest stays with the grader:
+// a CI runner's environment holds tokens and keys, and a solution prints
+// what it likes into its card.
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "PG") || k == "DATABASE_URL" || strings.HasPrefix(k, "NPLUS1_") {
-			continue
+		if k, _, _ := strings.Cut(kv, "="); passedEnv(k) {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
 	return append(env, extra...)
+}
+
+// passedEnv reports whether the environment variable named k reaches a
+// solution: the shell's and locale's, and the toolchains' own (Go,
+// Python, Node.js, Ruby, Java, C for cgo). Never PG*, DATABASE_URL or
+// NPLUS1_*, which may hold credentials.
+func passedEnv(k string) bool {
+	switch k {
+	case "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR",
+		"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "LD_LIBRARY_PATH",
+		"CC", "CXX", "VIRTUAL_ENV", "JAVA_HOME", "NODE_PATH", "RUBYLIB":
+		return true
+	}
+	for _, prefix := range []string{"LC_", "GO", "CGO_", "PYTHON", "PYENV_", "CONDA_", "NODE_", "NPM_CONFIG_", "GEM_", "BUNDLE_", "RUBY"} {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }

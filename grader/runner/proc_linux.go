@@ -185,3 +185,24 @@ func resident(pids []int) int64 {
 	}
 	return pages * int64(os.Getpagesize())
 }
+
+// tmpUsage is the memory a sandboxed program holds in its private tmpfs
+// (/tmp, /var/tmp, /dev/shm, /run), which no process's resident memory
+// shows: read through the init process's root, in bytes.
+func (pl *Place) tmpUsage() int64 {
+	if !pl.Sandboxed() {
+		return 0
+	}
+	var used int64
+	root := filepath.Join("/proc", strconv.Itoa(pl.sb.Pid()), "root")
+	for _, dir := range []string{"tmp", "var/tmp", "dev/shm", "run"} {
+		var st syscall.Statfs_t
+		if syscall.Statfs(filepath.Join(root, dir), &st) == nil && st.Type == tmpfsMagic {
+			used += int64(st.Blocks-st.Bfree) * st.Bsize
+		}
+	}
+	return used
+}
+
+// tmpfsMagic is the file system type of a tmpfs.
+const tmpfsMagic = 0x01021994

@@ -29,3 +29,6 @@ const memoryWatchSupported = false
 
 // resident returns 0: it needs /proc.
 func resident([]int) int64 { return 0 }
+
+// tmpUsage is 0: sandboxes are Linux's.
+func (pl *Place) tmpUsage() int64 { return 0 }

@@ -100,9 +100,9 @@ type Process struct {
 // 127.0.0.1:Port accepts a TCP connection (it connects and hangs up; it
 // sends no HTTP request, which would make the program run SQL).
 //
-// The program runs in a process group of its own, with the grader's
-// environment minus every PG* variable, DATABASE_URL and NPLUS1_* (they may
-// hold real credentials), plus PORT and opts.Env. Its stdout and stderr are
+// The program runs in a process group of its own, with the part of the
+// grader's environment its toolchain needs (see passedEnv: never PG*,
+// DATABASE_URL, NPLUS1_* or a CI runner's tokens), plus PORT and opts.Env. Its stdout and stderr are
 // kept together, the last 64 KiB of them (see Process.Output). ctx bounds
 // the start only: once Start returns, the program runs until Stop.
 //
@@ -268,7 +268,7 @@ func (p *Process) watch() {
 		if p.memory <= 0 {
 			continue
 		}
-		if used := resident(pids); used > p.memory {
+		if used := resident(pids) + p.place.tmpUsage(); used > p.memory {
 			p.overMemory.Store(used)
 			_ = signalGroup(p.pgid, syscall.SIGKILL)
 			p.signalLeft(syscall.SIGKILL)

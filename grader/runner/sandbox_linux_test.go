@@ -118,3 +118,56 @@ func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
 		t.Fatalf("Start: %v, want the program stopped for what it wrote", err)
 	}
 }
+
+// What a sandboxed program keeps in its private tmpfs is memory: it counts
+// against the memory limit, though no process's resident memory shows it.
+func TestSandboxedTmpfsCountsAsMemory(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	manifest := "challenge: orders-users\nrun: head -c 200000000 /dev/zero > /tmp/big; sleep 60\n"
+	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sol, err := Detect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
+	ctx := context.Background()
+	built, err := sol.Build(ctx, BuildOptions{Isolation: iso})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	place, err := built.Sandbox(iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = built.Start(ctx, StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second, MemoryLimit: 128 << 20})
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.MemoryUsed < 128<<20 {
+		t.Fatalf("Start: %v, want the program stopped for its memory", err)
+	}
+}
+
+// A solution gets its toolchain's environment, not the grader's secrets.
+func TestSolutionEnvironment(t *testing.T) {
+	t.Setenv("GITHUB_TOKEN", "secret")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("PGPASSWORD", "secret")
+	t.Setenv("NPLUS1_SIGNING_KEY", "secret")
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("LC_ALL", "C.UTF-8")
+	env := strings.Join(cleanEnv("PORT=1"), "\n")
+	for _, bad := range []string{"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "PGPASSWORD", "NPLUS1_SIGNING_KEY"} {
+		if strings.Contains(env, bad+"=") {
+			t.Errorf("%s reaches the solution", bad)
+		}
+	}
+	for _, good := range []string{"PATH=", "GOFLAGS=-mod=mod", "LC_ALL=C.UTF-8", "PORT=1"} {
+		if !strings.Contains(env, good) {
+			t.Errorf("%s does not reach the solution", good)
+		}
+	}
+}

@@ -208,6 +208,12 @@ func (b *Built) checkPackages(ctx context.Context, lang, path string, env []stri
 	var missing []string
 	for line := range strings.Lines(out) {
 		name := strings.TrimSpace(line)
+		if own := b.ownPackage(st.base, name); own != "" {
+			// The solution ships the package itself: that it does not load
+			// is the learner's to fix, not the machine's.
+			return &BuildError{Command: display(argv), Output: fmt.Sprintf("%s does not load: the solution's own %s is broken; fix it, or remove it to use the machine's", name, own),
+				Err: fmt.Errorf("the solution's own %s does not load", own)}
+		}
 		if i := slices.IndexFunc(st.needs, func(p package_) bool { return p.name == name }); i >= 0 {
 			missing = append(missing, fmt.Sprintf("%s is not installed for %s: %s", name, path, st.needs[i].install))
 		}
@@ -222,12 +228,33 @@ func (b *Built) checkPackages(ctx context.Context, lang, path string, env []stri
 	return nil
 }
 
+// ownPackage names the copy of package name the solution ships itself
+// (node_modules/pg, psycopg2/), or "" if it ships none.
+func (b *Built) ownPackage(base, name string) string {
+	var candidates []string
+	switch base {
+	case Node:
+		candidates = []string{filepath.Join("node_modules", name)}
+	case Python:
+		candidates = []string{name, name + ".py"}
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(filepath.Join(b.dir, c)); err == nil {
+			return c
+		}
+	}
+	return ""
+}
+
+// display is a check's command as messages show it.
+func display(argv []string) string { return filepath.Base(argv[0]) + " " + argv[1] }
+
 // probe runs argv, a short check of the machine, the way the program will
 // run (in a sandbox when opts has one), and returns its standard output
 // (and, in a sandbox, its standard error). The check must exit 0: anything
 // else is an error holding what it printed.
 func (b *Built) probe(ctx context.Context, argv, env []string, opts BuildOptions) (string, error) {
-	display := filepath.Base(argv[0]) + " " + argv[1]
+	display := display(argv)
 	if opts.Isolation != nil {
 		quiet := opts
 		quiet.Output, quiet.Timeout = nil, 0

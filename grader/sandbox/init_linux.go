@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,8 +26,18 @@ const initName = "nplus1-sandbox-init"
 // tmpfs over.
 var privateTmp = []string{"/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run"}
 
-// tmpfsSize bounds each private tmpfs (it is memory).
-const tmpfsSize = "256m"
+// tmpfsSize bounds each private tmpfs (it is memory, which the runner's
+// watch counts with the program's): /tmp has room, the others little; a
+// hidden directory's tmpfs is read-only and holds only mount points.
+func tmpfsSize(p string) string {
+	switch {
+	case p == "/tmp":
+		return "256m"
+	case slices.Contains(privateTmp, p):
+		return "32m"
+	}
+	return "1m"
+}
 
 func init() {
 	if len(os.Args) > 0 && os.Args[0] == initName {
@@ -38,6 +49,10 @@ func init() {
 // in, then serves the grader's requests until the program ends or the
 // grader goes.
 func runInit() int {
+	// Descriptors the grader's own parent left open without close-on-exec
+	// (a shell's redirection, a CI runner's pipe) came along: the program
+	// must not get them.
+	closeOnExec(3)
 	f := os.NewFile(3, "sandbox-control")
 	fc, err := net.FileConn(f)
 	f.Close()
@@ -71,6 +86,19 @@ func runInit() int {
 			continue
 		}
 		in.serve(m)
+	}
+}
+
+// closeOnExec marks every descriptor from first on close-on-exec.
+func closeOnExec(first int) {
+	if unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	entries, _ := os.ReadDir("/proc/self/fd") // kernels before 5.11
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
+		}
 	}
 }
 
@@ -293,7 +321,7 @@ func hidePath(p string) error {
 		return nil
 	}
 	if fi.IsDir() {
-		opts := "mode=1777,size=" + tmpfsSize
+		opts := "mode=1777,size=" + tmpfsSize(p)
 		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 			return fmt.Errorf("hide %s: %w", p, err)
 		}

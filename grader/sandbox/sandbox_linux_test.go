@@ -42,8 +42,9 @@ type probeResult struct {
 	KilledInit      bool   // kill -KILL 1 worked
 	Processes       []int  // the pids it sees in /proc
 	UID             int
-	CapEff          string // effective capabilities
-	DaemonStarted   int    // pid of a setsid daemon it left behind
+	CapEff          string   // effective capabilities
+	DaemonStarted   int      // pid of a setsid daemon it left behind
+	LeakedFDs       []string // the grader's descriptors it got (the test's marker file)
 	InitSignalError string
 }
 
@@ -80,6 +81,14 @@ func probe() {
 	for _, e := range entries {
 		if pid, err := strconv.Atoi(e.Name()); err == nil {
 			r.Processes = append(r.Processes, pid)
+		}
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range fds {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 2 {
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.Contains(l, "nplus1-fd-marker") {
+				r.LeakedFDs = append(r.LeakedFDs, e.Name()+" -> "+l)
+			}
 		}
 	}
 	r.UID = os.Getuid()
@@ -149,6 +158,15 @@ func TestSandboxIsolatesTheProgram(t *testing.T) {
 	defer os.Remove(out.Name())
 	defer out.Close()
 
+	// A descriptor the grader's parent left open without close-on-exec
+	// (a shell's 9>>file) must not reach the program.
+	marker := filepath.Join(t.TempDir(), "nplus1-fd-marker")
+	os.WriteFile(marker, nil, 0o644)
+	leaked, err := syscall.Open(marker, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(leaked)
 	sb, err := Start(Spec{
 		Binds:  []Bind{{Path: solution, Writable: true}, {Path: filepath.Dir(exe)}},
 		Hide:   []string{secret},
@@ -206,6 +224,9 @@ func TestSandboxIsolatesTheProgram(t *testing.T) {
 	}
 	if r.UID != HostUID() && r.UID != 0 {
 		t.Errorf("uid %d inside, want %d", r.UID, HostUID())
+	}
+	if len(r.LeakedFDs) > 0 {
+		t.Errorf("the program got the grader's descriptors: %v", r.LeakedFDs)
 	}
 	if r.CapEff != "0000000000000000" {
 		t.Errorf("the program has capabilities %s, want none", r.CapEff)

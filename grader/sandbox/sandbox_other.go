@@ -43,7 +43,7 @@ func (s *Sandbox) Pid() int { return 0 }
 func (s *Sandbox) Exited() <-chan struct{} { return nil }
 
 // Status is never reached: Start fails.
-func (s *Sandbox) Status() (syscall.WaitStatus, bool) { return 0, false }
+func (s *Sandbox) Status() (st syscall.WaitStatus, ok bool) { return st, false }
 
 // Reaped is never reached: Start fails.
 func (s *Sandbox) Reaped() <-chan struct{} { return nil }
