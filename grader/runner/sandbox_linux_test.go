@@ -85,16 +85,14 @@ func main() {
 	}
 }
 
-// A sandboxed program that fills the disk is stopped past the limit, and
-// its exit says why.
-func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
-	diskLimit = 16 << 20
-	t.Cleanup(func() { diskLimit = DiskLimit })
+// sandboxedCustom builds, for a sandbox, a custom solution whose
+// nplus1.yaml runs the shell command run, and makes its sandbox.
+func sandboxedCustom(t *testing.T, run string) (*Built, *Place) {
+	t.Helper()
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o755)
-	manifest := "challenge: orders-users\nrun: head -c 100000000 /dev/zero > big; sleep 60\n"
-	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte(manifest), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte("challenge: orders-users\nrun: "+run+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sol, err := Detect(dir)
@@ -102,17 +100,25 @@ func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
-	ctx := context.Background()
-	built, err := sol.Build(ctx, BuildOptions{Isolation: iso})
+	built, err := sol.Build(context.Background(), BuildOptions{Isolation: iso})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer built.Close()
+	t.Cleanup(func() { built.Close() })
 	place, err := built.Sandbox(iso)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = built.Start(ctx, StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second})
+	return built, place
+}
+
+// A sandboxed program that fills the disk is stopped past the limit, and
+// its exit says why.
+func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
+	diskLimit = 16 << 20
+	t.Cleanup(func() { diskLimit = DiskLimit })
+	built, place := sandboxedCustom(t, "head -c 100000000 /dev/zero > big; sleep 60")
+	_, err := built.Start(context.Background(), StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second})
 	var ee *ExitError
 	if !errors.As(err, &ee) || !strings.Contains(ee.Error(), "to disk, over the 16MiB a solution may, and was stopped") {
 		t.Fatalf("Start: %v, want the program stopped for what it wrote", err)
@@ -122,29 +128,8 @@ func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
 // What a sandboxed program keeps in its private tmpfs is memory: it counts
 // against the memory limit, though no process's resident memory shows it.
 func TestSandboxedTmpfsCountsAsMemory(t *testing.T) {
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	os.Chmod(filepath.Dir(dir), 0o755)
-	manifest := "challenge: orders-users\nrun: head -c 200000000 /dev/zero > /tmp/big; sleep 60\n"
-	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sol, err := Detect(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
-	ctx := context.Background()
-	built, err := sol.Build(ctx, BuildOptions{Isolation: iso})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer built.Close()
-	place, err := built.Sandbox(iso)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = built.Start(ctx, StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second, MemoryLimit: 128 << 20})
+	built, place := sandboxedCustom(t, "head -c 200000000 /dev/zero > /tmp/big; sleep 60")
+	_, err := built.Start(context.Background(), StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second, MemoryLimit: 128 << 20})
 	var ee *ExitError
 	if !errors.As(err, &ee) || ee.MemoryUsed < 128<<20 {
 		t.Fatalf("Start: %v, want the program stopped for its memory", err)
