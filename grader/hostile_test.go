@@ -246,10 +246,18 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		{"../redteam2/prepswap", "correct", "status 500"},
 		{"../redteam2/sqlprepare", "start", "the program exited before it listened"},
 		// Round 3 (testdata/redteam3): a learner's own broken package is
-		// the learner's to fix, not a machine's setup (exit 3). (fdleak is
+		// the learner's to fix (its program fails to start), not a
+		// machine's setup (exit 3). (fdleak is
 		// TestSandboxIsolatesTheProgram's, diskfill runner's disk and tmpfs
 		// tests: they need no 2 GiB of CI's disk.)
-		{"../redteam3/nodeblame", "build", "the solution's own node_modules/pg is broken"},
+		{"../redteam3/nodeblame", "start", "the program exited before it listened"},
+		// Round 4 (testdata/redteam4): an N+1 run between requests (when
+		// the data changes) counts with the next request; the shared Go
+		// build cache is hidden from programs; the machine's packages are
+		// checked without the solution's own modules first on the path.
+		{"../redteam4/lockwatch", "statements", "data statements in one request"},
+		{"../redteam4/cachepeek", "start", "No such file or directory"},
+		{"../redteam4/typesblame", "start", "the program exited before it listened"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -61,7 +61,10 @@ func (g *grade) isolate() error {
 	if err != nil {
 		return fmt.Errorf("find a cache directory for the sandbox: %w", err)
 	}
-	g.iso = &runner.Isolation{Hide: append(hiddenFromSolutions(), g.opts.Secrets...), Cache: cache, Memory: g.opts.MemoryLimit}
+	// The sandbox cache (other solutions' compiled packages) is hidden
+	// too: a build gets its Go caches bound back in, a program nothing.
+	hide := append(append(hiddenFromSolutions(), g.opts.Secrets...), cache)
+	g.iso = &runner.Isolation{Hide: hide, Cache: cache, Memory: g.opts.MemoryLimit}
 	g.card.Environment.Sandbox = sandbox.Describe
 	return nil
 }

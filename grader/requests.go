@@ -48,6 +48,9 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			}
 		}
 		mark, conns := t.trace.Mark(), t.trace.Connections()
+		if t.after != nil {
+			mark = *t.after // what ran since the last request counts with this one
+		}
 		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
 			g.machineError(err)
@@ -94,7 +97,8 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			g.fail(failCheck, fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
 			return nil, nil, false
 		}
-		stmts, rts := t.trace.Since(mark)
+		stmts, rts, after := t.trace.Cut(mark)
+		t.after = &after
 		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
 			if st.Data {

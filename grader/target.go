@@ -27,6 +27,11 @@ type target struct {
 	// budget is the time all the requests may take together
 	// (Options.SolutionTimeout; 0: no limit), and spent what they took.
 	budget, spent time.Duration
+	// after marks the end of the last request's statements: what the
+	// solution runs between two requests counts with the next one, so
+	// work moved out of the requests (a cache rebuilt row by row when the
+	// data changes) is counted all the same. nil before the first request.
+	after *proxy.Mark
 }
 
 func (t *target) stop() {

@@ -42,7 +42,7 @@ func Markdown(c *Card) string {
 	if line != "" {
 		fmt.Fprintf(&b, "> %s\n\n", cell(line)) // it may quote the solution's output
 	}
-	fmt.Fprintf(&b, "`%s` graded by %s %s on %s.", c.Solution.Path, c.Tool.Name, c.Tool.Version, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "`%s` graded by %s %s on %s.", code(c.Solution.Path), c.Tool.Name, c.Tool.Version, c.GradedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	tech := c.Technique
 	if tech == "" {
 		tech = Technique(c)
@@ -140,7 +140,7 @@ func Markdown(c *Card) string {
 
 // Summary writes the short terminal summary of a card.
 func Summary(w io.Writer, c *Card) {
-	fmt.Fprintf(w, "%s  %s  %s\n", strings.ToUpper(c.Verdict), c.Challenge.ID, c.Solution.Path)
+	fmt.Fprintf(w, "%s  %s  %s\n", strings.ToUpper(c.Verdict), c.Challenge.ID, printable(c.Solution.Path))
 	if c.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", c.Error)
 	}
@@ -266,4 +266,16 @@ func SandboxText(sandbox string) string {
 		return sandbox + ": the solution ran as the grader, unisolated; its statement counts hold only if it did not reach the database another way"
 	}
 	return sandbox
+}
+
+// printable is s on one line with its control characters shown as '?': a
+// directory's name must not write lines of its own into a terminal or a
+// CI log.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -57,3 +57,20 @@ func TestIdiomsBesideTheTechnique(t *testing.T) {
 		t.Errorf("portfolio technique %q", e.Technique)
 	}
 }
+
+// A solution's directory name cannot write Markdown of its own into the
+// card, nor lines of its own into a terminal.
+func TestSolutionPathCannotInject(t *testing.T) {
+	c := failCard()
+	c.Solution.Path = "x`.\n\n## FORGED\n\n| INJECTED | pass |\n\n<!--"
+	md := Markdown(c)
+	// Inside a code span it is text; what must not happen is a line of its own.
+	if strings.Contains(md, "\n| INJECTED") || strings.Contains(md, "\n## FORGED") || strings.Contains(md, "\n<!--") {
+		t.Errorf("the path wrote into result.md:\n%s", md)
+	}
+	var b strings.Builder
+	Summary(&b, c)
+	if first, _, _ := strings.Cut(b.String(), "\n"); strings.Contains(b.String(), "\n| INJECTED") || !strings.Contains(first, "x`.??## FORGED") {
+		t.Errorf("the path wrote lines into the summary:\n%s", b.String())
+	}
+}

@@ -80,6 +80,16 @@ func (t *Trace) Since(m Mark) ([]Statement, []RoundTrip) {
 		append([]RoundTrip(nil), t.roundTrips[m.roundTrips:]...)
 }
 
+// Cut returns what Since(m) returns and, taken at the same moment, the
+// Mark of the trace's end: whatever is recorded later falls after it.
+func (t *Trace) Cut(m Mark) ([]Statement, []RoundTrip, Mark) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Statement(nil), t.statements[m.statements:]...),
+		append([]RoundTrip(nil), t.roundTrips[m.roundTrips:]...),
+		Mark{len(t.statements), len(t.roundTrips), len(t.problems), t.notices}
+}
+
 // CountSince returns how many statements were recorded after m.
 func (t *Trace) CountSince(m Mark) int {
 	t.mu.Lock()

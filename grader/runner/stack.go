@@ -170,7 +170,10 @@ func interpreter(base, name string) (string, error) {
 // Programs that print, one a line, those of the packages named in their
 // arguments that cannot be loaded, and exit 1 when there are any.
 const (
-	pyMissing   = `import importlib.util, sys` + "\n" + `for n in sys.argv[1:]:` + "\n" + `    if importlib.util.find_spec(n) is None: print(n)`
+	// The solution's own directory leaves the path first (python -c puts
+	// it there): a learner's types.py must not stand in for the standard
+	// one while the machine is checked.
+	pyMissing   = `import sys` + "\n" + `sys.path = [p for p in sys.path if p not in ("", ".")]` + "\n" + `import importlib.util` + "\n" + `for n in sys.argv[1:]:` + "\n" + `    if importlib.util.find_spec(n) is None: print(n)`
 	nodeMissing = `for (const n of process.argv.slice(1)) { try { require.resolve(n) } catch (e) { console.log(n) } }`
 	rbMissing   = `ARGV.each { |n| begin; require n; rescue LoadError; puts n; end }`
 )
@@ -186,7 +189,12 @@ func (b *Built) checkPackages(ctx context.Context, lang, path string, env []stri
 	}
 	var names []string
 	for _, p := range st.needs {
-		names = append(names, p.name)
+		if b.ownPackage(st.base, p.name) == "" { // a package the solution ships is its own to make work
+			names = append(names, p.name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
 	}
 	var argv []string
 	switch st.base {
@@ -208,12 +216,6 @@ func (b *Built) checkPackages(ctx context.Context, lang, path string, env []stri
 	var missing []string
 	for line := range strings.Lines(out) {
 		name := strings.TrimSpace(line)
-		if own := b.ownPackage(st.base, name); own != "" {
-			// The solution ships the package itself: that it does not load
-			// is the learner's to fix, not the machine's.
-			return &BuildError{Command: display(argv), Output: fmt.Sprintf("%s does not load: the solution's own %s is broken; fix it, or remove it to use the machine's", name, own),
-				Err: fmt.Errorf("the solution's own %s does not load", own)}
-		}
 		if i := slices.IndexFunc(st.needs, func(p package_) bool { return p.name == name }); i >= 0 {
 			missing = append(missing, fmt.Sprintf("%s is not installed for %s: %s", name, path, st.needs[i].install))
 		}
