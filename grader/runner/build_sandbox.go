@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 )
 
@@ -166,7 +165,7 @@ func (b *Built) runSandboxedOutput(ctx context.Context, argv []string, display s
 	if used := overDisk.Load(); used > 0 {
 		<-copied
 		return "", &BuildError{Command: display, Output: out.String(),
-			Err: fmt.Errorf("it wrote %s to disk, over the %s a build may, and was stopped", units.BytesSize(float64(used)), units.BytesSize(float64(diskLimit)))}
+			Err: errors.New(overDiskNote(used, "a build"))}
 	}
 	switch {
 	case parent.Err() != nil:

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 )
 
@@ -276,6 +277,12 @@ func overDisk(dir string) (bool, int64) {
 		return nil
 	})
 	return used > diskLimit, used
+}
+
+// overDiskNote says that who (a build, a solution) was stopped for
+// writing used bytes, past diskLimit.
+func overDiskNote(used int64, who string) string {
+	return fmt.Sprintf("it wrote %s to disk, over the %s %s may, and was stopped", units.BytesSize(float64(used)), units.BytesSize(float64(diskLimit)), who)
 }
 
 // watchDisk stops the sandbox of pl once the files under dir pass

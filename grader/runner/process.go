@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procfs"
 )
@@ -332,7 +331,7 @@ func (p *Process) exitError() *ExitError {
 		st := stateOf(p.place.sb)
 		e.Code, e.State = st.code, st.state
 		if used := p.overDisk.Load(); used > 0 {
-			e.State += fmt.Sprintf("; it wrote %s to disk, over the %s a solution may, and was stopped", units.BytesSize(float64(used)), units.BytesSize(float64(diskLimit)))
+			e.State += "; " + overDiskNote(used, "a solution")
 		}
 	} else {
 		e.Code, e.State = p.cmd.ProcessState.ExitCode(), p.cmd.ProcessState.String()
