@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -105,6 +106,11 @@ func closeOnExec(first int) {
 type initProcess struct {
 	ctl     *net.UnixConn
 	started bool
+	// serving is held while a request is served, and by reap before it
+	// exits: a dial that reached the program just before it ended still
+	// gets its reply (its socket, with what the program wrote), and the
+	// grader reads the program's end after it.
+	serving sync.Mutex
 }
 
 func (in *initProcess) reply(m message, fd int) {
@@ -117,6 +123,8 @@ func (in *initProcess) reply(m message, fd int) {
 }
 
 func (in *initProcess) serve(m message) {
+	in.serving.Lock()
+	defer in.serving.Unlock()
 	switch m.Op {
 	case "setup":
 		if err := setup(m); err != nil {
@@ -180,6 +188,7 @@ func (in *initProcess) reap(program int) {
 			continue
 		}
 		if err != nil || pid == program {
+			in.serving.Lock() // never unlocked: we exit
 			in.reply(message{Exited: true, Status: int(ws)}, -1)
 			os.Exit(0)
 		}
