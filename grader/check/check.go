@@ -294,7 +294,7 @@ func Shapes(stmts []proxy.Statement) []reports.Shape {
 		if !ok {
 			i = len(out)
 			index[sh.Fingerprint] = i
-			out = append(out, reports.Shape{Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Example: snippet([]byte(s.SQL)), Data: s.Data})
+			out = append(out, reports.Shape{Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Example: snippet([]byte(s.SQL)), Data: s.Data, Catalog: s.Catalog})
 		}
 		out[i].Count++
 		out[i].Rows += s.Rows
