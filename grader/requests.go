@@ -19,6 +19,7 @@ import (
 // requestStats is what one request cost.
 type requestStats struct {
 	data, control, roundTrips, prepareOnly int
+	catalog                                int // statements that read only the system catalogs
 	notices                                int // NoticeResponses the server sent
 	newConns                               int // database connections opened
 	start                                  time.Time
@@ -101,9 +102,12 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 		t.after = &after
 		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
-			if st.Data {
+			switch {
+			case st.Data:
 				s.data++
-			} else {
+			case st.Catalog:
+				s.catalog++
+			default:
 				s.control++
 			}
 		}

@@ -278,10 +278,13 @@ func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // write prints the report: a summary, the timeline of each burst, the
 // table by shape, the findings and any protocol problems.
 func (r *traceReport) write(w io.Writer, verbose bool) {
-	data := 0
+	data, catalog := 0, 0
 	for _, s := range r.Statements {
-		if s.Data {
+		switch {
+		case s.Data:
 			data++
+		case s.Catalog:
+			catalog++
 		}
 	}
 	how := fmt.Sprintf("exited %d", r.ExitCode)
@@ -289,8 +292,12 @@ func (r *traceReport) write(w io.Writer, verbose bool) {
 		how = fmt.Sprintf("was interrupted (exit %d)", r.ExitCode)
 	}
 	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", reports.ShellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
-	fmt.Fprintf(w, "%s (%d data, %d control) in %s on %s, %s of activity\n",
-		reports.Count(len(r.Statements), "statement"), data, len(r.Statements)-data, reports.Count(len(r.RoundTrips), "round trip"),
+	overhead := ""
+	if catalog > 0 {
+		overhead = fmt.Sprintf(", %d driver overhead reading only the system catalogs", catalog)
+	}
+	fmt.Fprintf(w, "%s (%d data, %d control%s) in %s on %s, %s of activity\n",
+		reports.Count(len(r.Statements), "statement"), data, len(r.Statements)-data-catalog, overhead, reports.Count(len(r.RoundTrips), "round trip"),
 		reports.Count(r.Connections, "connection"), reports.Count(len(r.Bursts), "burst"))
 	if note := r.nothingNote(data); note != "" {
 		fmt.Fprintln(w, note)
