@@ -246,9 +246,14 @@ const (
 // setting only a superuser can change); work_mem and statement_timeout are
 // its defaults, which it can SET (watch holds the timeout all the same).
 // set_config and DO are closed to it, so that a setting changes only by a
-// SET statement or a startup parameter, both of which pass the proxy.
+// SET statement or a startup parameter, both of which pass the proxy. So
+// are the functions that run a query given as text or read a table given
+// by name (query_to_xml and its kin, ts_stat, ts_rewrite with a query),
+// which run a query per row inside one statement: an N+1 the wire shows
+// as one.
 //
-// The large objects, temp_file_limit, set_config and DO need a superuser:
+// The large objects, temp_file_limit, set_config, DO and those functions
+// need a superuser:
 // when the admin is not one they are left as they are and partial is true
 // (the read-only check still sees a large object written).
 func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) (partial bool, err error) {
@@ -280,6 +285,7 @@ REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oi
 	pg_catalog.set_config(text, text, boolean),
 	pg_catalog.query_to_xml(text, boolean, boolean, text), pg_catalog.query_to_xmlschema(text, boolean, boolean, text),
 	pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text),
+	pg_catalog.ts_rewrite(tsquery, text),
 	pg_catalog.table_to_xml(regclass, boolean, boolean, text), pg_catalog.table_to_xmlschema(regclass, boolean, boolean, text),
 	pg_catalog.table_to_xml_and_xmlschema(regclass, boolean, boolean, text),
 	pg_catalog.cursor_to_xml(refcursor, integer, boolean, boolean, text), pg_catalog.cursor_to_xmlschema(refcursor, boolean, boolean, text),
