@@ -264,6 +264,9 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// row inside one statement, is refused as query_to_xml is.
 		{"../redteam5/bindswap", "statements", "data statements in one request"},
 		{"../redteam5/tsrewrite", "correct", "42501: permission denied for function ts_rewrite"},
+		// A program's own ModuleNotFoundError for psycopg2 is the
+		// machine's only if the machine's Python lacks psycopg2 indeed.
+		{"../redteam5/driverblame", "start", "the machine's Python has psycopg2: the program's own code kept it from loading"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -108,13 +108,17 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		px.Close()
 		var le runner.LearnerError
 		if errors.As(err, &le) {
-			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
-				g.card.Output = le.LearnerOutput()
-				g.machineError(missing) // the machine's setup: exit 3, not a red fail
-				return nil, false
-			}
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
-			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
+				// The program says so; the machine is to blame only if
+				// its interpreter lacks the driver indeed.
+				if has, _ := built.HasModule(ctx, missing.Module, g.iso); !has {
+					g.card.Output = le.LearnerOutput()
+					g.machineError(missing) // the machine's setup: exit 3, not a red fail
+					return nil, false
+				}
+				msg += fmt.Sprintf(" (the machine's Python has %s: the program's own code kept it from loading)", missing.Module)
+			} else if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
 			g.fail("start", msg, le.LearnerOutput())
