@@ -267,6 +267,10 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// A program's own ModuleNotFoundError for psycopg2 is the
 		// machine's only if the machine's Python lacks psycopg2 indeed.
 		{"../redteam5/driverblame", "start", "the machine's Python has psycopg2: the program's own code kept it from loading"},
+		// Statements before the first request count for no request, but
+		// the trace keeps them: past the statement cap the program is
+		// stopped, as a request is.
+		{"../redteam5/errorflood", "start", "the program ran more than 20000 statements before it listened; the grader stopped it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -99,10 +99,15 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 			}
 		}
 		// A free port can be taken before the program binds it: try another.
-		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
+		proc, err = g.startCapped(ctx, built, t.trace, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
 		if !errors.Is(err, runner.ErrPortTaken) {
 			break
 		}
+	}
+	if errors.Is(err, errTooManyStatements) {
+		px.Close()
+		g.fail("start", fmt.Sprintf("the program ran more than %d statements before it listened; the grader stopped it", g.maxStatements()), "")
+		return nil, false
 	}
 	if err != nil {
 		px.Close()
@@ -140,4 +145,19 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	}
 	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
 	return t, true
+}
+
+// startCapped starts the program as built.Start does, and stops it if it
+// runs more than the statement cap before it listens
+// (errTooManyStatements): statements then count for no request, and the
+// trace keeps every one, so a flood would only fill the grader's memory.
+func (g *grade) startCapped(ctx context.Context, built *runner.Built, trace *proxy.Trace, opts runner.StartOptions) (*runner.Process, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer g.capStatements(trace, proxy.Mark{}, cancel)()
+	proc, err := built.Start(ctx, opts)
+	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
+		return nil, errTooManyStatements
+	}
+	return proc, err
 }

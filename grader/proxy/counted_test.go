@@ -113,6 +113,33 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// An error can quote a Bind parameter, which costs no SQL bytes: the
+	// trace keeps 16 MiB of error text in all, and past it the start of
+	// each error only (testdata/redteam5/errorflood).
+	t.Run("ErrorTextIsBounded", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		exchange(t, c, &pgproto3.Parse{Name: "f", Query: "SELECT $1::int"}, &pgproto3.Sync{})
+		m := h.trace.Mark()
+		value := []byte(strings.Repeat("x", 4000))
+		var batch []pgproto3.FrontendMessage
+		for i := 0; i < 500; i++ {
+			batch = append(batch, &pgproto3.Bind{PreparedStatement: "f", Parameters: [][]byte{value}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		}
+		for i := 0; i < 12; i++ {
+			exchangeN(t, c, 500, batch...)
+		}
+		stmts, _ := h.trace.Since(m)
+		kept := 0
+		for _, s := range stmts {
+			kept += len(s.Error)
+		}
+		first, last := stmts[0].Error, stmts[len(stmts)-1].Error
+		if len(stmts) != 6000 || len(first) < 4000 || len(last) > 300 || !strings.HasPrefix(last, "22P02: invalid input syntax for type integer") || kept > 17<<20+6000*300 {
+			t.Errorf("%d statements keeping %d bytes of error text, the first %d bytes, the last %q; want 6000, the first whole, the last cut, about 16 MiB in all", len(stmts), kept, len(first), last)
+		}
+	})
+
 	// A portal read a few rows at a time and left open inside a
 	// transaction counts at its first PortalSuspended, once.
 	t.Run("SuspendedPortalInOpenTransaction", func(t *testing.T) {
