@@ -71,7 +71,11 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		return nil, false
 	}
 	password := randomHex(16)
-	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener})
+	maxConns := 0 // the proxy's default, roleConnections
+	if g.db != nil {
+		maxConns = g.db.conns // the role's: its share of a batch's server
+	}
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener, MaxConns: maxConns})
 	if err != nil {
 		place.Close()
 		g.machineError(err)
