@@ -60,7 +60,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	shared := &batch{admin: inst.ConnectionString(), provider: outer.Name()}
+	shared := &batch{admin: inst.ConnectionString(), provider: outer.Name(), jobs: jobs}
 	defer func() {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -100,8 +100,18 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 type batch struct {
 	admin     string                     // the server's connection string
 	provider  string                     // where the server came from: local, docker or url
+	jobs      int                        // grades at a time on the server
 	templates onceMap[*seededDB]         // by challenge, seed and size
 	baselines onceMap[*reports.Baseline] // by grade.baselineKey; nil: not measured
+}
+
+// size is how many grades run at a time on the batch's server: 1 for a
+// grade on its own (b nil).
+func (b *batch) size() int {
+	if b == nil {
+		return 1
+	}
+	return b.jobs
 }
 
 // onceMap makes a value per key the first time it is asked for, once, for
