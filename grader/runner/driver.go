@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 	"io/fs"
 	"path/filepath"
 	"regexp"
@@ -101,7 +102,7 @@ func (b *Built) HasModule(ctx context.Context, module string, iso *Isolation) (b
 		path = b.argv[0]
 	case b.lang == Custom:
 		var err error
-		if path, err = interpreter(Python, "python3"); err != nil {
+		if path, err = interpreter(Python, "python3", iso != nil && os.Geteuid() == 0); err != nil {
 			return false, err
 		}
 	default:
