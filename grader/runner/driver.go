@@ -3,8 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
