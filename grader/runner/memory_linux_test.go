@@ -15,7 +15,7 @@ func TestMemoryLimit(t *testing.T) {
 	start := time.Now()
 	_, err := b.Start(context.Background(), StartOptions{Port: mustPort(t), ReadyTimeout: 20 * time.Second, MemoryLimit: 200 << 20})
 	var ee *ExitError
-	if !errors.As(err, &ee) || ee.MemoryUsed <= 200<<20 || !strings.Contains(ee.Error(), "over the 200MiB a solution may use, and was stopped") {
+	if !errors.As(err, &ee) || ee.MemoryUsed < 200<<20 || !strings.Contains(ee.Error(), "the 200MiB a solution may use, and was stopped") {
 		t.Fatalf("Start: %v (%#v); want the program stopped for its memory", err, ee)
 	}
 	if took := time.Since(start); took > 10*time.Second {

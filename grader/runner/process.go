@@ -267,13 +267,27 @@ func (p *Process) watch() {
 		if p.memory <= 0 {
 			continue
 		}
-		if used := resident(pids) + p.place.tmpUsage(); used > p.memory {
+		if used := p.memoryUsed(pids); used > p.memory {
 			p.overMemory.Store(used)
 			_ = signalGroup(p.pgid, syscall.SIGKILL)
 			p.signalLeft(syscall.SIGKILL)
 			return
 		}
 	}
+}
+
+// memoryUsed is the memory the program holds: its processes' resident
+// memory and its private tmpfs, or, where its sandbox has a cgroup, the
+// cgroup's count when that is more (it sees memfd files and SysV shared
+// memory, which no resident set shows).
+func (p *Process) memoryUsed(pids []int) int64 {
+	used := resident(pids) + p.place.tmpUsage()
+	if p.place.Sandboxed() {
+		if n, ok := p.place.sb.MemoryUsed(); ok {
+			used = max(used, n)
+		}
+	}
+	return used
 }
 
 // look appends the pids of the program's processes to pids, noting those
@@ -330,6 +344,9 @@ func (p *Process) exitError() *ExitError {
 	if p.place.Sandboxed() {
 		st := stateOf(p.place.sb)
 		e.Code, e.State = st.code, st.state
+		if _, killed := p.place.sb.OutOfMemory(); killed && e.MemoryUsed == 0 {
+			e.MemoryUsed = p.memory // the kernel stopped it at its cgroup's limit
+		}
 		if used := p.overDisk.Load(); used > 0 {
 			e.State += "; " + overDiskNote(used, "a solution")
 		}

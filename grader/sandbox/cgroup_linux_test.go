@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The cgroup v2 logic, against a stand-in directory: this machine's
@@ -36,16 +39,16 @@ func TestMakeCgroup(t *testing.T) {
 	if got := read(filepath.Join(parent, "cgroup.subtree_control")); got != "+memory +pids" {
 		t.Errorf("subtree_control = %q", got)
 	}
-	if !strings.HasPrefix(filepath.Base(c.dir), "nplus1-sandbox-") || filepath.Dir(c.dir) != parent {
-		t.Errorf("cgroup at %s", c.dir)
+	if !strings.HasPrefix(filepath.Base(c.dirs[0]), "nplus1-sandbox-") || filepath.Dir(c.dirs[0]) != parent {
+		t.Errorf("cgroup at %s", c.dirs[0])
 	}
-	if got := read(filepath.Join(c.dir, "memory.max")); got != strconv.Itoa(512<<20) {
+	if got := read(filepath.Join(c.dirs[0], "memory.max")); got != strconv.Itoa(512<<20) {
 		t.Errorf("memory.max = %q", got)
 	}
-	if got := read(filepath.Join(c.dir, "pids.max")); got != "100" {
+	if got := read(filepath.Join(c.dirs[0], "pids.max")); got != "100" {
 		t.Errorf("pids.max = %q", got)
 	}
-	if err := c.add(4242); err != nil || read(filepath.Join(c.dir, "cgroup.procs")) != "4242" {
+	if err := c.add(4242); err != nil || read(filepath.Join(c.dirs[0], "cgroup.procs")) != "4242" {
 		t.Errorf("add: %v", err)
 	}
 	if c.describe() != "cgroup v2" || (*cgroup)(nil).describe() != "rlimits" {
@@ -68,5 +71,91 @@ func TestOwnCgroup(t *testing.T) {
 	os.WriteFile(file, []byte("12:memory:/a\n"), 0o644)
 	if _, err := ownCgroup(file); err == nil {
 		t.Error("a v1-only process has a v2 cgroup")
+	}
+}
+
+// This machine's cgroups: v1, where root gets a memory and a pids cgroup
+// for each sandbox, which count and cap what no resident set shows (a
+// memfd file written with write()), and the kernel's kill for that limit
+// is reported. A grader that is not root gets none here.
+func TestCgroupOnThisMachine(t *testing.T) {
+	var st syscall.Statfs_t
+	v2 := syscall.Statfs(cgroupRoot, &st) == nil && st.Type == cgroup2Magic
+	_, v1Err := os.Stat("/sys/fs/cgroup/memory/memory.stat")
+	sb, err := Start(Spec{Binds: []Bind{{Path: "/usr/bin"}}, Memory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Kill()
+	switch {
+	case v2:
+		t.Logf("cgroup v2 here: %s (TestMakeCgroup covers its logic)", sb.Limits())
+		return
+	case os.Geteuid() != 0:
+		if got := sb.Limits(); got != "rlimits" {
+			t.Fatalf("limits %q for a grader that is not root on cgroup v1, want rlimits", got)
+		}
+		return
+	case v1Err != nil:
+		t.Fatalf("neither a cgroup v2 nor a v1 memory hierarchy here: %v", v1Err)
+	}
+	if got := sb.Limits(); got != "cgroup v1" {
+		t.Fatalf("limits %q as root on cgroup v1, want cgroup v1", got)
+	}
+	hold := "import os, time\nfd = os.memfd_create('hold')\nfor _ in range(%d): os.write(fd, b'x' * (1 << 20))\nprint('held', flush=True)\ntime.sleep(60)\n"
+	out, err := os.CreateTemp("", "nplus1-cgroup-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(out.Name())
+	sb.Kill()
+	<-sb.Reaped()
+
+	// 32 MiB held in a memfd: counted.
+	sb, err = Start(Spec{Binds: []Bind{{Path: "/usr/bin"}}, Memory: 64 << 20, Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Kill()
+	if err := sb.Exec([]string{"/usr/bin/python3", "-c", fmt.Sprintf(hold, 32)}, nil, "/"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(out.Name())
+		if strings.Contains(string(b), "held") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the program did not hold its memfd; it said: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if used, ok := sb.MemoryUsed(); !ok || used < 32<<20 {
+		t.Fatalf("memory used %d (known %v), want at least the 32 MiB memfd", used, ok)
+	}
+	sb.Kill()
+	<-sb.Reaped()
+	if _, killed := sb.OutOfMemory(); killed {
+		t.Fatal("a sandbox under its limit, killed by the grader, reported out of memory")
+	}
+
+	// 128 MiB in a memfd against 64: the kernel kills it, and says so.
+	sb, err = Start(Spec{Binds: []Bind{{Path: "/usr/bin"}}, Memory: 64 << 20, Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Kill()
+	if err := sb.Exec([]string{"/usr/bin/python3", "-c", fmt.Sprintf(hold, 128)}, nil, "/"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sb.Exited():
+	case <-time.After(30 * time.Second):
+		t.Fatal("a program holding twice its memory in a memfd was not stopped")
+	}
+	peak, killed := sb.OutOfMemory()
+	if !killed || peak < 60<<20 {
+		t.Fatalf("out of memory %v, peak %d: want killed near 64 MiB", killed, peak)
 	}
 }

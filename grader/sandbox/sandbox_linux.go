@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,8 +28,9 @@ type Sandbox struct {
 	exited   chan struct{} // closed when the program's status is known or init is gone
 	status   syscall.WaitStatus
 	hasState bool
-	reaped   chan struct{} // closed once the init process is reaped
-	cg       *cgroup       // nil where no cgroup v2 is delegated
+	reaped   chan struct{}            // closed once the init process is reaped
+	cg       *cgroup                  // nil where the system gives the grader no cgroup
+	oom      atomic.Pointer[oomState] // the cgroup's last word, read before it is removed
 
 }
 
@@ -148,6 +150,8 @@ func Start(spec Spec) (*Sandbox, error) {
 	go func() {
 		_ = cmd.Wait()
 		if s.cg != nil {
+			peak, killed := s.cg.outOfMemory()
+			s.oom.Store(&oomState{peak: peak, killed: killed})
 			s.cg.remove()
 		}
 		close(s.reaped)
@@ -325,8 +329,40 @@ func argSize(argv, env []string) int {
 
 // Limits says what holds the sandbox's processes to their limits: "cgroup
 // v2" (memory.max, pids.max) where the system delegates one to the
-// grader, else "rlimits" (RLIMIT_NPROC; memory by the runner's watch).
+// grader, "cgroup v1" where the grader may write the v1 memory and pids
+// hierarchies, else "rlimits" (RLIMIT_NPROC; memory by the runner's
+// watch).
 func (s *Sandbox) Limits() string { return s.cg.describe() }
+
+// MemoryUsed is the memory the sandbox's processes hold, as its cgroup
+// counts it (anonymous and shared memory: memfd, SysV, tmpfs); false
+// without a cgroup.
+func (s *Sandbox) MemoryUsed() (int64, bool) {
+	if s.cg == nil {
+		return 0, false
+	}
+	n, err := s.cg.memoryUsed()
+	return n, err == nil
+}
+
+type oomState struct {
+	peak   int64
+	killed bool
+}
+
+// OutOfMemory reports, once the sandbox has ended (it waits a few seconds
+// at most), whether the kernel killed a process of it for its cgroup's
+// memory limit, and the most memory the cgroup held (0: unknown).
+func (s *Sandbox) OutOfMemory() (peak int64, killed bool) {
+	select {
+	case <-s.reaped:
+	case <-time.After(3 * time.Second):
+	}
+	if st := s.oom.Load(); st != nil {
+		return st.peak, st.killed
+	}
+	return 0, false
+}
 
 // Pid is the host pid of the init process, which is also its process
 // group id.

@@ -56,3 +56,9 @@ func (s *Sandbox) Signal(syscall.Signal) error { return nil }
 
 // Limits is never reached: Start fails.
 func (s *Sandbox) Limits() string { return "" }
+
+// MemoryUsed is never reached: Start fails.
+func (s *Sandbox) MemoryUsed() (int64, bool) { return 0, false }
+
+// OutOfMemory is never reached: Start fails.
+func (s *Sandbox) OutOfMemory() (peak int64, killed bool) { return 0, false }

@@ -1,5 +1,6 @@
-# Red team round 5 (open, not in TestRedTeamHolesStayClosed): memory the
-# rlimits memory watch does not see. It reads each process's resident set
+# Red team round 5 (closed where the sandbox has a cgroup, v1 or v2: the
+# memory.stat count and the cgroup's limit see it; open for a grader that
+# is not root on cgroup v1): memory the rlimits memory watch does not see. It reads each process's resident set
 # (/proc/PID/statm); shared memory written with write() to a memfd, or
 # touched in a SysV segment and detached, is RAM in no process's resident
 # set. This holds 1 GiB of each (--memory is 1 GiB by default) and then
