@@ -464,8 +464,8 @@ func TestBaselineIsMeasuredInTheSameRun(t *testing.T) {
 }
 
 // Every bundled challenge validates: references pass, starters fail on
-// statements with an N+1 finding, in Go and in Python, and orders-users,
-// orders-items and posts-comment-counts in every ORM stack too.
+// statements with an N+1 finding, in Go and in Python, and all but
+// posts-latest-comments in every ORM stack too.
 func TestCatalogValidates(t *testing.T) {
 	all, err := challenges.List()
 	if err != nil {
@@ -492,7 +492,7 @@ func TestCatalogValidates(t *testing.T) {
 			}
 			// The ORM track: these challenges have every stack. A stack whose
 			// packages are missing cannot be graded, and fails here.
-			if ch.ID == "orders-users" || ch.ID == "orders-items" || ch.ID == "posts-comment-counts" {
+			if ch.ID != "posts-latest-comments" {
 				for _, stack := range []string{"sqlalchemy", "django", "gorm", "node", "rails"} {
 					for _, kind := range []string{"reference", "starter"} {
 						if !ran[kind+"/"+stack] {
