@@ -29,15 +29,17 @@ class Comment < ActiveRecord::Base
   belongs_to :post
 end
 
-# Keeps the comments that are among the 3 latest of their post: a subquery
-# over the comment's own post (comments.post_id, of the outer query), newest
-# first.
+# Keeps the comments that are among the 3 latest of their post: a window
+# function numbers each post's comments, newest first, and the condition
+# keeps numbers 1 to 3. The subquery does not refer to the outer query, so
+# PostgreSQL runs it once, not once per comment.
 LATEST_THREE = <<~SQL
   comments.id IN (
-    SELECT c.id FROM comments AS c
-    WHERE c.post_id = comments.post_id
-    ORDER BY c.created_at DESC, c.id DESC
-    LIMIT 3)
+    SELECT id FROM (
+      SELECT id, row_number() OVER (PARTITION BY post_id ORDER BY created_at DESC, id DESC) AS rank
+      FROM comments
+    ) AS ranked
+    WHERE rank <= 3)
 SQL
 
 class Post < ActiveRecord::Base
