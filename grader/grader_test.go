@@ -464,8 +464,7 @@ func TestBaselineIsMeasuredInTheSameRun(t *testing.T) {
 }
 
 // Every bundled challenge validates: references pass, starters fail on
-// statements with an N+1 finding, in Go and in Python, and orders-users and
-// orders-items in every ORM stack too.
+// statements with an N+1 finding, in Go, in Python and in every ORM stack.
 func TestCatalogValidates(t *testing.T) {
 	all, err := challenges.List()
 	if err != nil {
@@ -480,9 +479,6 @@ func TestCatalogValidates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(results) < 4 {
-				t.Errorf("%d programs validated, want a starter and a reference in Go and in Python", len(results))
-			}
 			ran := map[string]bool{}
 			for _, r := range results {
 				ran[r.Program] = true
@@ -490,14 +486,12 @@ func TestCatalogValidates(t *testing.T) {
 					t.Errorf("%s: %s", r.Program, r.Message)
 				}
 			}
-			// The ORM track: these challenges have every stack. A stack whose
-			// packages are missing cannot be graded, and fails here.
-			if ch.ID == "orders-users" || ch.ID == "orders-items" {
-				for _, stack := range []string{"sqlalchemy", "django", "gorm", "node", "rails"} {
-					for _, kind := range []string{"reference", "starter"} {
-						if !ran[kind+"/"+stack] {
-							t.Errorf("%s/%s was not validated", kind, stack)
-						}
+			// Every stack's programs ran: none is skipped, and one whose
+			// packages are missing failed above.
+			for _, stack := range []string{"go", "python", "sqlalchemy", "django", "gorm", "node", "rails"} {
+				for _, kind := range []string{"reference", "starter"} {
+					if !ran[kind+"/"+stack] {
+						t.Errorf("%s/%s was not validated", kind, stack)
 					}
 				}
 			}

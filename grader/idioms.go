@@ -8,9 +8,11 @@ import (
 	"strings"
 )
 
-// ormIdioms are the eager-loading calls of the ORMs learners use, as a
-// method call in code: Django, SQLAlchemy, ActiveRecord, GORM, and
-// Sequelize/TypeORM/Prisma for Node.
+// ormIdioms are the eager-loading and grouping calls of the ORMs learners
+// use, as a method call in code: Django, SQLAlchemy, ActiveRecord, GORM,
+// and Sequelize/TypeORM/Prisma for Node. The grouping calls count or sum
+// the children of all the parents in one query (annotate(Count(...)),
+// group(:post_id).count).
 var ormIdioms = []struct {
 	name string
 	re   *regexp.Regexp
@@ -27,6 +29,10 @@ var ormIdioms = []struct {
 	{"Preload", regexp.MustCompile(`\.Preload\s*\(`)},
 	{"Joins", regexp.MustCompile(`\.Joins\s*\(`)},
 	{"include", regexp.MustCompile(`\binclude\s*:\s*[\[{]`)},
+	{"annotate", regexp.MustCompile(`\.annotate\s*\(`)},
+	{"group_by", regexp.MustCompile(`\.group_by\s*\(`)},
+	{"group.count", regexp.MustCompile(`\.group\s*\(\s*:\w+\s*\)\s*\.count\b`)},
+	{"Group", regexp.MustCompile(`\.Group\s*\(`)},
 }
 
 // comments are the comments and string literals of the languages above,
@@ -39,8 +45,8 @@ var comments = map[string]*regexp.Regexp{
 	".js": regexp.MustCompile("(?s)/\\*.*?\\*/|//[^\\n]*|\"(?:[^\"\\\\\\n]|\\\\.)*\"|'(?:[^'\\\\\\n]|\\\\.)*'|`[^`]*`"),
 }
 
-// findIdioms lists the ORM eager-loading calls in the solution's code, in
-// ormIdioms' order. It reads at most 2 MiB of source.
+// findIdioms lists the ORM eager-loading and grouping calls in the
+// solution's code, in ormIdioms' order. It reads at most 2 MiB of source.
 func findIdioms(dir string) []string {
 	var code strings.Builder
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

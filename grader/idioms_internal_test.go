@@ -20,6 +20,12 @@ func TestFindIdioms(t *testing.T) {
 		{"main.go", "db.Preload(\"User\").Order(\"id\").Find(&orders) // or db.Joins(\"User\")\n", []string{"Preload"}},
 		{"server.js", "const orders = await Order.findAll({ include: [User] }) // include: [Items]\n", []string{"include"}},
 		{"main.go", "rows, err := db.Query(ctx, `SELECT * FROM orders o JOIN users u ON u.id = o.user_id`)\n", nil},
+		// Counting the children of every parent in one grouped query.
+		{"main.py", "Post.objects.annotate(n=Count('comments', filter=Q(comments__hidden=False)))\n", []string{"annotate"}},
+		{"main.py", "select(Post, func.count(Comment.id)).outerjoin(Post.comments).group_by(Post.id)\n", []string{"group_by"}},
+		{"main.rb", "counts = Comment.where(hidden: false).group(:post_id).count\n", []string{"group.count"}},
+		{"main.rb", "Comment.group(:post_id).maximum(:created_at)\nposts.count\n", nil},
+		{"main.go", "db.Model(&Post{}).Joins(\"LEFT JOIN comments ON ...\").Group(\"posts.id\").Find(&posts)\n", []string{"Joins", "Group"}},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
