@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // Stacks: a language, or a language with the ORM or driver the program
@@ -278,7 +280,7 @@ func (b *Built) probe(ctx context.Context, argv, env []string, opts BuildOptions
 	cmd.WaitDelay = 3 * time.Second
 	err := cmd.Run()
 	if cmd.Process != nil {
-		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w: %s", display, err, firstLine(stderr.String()))
