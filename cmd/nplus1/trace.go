@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/nplus1/nplus1/grader"
@@ -19,7 +16,8 @@ import (
 
 // TraceOptions are the inputs of `nplus1 trace`.
 type TraceOptions struct {
-	IO IOStreams
+	IO       IOStreams
+	Provider func(context.Context, providerChoice) (postgres.Provider, error)
 
 	Command     []string
 	DatabaseURL string
@@ -38,7 +36,7 @@ type TraceOptions struct {
 
 // NewCmdTrace builds `nplus1 trace`. runF replaces runTrace in tests.
 func NewCmdTrace(f *Factory, runF func(context.Context, *TraceOptions) error) *cobra.Command {
-	opts := &TraceOptions{IO: f.IO}
+	opts := &TraceOptions{IO: f.IO, Provider: f.Provider}
 	cmd := &cobra.Command{
 		Use:   "trace [flags] -- COMMAND [ARGS...]",
 		Short: "Run any program with its SQL traced at the wire, and find its N+1 queries",
@@ -89,12 +87,10 @@ process group is stopped when it exits.`,
 			if err := opts.validate(); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			if runF != nil {
-				return runF(ctx, opts)
+				return runF(cmd.Context(), opts)
 			}
-			return runTrace(ctx, opts)
+			return runTrace(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -132,24 +128,10 @@ func (o *TraceOptions) validate() error {
 		return usageError("--size %d: give a number of parent rows of 1 or more", o.Size)
 	case o.Challenge != "" && o.DatabaseURL != "":
 		return usageError("--challenge loads a challenge into a throwaway Postgres: it cannot be used with --database-url")
+	case o.DatabaseURL == "" && o.Postgres != "auto" && o.Postgres != "local" && o.Postgres != "docker":
+		return usageError("--postgres %q: use auto, local or docker (or --database-url)", o.Postgres)
 	}
 	return nil
-}
-
-func (o *TraceOptions) provider(ctx context.Context) (postgres.Provider, error) {
-	switch o.Postgres {
-	case "auto":
-		p, err := postgres.Auto(ctx, postgres.AutoOptions{})
-		if err != nil {
-			return nil, &exitError{code: exitGradeError, err: err}
-		}
-		return p, nil
-	case "local":
-		return postgres.NewLocal(postgres.LocalOptions{}), nil
-	case "docker":
-		return postgres.NewDocker(postgres.DockerOptions{}), nil
-	}
-	return nil, usageError("--postgres %q: use auto, local or docker (or --database-url)", o.Postgres)
 }
 
 func runTrace(ctx context.Context, opts *TraceOptions) error {
@@ -169,22 +151,15 @@ func runTrace(ctx context.Context, opts *TraceOptions) error {
 		Progress:    &tracePrefixWriter{w: opts.IO.ErrOut, bol: true},
 	}
 	if opts.DatabaseURL == "" {
-		p, err := opts.provider(ctx)
+		p, err := opts.Provider(ctx, providerChoice{Name: opts.Postgres})
 		if err != nil {
 			return err
 		}
 		topts.Provider = p
 	}
 	report, err := grader.Trace(ctx, topts)
-	var ue *grader.UsageError
-	var ce *grader.CommandError
-	switch {
-	case errors.As(err, &ue):
-		return &exitError{code: exitUsage, err: err}
-	case errors.As(err, &ce):
-		return &exitError{code: 127, err: err}
-	case err != nil:
-		return &exitError{code: exitGradeError, err: err}
+	if err != nil {
+		return err
 	}
 	report.Write(opts.IO.Out, opts.Verbose)
 	if opts.JSON != "" {
@@ -193,7 +168,7 @@ func runTrace(ctx context.Context, opts *TraceOptions) error {
 			err = os.WriteFile(opts.JSON, append(js, '\n'), 0o644)
 		}
 		if err != nil {
-			return &exitError{code: exitGradeError, err: fmt.Errorf("write --json: %w", err)}
+			return fmt.Errorf("write --json: %w", err)
 		}
 	}
 	if report.ExitCode != 0 {
