@@ -58,7 +58,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	outer := opts.Provider
 	inst, err := outer.Start(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return nil, err
 	}
 	shared := &batch{admin: inst.ConnectionString(), provider: outer.Name()}
 	defer func() {

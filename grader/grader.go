@@ -184,7 +184,7 @@ func (g *grade) run(parent context.Context) {
 	}
 	inst, err := provider.Start(ctx)
 	if err != nil {
-		g.machineError(fmt.Errorf("start postgres: %w", err))
+		g.machineError(err)
 		return
 	}
 	defer func() {

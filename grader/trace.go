@@ -120,7 +120,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*reports.Trace, error) {
 		start := time.Now()
 		inst, err := opts.Provider.Start(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("start postgres: %w", err)
+			return nil, err
 		}
 		defer func() {
 			tctx, cancel := context.WithTimeout(cleanup, 30*time.Second)
@@ -140,7 +140,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*reports.Trace, error) {
 		// Said now, not as a program that "sent no SQL" afterwards.
 		conn, err := pgconn.ConnectConfig(ctx, upstream)
 		if err != nil {
-			return nil, fmt.Errorf("cannot reach the database of --database-url: %w", err)
+			return nil, fmt.Errorf("cannot reach the database to trace: %w", err)
 		}
 		conn.Close(cleanup)
 	}
@@ -262,7 +262,7 @@ func loadSchemas(ctx context.Context, connString string, ch *challenges.Challeng
 	}
 	for i, sql := range schemas {
 		if _, err := db.admin.Exec(ctx, sql); err != nil {
-			return &UsageError{fmt.Errorf("--schema: %w", db.place(ctx, err, files[i], sql, ""))}
+			return &UsageError{fmt.Errorf("run schema: %w", db.place(ctx, err, files[i], sql, ""))}
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Op
 func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgres.Provider, seed int64) (msg string, err error) {
 	inst, err := provider.Start(ctx)
 	if err != nil {
-		return "", fmt.Errorf("start postgres: %w", err)
+		return "", err
 	}
 	defer inst.Terminate(context.WithoutCancel(ctx))
 	db, err := openDatabase(ctx, inst.ConnectionString())

@@ -218,6 +218,14 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	if o.MaxScore <= 0 || math.IsInf(o.MaxScore, 0) || math.IsNaN(o.MaxScore) {
 		return usageError("--max-score %g: give the points of a whole grade, more than 0, such as 100", o.MaxScore)
 	}
+	if o.RTT < 0 {
+		return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", o.RTT)
+	}
+	switch o.Sandbox {
+	case grader.SandboxAuto, grader.SandboxRequired, grader.SandboxOff:
+	default:
+		return usageError("--sandbox %q: give auto, required or off", o.Sandbox)
+	}
 	if o.Jobs < 1 {
 		return usageError("--jobs %d: grade 1 or more solutions at a time", o.Jobs)
 	}

@@ -283,7 +283,7 @@ func TestTraceExitCodeAndUsage(t *testing.T) {
 // the machine's failure, not as a program that sent no SQL.
 func TestTraceUnreachableDatabase(t *testing.T) {
 	code, out, errOut := run(t, "trace", "--database-url", "postgres://x:y@127.0.0.1:1/db", "--", "true")
-	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database of --database-url") || strings.Contains(out+errOut, "No SQL reached") {
+	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database to trace") || strings.Contains(out+errOut, "No SQL reached") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }

@@ -19,7 +19,8 @@ type Provider interface {
 	// Name is the provider's name as the CLI spells it: "local", "url", ...
 	Name() string
 	// Start brings up a server (or a fresh database on an existing one) and
-	// returns once it accepts connections.
+	// returns once it accepts connections. Its error says what it was
+	// starting ("start local postgres: ..."): callers do not say it again.
 	Start(ctx context.Context) (Instance, error)
 }
 

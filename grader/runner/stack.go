@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,6 +158,15 @@ func interpreter(base, name string) (string, error) {
 	path, err := exec.LookPath(name)
 	if err == nil {
 		return path, nil
+	}
+	// Why, without the name said again ("exec: NAME: stat NAME: ...").
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		err = ee.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
 	switch base {
 	case Python:
