@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
@@ -164,21 +163,20 @@ func (bt *batch) baseline(key string, measure func() *reports.Baseline) *reports
 // seededDB is one seeded database, made by the first grade that needs it.
 type seededDB struct {
 	inst postgres.Instance // nil if it could not be made
-	name string            // the database
 	err  error
 }
 
-// templateFor returns the name of the database seeded for ch, seed and
-// size, making it the first time. It has no open session, so it can be
-// copied.
-func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
+// templateFor returns the database seeded for ch, seed and size, making it
+// the first time. It has no open session, so it can be copied
+// (Instance.Copy).
+func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (postgres.Instance, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", ch.Source, ch.ID, seed, size)
 	t := bt.templates.get(key, func() *seededDB {
 		t := &seededDB{}
 		t.err = t.make(ctx, bt.admin, ch, seed, size)
 		return t
 	})
-	return t.name, t.err
+	return t.inst, t.err
 }
 
 func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challenge, seed int64, size int) error {
@@ -187,11 +185,6 @@ func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challe
 		return err
 	}
 	t.inst = inst
-	cfg, err := pgconn.ParseConfig(inst.ConnectionString())
-	if err != nil {
-		return err
-	}
-	t.name = cfg.Database
 	db, err := openDatabase(ctx, inst.ConnectionString())
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/challenges"
-	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/reports"
@@ -172,7 +171,7 @@ func (g *grade) run(parent context.Context) {
 	}
 	g.phase("postgres")
 	start := g.opts.Now()
-	provider := g.opts.Provider
+	startDB := g.opts.Provider.Start
 	if g.opts.batch != nil {
 		// In a batch: a copy of a database seeded once for this challenge.
 		tmpl, err := g.opts.batch.templateFor(ctx, g.ch, g.opts.Seed, g.size)
@@ -180,9 +179,9 @@ func (g *grade) run(parent context.Context) {
 			g.machineError(fmt.Errorf("seed the batch's template database: %w", err))
 			return
 		}
-		provider = postgres.NewURLFromTemplate(g.opts.batch.admin, tmpl)
+		startDB = tmpl.Copy
 	}
-	inst, err := provider.Start(ctx)
+	inst, err := startDB(ctx)
 	if err != nil {
 		g.machineError(err)
 		return

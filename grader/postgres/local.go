@@ -541,6 +541,16 @@ func (i *localInstance) ConnectionString() string {
 func (i *localInstance) Version() string  { return i.version }
 func (i *localInstance) Provider() string { return "local" }
 
+// Copy implements Instance: the server's database "postgres" is copied
+// through template1, this server being the grader's own.
+func (i *localInstance) Copy(ctx context.Context) (Instance, error) {
+	admin, err := withDatabase(i.ConnectionString(), "template1")
+	if err != nil {
+		return nil, err
+	}
+	return copyDatabase(ctx, admin, "postgres")
+}
+
 // Terminate stops the server and removes its temp dir. Later calls return
 // the first call's result.
 func (i *localInstance) Terminate(ctx context.Context) error {
