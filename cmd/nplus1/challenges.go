@@ -192,16 +192,11 @@ func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read; seed %d\n", ch.Source, opts.Seed)
 	// One server for every program: a machine that cannot give one is said
 	// once, as the machine's failure (exit 3), not as the programs'.
-	inst, err := p.Start(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Terminate(context.WithoutCancel(ctx))
-	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read; seed %d\n", ch.Source, opts.Seed)
 	results, err := grader.Validate(ctx, ch, dir, grader.Options{
-		Provider: postgres.NewURL(inst.ConnectionString()), Python: opts.Python, Requests: opts.Requests, Version: Version(),
+		Provider: p, Python: opts.Python, Requests: opts.Requests, Version: Version(),
 		Seed:     opts.Seed,
 		Progress: newProgressDisplay(opts.IO.ErrOut, false, false).Grader(),
 	})
