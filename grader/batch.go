@@ -54,7 +54,7 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if len(todo) == 0 {
 		return results, nil
 	}
-	shared, err := openBatch(ctx, opts.Provider)
+	shared, err := openBatch(ctx, opts.Provider, jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -94,17 +94,19 @@ type batch struct {
 	server    postgres.Instance
 	admin     string                     // the server's connection string
 	provider  string                     // where the server came from: local, docker or url
+	jobs      int                        // grades at a time on the server
 	templates onceMap[*seededDB]         // by challenge, seed and size
 	baselines onceMap[*reports.Baseline] // by grade.baselineKey; nil: not measured
 }
 
-// openBatch starts the batch's server; close it when the grades are done.
-func openBatch(ctx context.Context, provider postgres.Provider) (*batch, error) {
+// openBatch starts the server for a batch of grades, jobs at a time; close
+// it when the grades are done.
+func openBatch(ctx context.Context, provider postgres.Provider, jobs int) (*batch, error) {
 	inst, err := provider.Start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &batch{server: inst, admin: inst.ConnectionString(), provider: provider.Name()}, nil
+	return &batch{server: inst, admin: inst.ConnectionString(), provider: provider.Name(), jobs: jobs}, nil
 }
 
 // close drops every template database and stops the server.
@@ -125,6 +127,15 @@ type seedError struct{ err error }
 
 func (e *seedError) Error() string { return e.err.Error() }
 func (e *seedError) Unwrap() error { return e.err }
+
+// size is how many grades run at a time on the batch's server: 1 for a
+// grade on its own (b nil).
+func (b *batch) size() int {
+	if b == nil {
+		return 1
+	}
+	return b.jobs
+}
 
 // onceMap makes a value per key the first time it is asked for, once, for
 // callers that may ask at the same time.

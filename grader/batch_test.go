@@ -142,3 +142,27 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// In a batch each solution's role gets a share of the server's
+// connections: two solutions holding all they may (hostile/manyconns)
+// leave a third that connects later its own (testdata/redteam5/connshare).
+func TestBatchSharesConnections(t *testing.T) {
+	server := pgtest.Start(t)
+	leaktest.PrivateTmp(t)
+	dirs := []string{"testdata/hostile/manyconns", "testdata/hostile/manyconns", "testdata/redteam5/connshare"}
+	results, err := grader.GradeMany(context.Background(), dirs, 3, grader.Options{
+		Provider: postgres.NewURL(server.ConnectionString()),
+		Requests: 3, Python: python(), Version: "test", NoBaseline: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if r.Err != nil || r.Card == nil {
+			t.Fatalf("%s: %v", dirs[i], r.Err)
+		}
+		if c := r.Card; c.Verdict != reports.Pass {
+			t.Errorf("%s: verdict %s (%s), checks %+v; want a pass", dirs[i], c.Verdict, c.Error, c.Checks)
+		}
+	}
+}

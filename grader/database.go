@@ -37,6 +37,7 @@ type database struct {
 	tables     []string // the challenge's tables, referencing ones first
 	role       string
 	password   string
+	conns      int // the role's connection limit (createRole)
 	// cancelled counts the role's statements watch cancelled.
 	cancelled atomic.Int64
 }
@@ -231,31 +232,57 @@ func (db *database) expected(ctx context.Context, ch *challenges.Challenge) ([]b
 // The solution's role's bounds. roleConnections is the proxy's own cap on
 // its clients (proxy.Config.MaxConns's default): the role cannot hold more
 // of a shared server's connections than the proxy lets the solution open.
+// graderConnections is what a grade's grader holds of a server, its admin
+// and watch connections, with a margin.
 const (
-	roleConnections = 100
-	roleTempFiles   = "64MB" // temp_file_limit: ample for these tables' sorts
-	roleWorkMem     = "4MB"  // work_mem, PostgreSQL's default
+	roleConnections   = 100
+	graderConnections = 4
+	roleTempFiles     = "64MB" // temp_file_limit: ample for these tables' sorts
+	roleWorkMem       = "4MB"  // work_mem, PostgreSQL's default
 )
+
+// connectionShare is how many connections a solution's role may hold on a
+// server of maxConns connections, reserved of them for superusers, when
+// jobs grades share it: roleConnections, or for a batch an equal share of
+// what the graders leave, so that solutions holding all they may cannot
+// leave another grade's solution none.
+func connectionShare(maxConns, reserved, jobs int) int {
+	if jobs <= 1 {
+		return roleConnections
+	}
+	return max(1, min(roleConnections, (maxConns-reserved)/jobs-graderConnections))
+}
 
 // createRole makes the login role the proxy connects as. Read-only does not
 // rest on default_transaction_read_only, which the role may turn off: it
 // has no privilege to write, in any transaction. It can read the public
 // schema's tables; it owns nothing, cannot create in a schema or make a
 // temporary table, and cannot make or write a large object. It has at most
-// roleConnections connections and roleTempFiles of temporary files (a
+// roleConnections connections (in a batch of jobs grades at a time on one
+// server, its share of the server's: connectionShare) and roleTempFiles
+// of temporary files (a
 // setting only a superuser can change); work_mem and statement_timeout are
 // its defaults, which it can SET (watch holds the timeout all the same).
 // set_config and DO are closed to it, so that a setting changes only by a
-// SET statement or a startup parameter, both of which pass the proxy.
+// SET statement or a startup parameter, both of which pass the proxy. So
+// are the functions that run a query given as text or read a table given
+// by name (query_to_xml and its kin, ts_stat, ts_rewrite with a query),
+// which run a query per row inside one statement: an N+1 the wire shows
+// as one.
 //
-// The large objects, temp_file_limit, set_config and DO need a superuser:
+// The large objects, temp_file_limit, set_config, DO and those functions
+// need a superuser:
 // when the admin is not one they are left as they are and partial is true
 // (the read-only check still sees a large object written).
-func (db *database) createRole(ctx context.Context, statementTimeout time.Duration) (partial bool, err error) {
-	var dbname string
-	if err := db.admin.QueryRow(ctx, "SELECT current_database()").Scan(&dbname); err != nil {
+func (db *database) createRole(ctx context.Context, statementTimeout time.Duration, jobs int) (partial bool, err error) {
+	var (
+		dbname             string
+		maxConns, reserved int
+	)
+	if err := db.admin.QueryRow(ctx, "SELECT current_database(), current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int").Scan(&dbname, &maxConns, &reserved); err != nil {
 		return false, fmt.Errorf("create role: %w", err)
 	}
+	db.conns = connectionShare(maxConns, reserved, jobs)
 	// Named after the database, so the url provider drops it with the
 	// database even if this grade is killed before it can.
 	db.role = dbname + "_solution"
@@ -270,7 +297,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO %[1]s;
 ALTER ROLE %[1]s SET statement_timeout = '%[4]dms';
 ALTER ROLE %[1]s SET work_mem = '%[6]s';
 ALTER ROLE %[1]s SET default_transaction_read_only = on;`,
-		role, db.password, pgx.Identifier{dbname}.Sanitize(), statementTimeout.Milliseconds(), roleConnections, roleWorkMem)
+		role, db.password, pgx.Identifier{dbname}.Sanitize(), statementTimeout.Milliseconds(), db.conns, roleWorkMem)
 	if db.super {
 		sql += fmt.Sprintf(`
 ALTER ROLE %[1]s SET temp_file_limit = '%[2]s';
@@ -280,6 +307,7 @@ REVOKE EXECUTE ON FUNCTION pg_catalog.lo_creat(integer), pg_catalog.lo_create(oi
 	pg_catalog.set_config(text, text, boolean),
 	pg_catalog.query_to_xml(text, boolean, boolean, text), pg_catalog.query_to_xmlschema(text, boolean, boolean, text),
 	pg_catalog.query_to_xml_and_xmlschema(text, boolean, boolean, text), pg_catalog.ts_stat(text), pg_catalog.ts_stat(text, text),
+	pg_catalog.ts_rewrite(tsquery, text),
 	pg_catalog.table_to_xml(regclass, boolean, boolean, text), pg_catalog.table_to_xmlschema(regclass, boolean, boolean, text),
 	pg_catalog.table_to_xml_and_xmlschema(regclass, boolean, boolean, text),
 	pg_catalog.cursor_to_xml(refcursor, integer, boolean, boolean, text), pg_catalog.cursor_to_xmlschema(refcursor, boolean, boolean, text),

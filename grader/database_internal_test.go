@@ -88,7 +88,7 @@ func TestRoleCannotWrite(t *testing.T) {
 	if _, err := db.reseed(ctx, ch, 1, 10); err != nil {
 		t.Fatal(err)
 	}
-	if partial, err := db.createRole(ctx, 2*time.Second); err != nil || partial {
+	if partial, err := db.createRole(ctx, 2*time.Second, 1); err != nil || partial {
 		t.Fatalf("createRole = %v, %v; want a full hardening as a superuser", partial, err)
 	}
 	defer db.watch(ctx, 500*time.Millisecond)()
@@ -179,7 +179,7 @@ func TestRoleWithoutSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.close(context.Background())
-	if partial, err := db.createRole(ctx, 10*time.Second); err != nil || !partial {
+	if partial, err := db.createRole(ctx, 10*time.Second, 1); err != nil || !partial {
 		t.Fatalf("createRole = %v, %v; want a partial hardening", partial, err)
 	}
 	defer db.watch(ctx, 500*time.Millisecond)()

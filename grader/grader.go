@@ -208,7 +208,7 @@ func (g *grade) run(parent context.Context) {
 		return
 	}
 	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
-	partial, err := db.createRole(ctx, g.opts.StatementTimeout)
+	partial, err := db.createRole(ctx, g.opts.StatementTimeout, g.opts.batch.size())
 	if err != nil {
 		g.machineError(err)
 		return

@@ -34,6 +34,7 @@ func metrics(stats []requestStats, warm int) (*reports.Metrics, []time.Duration)
 	for i, s := range stats {
 		m.Statements = max(m.Statements, s.data)
 		m.ControlStatements = max(m.ControlStatements, s.control)
+		m.CatalogStatements = max(m.CatalogStatements, s.catalog)
 		m.RoundTrips = max(m.RoundTrips, s.roundTrips)
 		m.PrepareOnlyRoundTrips = max(m.PrepareOnlyRoundTrips, s.prepareOnly)
 		if i >= warm {
@@ -150,6 +151,15 @@ func (g *grade) measureSolution(ctx context.Context, db *database, t *target, wa
 	g.card.Checks = append(g.card.Checks, correct, check.Statements(g.ch.Limits.Statements, requests...), latency)
 	g.card.Metrics.Timeline = timeline(stats[busiest])
 	g.card.Shapes = check.Shapes(stats[busiest].statements)
+	var catalog []proxy.Statement
+	for _, s := range stats {
+		for _, st := range s.statements {
+			if st.Catalog {
+				catalog = append(catalog, st)
+			}
+		}
+	}
+	g.card.Overhead = check.Shapes(catalog)
 	g.card.Findings = append(check.NPlusOne(stats[busiest].statements), check.OverFetch(stats[busiest].statements)...)
 	if c := g.card.Check("statements"); c != nil && c.Status == reports.Fail {
 		g.progress("statements of the busiest request:\n%s", check.Listing(stats[busiest].statements))

@@ -19,6 +19,7 @@ import (
 // requestStats is what one request cost.
 type requestStats struct {
 	data, control, roundTrips, prepareOnly int
+	catalog                                int // statements that read only the system catalogs
 	notices                                int // NoticeResponses the server sent
 	newConns                               int // database connections opened
 	start                                  time.Time
@@ -101,9 +102,12 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 		t.after = &after
 		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
-			if st.Data {
+			switch {
+			case st.Data:
 				s.data++
-			} else {
+			case st.Catalog:
+				s.catalog++
+			default:
 				s.control++
 			}
 		}
@@ -188,20 +192,11 @@ func (g *grade) maxStatements() int {
 	return 20000
 }
 
-// do sends one request and reads its response (at most maxBody+1 bytes of
-// body), watching the trace meanwhile: past the statement cap it abandons
-// the request (errTooManyStatements), and so it does once limit passes, if
-// it is not 0 (errSolutionTimeout).
-func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark, limit time.Duration) (check.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	defer cancel(nil)
-	if limit > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, limit, errSolutionTimeout)
-		defer stop()
-	}
+// capStatements calls cancel with errTooManyStatements once the trace
+// holds more than the statement cap after mark, checking until stop is
+// called.
+func (g *grade) capStatements(trace *proxy.Trace, mark proxy.Mark, cancel context.CancelCauseFunc) (stop func()) {
 	done := make(chan struct{})
-	defer close(done)
 	go func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -217,6 +212,22 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 			}
 		}
 	}()
+	return func() { close(done) }
+}
+
+// do sends one request and reads its response (at most maxBody+1 bytes of
+// body), watching the trace meanwhile: past the statement cap it abandons
+// the request (errTooManyStatements), and so it does once limit passes, if
+// it is not 0 (errSolutionTimeout).
+func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, mark proxy.Mark, limit time.Duration) (check.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	defer cancel(nil)
+	if limit > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, limit, errSolutionTimeout)
+		defer stop()
+	}
+	defer g.capStatements(trace, mark, cancel)()
 	var body []byte
 	resp, err := client.Do(req.WithContext(ctx))
 	if err == nil {

@@ -72,7 +72,11 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		return nil, false
 	}
 	password := randomHex(16)
-	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener})
+	maxConns := 0 // the proxy's default, roleConnections
+	if g.db != nil {
+		maxConns = g.db.conns // the role's: its share of a batch's server
+	}
+	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener, MaxConns: maxConns})
 	if err != nil {
 		place.Close()
 		g.machineError(err)
@@ -100,22 +104,31 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 			}
 		}
 		// A free port can be taken before the program binds it: try another.
-		proc, err = built.Start(ctx, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
+		proc, err = g.startCapped(ctx, built, t.trace, runner.StartOptions{Port: port, Env: env, Output: output, ReadyTimeout: g.opts.ReadyTimeout, MemoryLimit: g.opts.MemoryLimit, Place: place})
 		if !errors.Is(err, runner.ErrPortTaken) {
 			break
 		}
+	}
+	if errors.Is(err, errTooManyStatements) {
+		px.Close()
+		g.fail("start", fmt.Sprintf("the program ran more than %d statements before it listened; the grader stopped it", g.maxStatements()), "")
+		return nil, false
 	}
 	if err != nil {
 		px.Close()
 		var le runner.LearnerError
 		if errors.As(err, &le) {
-			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
-				g.card.Output = le.LearnerOutput()
-				g.machineError(missing) // the machine's setup: exit 3, not a red fail
-				return nil, false
-			}
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
-			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
+			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
+				// The program says so; the machine is to blame only if
+				// its interpreter lacks the driver indeed.
+				if has, _ := built.HasModule(ctx, missing.Module, g.iso); !has {
+					g.card.Output = le.LearnerOutput()
+					g.machineError(missing) // the machine's setup: exit 3, not a red fail
+					return nil, false
+				}
+				msg += fmt.Sprintf(" (the machine's Python has %s: the program's own code kept it from loading)", missing.Module)
+			} else if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
 			g.fail("start", msg, le.LearnerOutput())
@@ -137,4 +150,19 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	}
 	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
 	return t, true
+}
+
+// startCapped starts the program as built.Start does, and stops it if it
+// runs more than the statement cap before it listens
+// (errTooManyStatements): statements then count for no request, and the
+// trace keeps every one, so a flood would only fill the grader's memory.
+func (g *grade) startCapped(ctx context.Context, built *runner.Built, trace *proxy.Trace, opts runner.StartOptions) (*runner.Process, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer g.capStatements(trace, proxy.Mark{}, cancel)()
+	proc, err := built.Start(ctx, opts)
+	if err != nil && errors.Is(context.Cause(ctx), errTooManyStatements) {
+		return nil, errTooManyStatements
+	}
+	return proc, err
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
-	"github.com/nplus1/nplus1/internal/procgroup"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -48,10 +47,10 @@ type TraceOptions struct {
 	// Gap is the idle time that ends a burst of activity (0: the whole run
 	// is one burst).
 	Gap time.Duration
-	// SetPort sets PORT for the command to a free port (a server serves
-	// there, as under grade) and says it on Progress; false leaves PORT as
-	// the environment has it.
-	SetPort bool
+	// Port, when not 0, is set as PORT for the command (a server serves
+	// there, as under grade) and said on Progress, and the report's URL
+	// names it.
+	Port int
 	// Stdin, Stdout and Stderr are the command's; nil means none.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -178,11 +177,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*reports.Trace, error) {
 	}
 	fmt.Fprintf(opts.Progress, "proxy: %s (DATABASE_URL and PG* point here)\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
 	serving := "" // where a server that reads PORT serves
-	if opts.SetPort {
-		port, err := procgroup.FreePort()
-		if err != nil {
-			return nil, err
-		}
+	if port := opts.Port; port != 0 {
 		env = append(env, "PORT="+strconv.Itoa(port))
 		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", port, port)
 		serving = fmt.Sprintf("http://127.0.0.1:%d/", port)

@@ -33,7 +33,7 @@ func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Op
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(MaxSeed) + 1 // one for every program
 	}
-	shared, err := openBatch(ctx, opts.Provider)
+	shared, err := openBatch(ctx, opts.Provider, 1) // one program at a time
 	if err != nil {
 		return nil, err
 	}

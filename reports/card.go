@@ -47,6 +47,12 @@ type Card struct {
 	// statements, grouped by shape, most frequent first.
 	Shapes   []Shape   `json:"shapes,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
+	// Overhead are the statements of the measured requests (warm-up and
+	// timed) that read only the system catalogs, by shape: an ORM's or a
+	// driver's look at the server (ActiveRecord's column lookups,
+	// SQLAlchemy's version probe). Listed apart, never an N+1, never
+	// counted against the limit.
+	Overhead []Shape `json:"overhead,omitempty"`
 	// Baseline is the challenge's broken starter measured in the same run
 	// under the same conditions, for the before → after figures; nil with
 	// --no-baseline or when it could not be measured.
@@ -155,6 +161,10 @@ type Metrics struct {
 	// ControlStatements is the most control statements (BEGIN, SET, empty
 	// pings, ...) any request made; counted apart as overhead.
 	ControlStatements int `json:"control_statements"`
+	// CatalogStatements is the most statements reading only the system
+	// catalogs any request made (driver overhead, Card.Overhead): neither
+	// data nor control statements, never counted against the limit.
+	CatalogStatements int `json:"catalog_statements,omitempty"`
 	// RoundTrips is the most round trips any request made; PrepareOnly of
 	// them executed nothing (a driver preparing statements).
 	RoundTrips            int `json:"round_trips"`
@@ -207,6 +217,9 @@ type Shape struct {
 	Rows       int64  `json:"rows"`
 	Data       bool   `json:"data"`
 	NPlusOne   bool   `json:"n_plus_one"`
+	// Catalog is set when the statements read only the system catalogs:
+	// driver overhead, not counted.
+	Catalog bool `json:"catalog,omitempty"`
 }
 
 // Finding is a diagnosis: an N+1 statement shape and where it came from.

@@ -95,6 +95,9 @@ func Markdown(c *Card) string {
 			b.WriteString(".\n\n")
 		}
 	}
+	if line := overheadText(c.Overhead); line != "" {
+		b.WriteString(line + "\n\n")
+	}
 	b.WriteString("## Checks\n\n| check | status | value | limit | message |\n|---|---|---:|---:|---|\n")
 	for _, ch := range c.Checks {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ch.Name, ch.Status, num(ch.Value, ch.Unit), num(ch.Limit, ch.Unit), cell(ch.Message))
@@ -112,8 +115,11 @@ func Markdown(c *Card) string {
 		b.WriteString("\n## Statements of the busiest request, by shape\n\n| count | rows | statement |\n|---:|---:|---|\n")
 		for _, s := range c.Shapes {
 			flag := ""
-			if s.NPlusOne {
+			switch {
+			case s.NPlusOne:
 				flag = " **N+1**"
+			case s.Catalog:
+				flag = " (driver overhead, not counted)"
 			}
 			fmt.Fprintf(&b, "| %d | %d | `%s`%s |\n", s.Count, s.Rows, code(short(s.Normalized, 160)), flag)
 		}
@@ -136,6 +142,26 @@ func Markdown(c *Card) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// overheadText is the line of result.md about the statements that read only
+// the system catalogs (Card.Overhead), or "" when there were none.
+func overheadText(overhead []Shape) string {
+	if len(overhead) == 0 {
+		return ""
+	}
+	total := 0
+	var shapes []string
+	for _, s := range overhead {
+		total += s.Count
+		name := "`" + code(short(s.Normalized, 160)) + "`"
+		if s.Count > 1 {
+			name += fmt.Sprintf(" ×%d", s.Count)
+		}
+		shapes = append(shapes, name)
+	}
+	return fmt.Sprintf("Driver overhead, listed apart and not counted against the limit: %s that read only the system catalogs, in all the requests: %s.",
+		Count(total, "statement"), strings.Join(shapes, ", "))
 }
 
 // Summary writes the short terminal summary of a card.

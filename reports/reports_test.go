@@ -350,3 +350,36 @@ func TestBadgeOfAWrongAnswer(t *testing.T) {
 		t.Errorf("portfolio line of a wrong answer = %q", line)
 	}
 }
+
+// The statements that read only the system catalogs are listed apart in
+// result.md, with how many there were, and marked in the table of shapes;
+// a card without them says nothing of them.
+func TestMarkdownListsDriverOverhead(t *testing.T) {
+	c := passCard()
+	if strings.Contains(Markdown(c), "Driver overhead") {
+		t.Errorf("a card without overhead mentions it:\n%s", Markdown(c))
+	}
+	attrs := Shape{Fingerprint: "0a1b2c3d4e5f6071", Normalized: "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = ?::regclass", Count: 2, Rows: 6, Catalog: true}
+	version := Shape{Fingerprint: "1a1b2c3d4e5f6071", Normalized: "select pg_catalog.version()", Count: 1, Rows: 1, Catalog: true}
+	c.Overhead = []Shape{attrs, version}
+	c.Metrics.CatalogStatements = 3
+	c.Shapes = append(c.Shapes, attrs)
+	md := Markdown(c)
+	for _, want := range []string{
+		"Driver overhead, listed apart and not counted against the limit: 3 statements that read only the system catalogs, in all the requests: `select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = ?::regclass` ×2, `select pg_catalog.version()`.\n",
+		"| 2 | 6 | `select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = ?::regclass` (driver overhead, not counted) |\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("result.md lacks %q:\n%s", want, md)
+		}
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"overhead":[{`, `"catalog":true`, `"catalog_statements":3`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("the card's JSON lacks %s:\n%s", want, js)
+		}
+	}
+}

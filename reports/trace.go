@@ -55,10 +55,13 @@ func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // statement, with its time, connection and rows, when verbose), the table
 // by shape, the findings and any protocol problems.
 func (r *Trace) Write(w io.Writer, verbose bool) {
-	data := 0
+	data, catalog := 0, 0
 	for _, s := range r.Statements {
-		if s.Data {
+		switch {
+		case s.Data:
 			data++
+		case s.Catalog:
+			catalog++
 		}
 	}
 	how := fmt.Sprintf("exited %d", r.ExitCode)
@@ -66,8 +69,12 @@ func (r *Trace) Write(w io.Writer, verbose bool) {
 		how = fmt.Sprintf("was interrupted (exit %d)", r.ExitCode)
 	}
 	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", ShellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
-	fmt.Fprintf(w, "%s (%d data, %d control) in %s on %s, %s of activity\n",
-		Count(len(r.Statements), "statement"), data, len(r.Statements)-data, Count(len(r.RoundTrips), "round trip"),
+	overhead := ""
+	if catalog > 0 {
+		overhead = fmt.Sprintf(", %d driver overhead reading only the system catalogs", catalog)
+	}
+	fmt.Fprintf(w, "%s (%d data, %d control%s) in %s on %s, %s of activity\n",
+		Count(len(r.Statements), "statement"), data, len(r.Statements)-data-catalog, overhead, Count(len(r.RoundTrips), "round trip"),
 		Count(r.Connections, "connection"), Count(len(r.Bursts), "burst"))
 	if note := r.nothingNote(data); note != "" {
 		fmt.Fprintln(w, note)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/internal/procgroup"
 	"github.com/spf13/cobra"
 )
 
@@ -135,8 +136,16 @@ func (o *TraceOptions) validate() error {
 }
 
 func runTrace(ctx context.Context, opts *TraceOptions) error {
+	port := 0 // PORT as the caller set it
+	if !opts.PortSet {
+		// A server reads PORT, as under grade.
+		var err error
+		if port, err = procgroup.FreePort(); err != nil {
+			return err
+		}
+	}
 	topts := grader.TraceOptions{
-		SetPort:     !opts.PortSet, // a server reads PORT, as under grade
+		Port:        port,
 		Command:     opts.Command,
 		DatabaseURL: opts.DatabaseURL,
 		Challenge:   opts.Challenge,

@@ -29,7 +29,8 @@ import (
 // one request, like `sh -c 'python3 main.py & sleep 1; curl ...'`;
 // "hang" runs three queries and waits to be interrupted; "exit" runs one
 // query and exits 7; "connect" connects and sends nothing; "control" sends
-// BEGIN and COMMIT.
+// BEGIN and COMMIT; "batch" sends a batch of 100 rows as pgjdbc rewrites
+// it, then an INSERT per order.
 const helperEnv = "NPLUS1_TRACE_HELPER"
 
 func TestTraceHelperProcess(t *testing.T) {
@@ -57,6 +58,8 @@ func TestTraceHelperProcess(t *testing.T) {
 		}
 		conn.Close(ctx)
 		os.Exit(0)
+	case "batch":
+		os.Exit(sendBatch(ctx, os.Getenv("DATABASE_URL")))
 	case "hang", "exit":
 		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
 		if err != nil {
@@ -120,6 +123,56 @@ func sendOneRequest(python, dir string) int {
 	}
 	fmt.Fprintln(os.Stderr, "the program never answered")
 	return 2
+}
+
+// sendBatch writes 100 rows to log as pgjdbc sends a batch with
+// reWriteBatchedInserts (multi-row INSERTs of 64, 32 and 4 rows, their
+// values as parameters), then, in a loop over the orders, one row to audit
+// per order; it returns 0 when all went through. It asks the server's
+// version first, as drivers do.
+func sendBatch(ctx context.Context, url string) int {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer conn.Close(ctx)
+	var version string // a driver's look at the server: overhead, not data
+	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	id := 0
+	for _, n := range []int{64, 32, 4} {
+		var rows []string
+		var args []any
+		for i := 0; i < n; i++ {
+			rows = append(rows, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
+			id++
+			args = append(args, id, fmt.Sprintf("row %d", id))
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO log (id, msg) VALUES "+strings.Join(rows, ", "), args...); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	rows, err := conn.Query(ctx, "SELECT id FROM orders ORDER BY id")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	orders, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	for _, o := range orders {
+		if _, err := conn.Exec(ctx, "INSERT INTO audit (order_id, msg) VALUES ($1, $2)", o, "seen"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	return 0
 }
 
 func needLocalPostgres(t *testing.T) {
@@ -335,5 +388,39 @@ func TestTraceWithoutRequestsSaysSo(t *testing.T) {
 	code, out, errOut = run(t, append([]string{"trace", "--postgres", "local", "--"}, helper...)...)
 	if code != 0 || !strings.Contains(out, "No data statement ran, only 2 control statements (begin, commit): nothing read the data. A server runs its SQL") {
 		t.Errorf("only control statements: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// A batch written as pgjdbc rewrites it, multi-row INSERTs of 64, 32 and 4
+// rows, is one shape and one batched write, not an N+1; an INSERT per
+// order after it is one, on a real server.
+func TestTraceBatchedInsertIsNoNPlusOne(t *testing.T) {
+	needLocalPostgres(t)
+	schema := filepath.Join(t.TempDir(), "schema.sql")
+	err := os.WriteFile(schema, []byte(`CREATE TABLE orders (id int PRIMARY KEY);
+INSERT INTO orders SELECT generate_series(1, 5);
+CREATE TABLE log (id int PRIMARY KEY, msg text NOT NULL);
+CREATE TABLE audit (order_id int NOT NULL, msg text NOT NULL);
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(helperEnv, "batch")
+	code, out, errOut := run(t, "trace", "--postgres", "local", "--schema", schema, "--", os.Args[0], "-test.run=^TestTraceHelperProcess$")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"10 statements (9 data, 0 control, 1 driver overhead reading only the system catalogs)",
+		"9 data statements",
+		"1-3.  ×3  insert into log(id, msg) values (?, ?) ...64 rows  -- 0 rows each\n",
+		"N+1 (burst 1): `insert into audit(order_id, msg) values (?, ?)` ran 5 times in one burst, once for each of the 5 rows of `select id from orders order by id`: insert them in one statement",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "...64 rows  -- 0 rows each  [N+1]") || strings.Count(out, "N+1 (burst") != 1 {
+		t.Errorf("the batch is reported as an N+1:\n%s", out)
 	}
 }

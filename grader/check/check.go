@@ -280,23 +280,30 @@ const nPlusOneMin = 3
 // Shapes groups one request's statements by shape (fingerprint), most
 // frequent first. A group shows its first statement: Normalized is that
 // statement normalized as written (`in (...10)`, `= any(?)`), Example its
-// SQL as sent.
+// SQL as sent. A data shape is an N+1 when nPlusOneMin of its runs or more
+// were not batched writes: a multi-row INSERT (sqlshape.Shape.InsertRows)
+// carried many rows at once, so the chunks of one batch (pgjdbc's, 64 rows
+// then 32 then 4) are no loop, though they share a shape.
 func Shapes(stmts []proxy.Statement) []reports.Shape {
 	var out []reports.Shape
 	index := map[string]int{}
+	single := map[string]int{} // runs that were not batched writes, by shape
 	for _, s := range stmts {
 		sh := sqlshape.Of(s.SQL)
 		i, ok := index[sh.Fingerprint]
 		if !ok {
 			i = len(out)
 			index[sh.Fingerprint] = i
-			out = append(out, reports.Shape{Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Example: snippet([]byte(s.SQL)), Data: s.Data})
+			out = append(out, reports.Shape{Fingerprint: sh.Fingerprint, Normalized: sh.Normalized, Example: snippet([]byte(s.SQL)), Data: s.Data, Catalog: s.Catalog})
 		}
 		out[i].Count++
 		out[i].Rows += s.Rows
+		if sh.InsertRows < 2 {
+			single[sh.Fingerprint]++
+		}
 	}
 	for i := range out {
-		out[i].NPlusOne = out[i].Data && out[i].Count >= nPlusOneMin
+		out[i].NPlusOne = out[i].Data && single[out[i].Fingerprint] >= nPlusOneMin
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
@@ -341,8 +348,14 @@ func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 		if k.several() && !k.whole {
 			total = k.total
 		}
-		src, srcRows, perShape := source(stmts, fps, first, sh.Count, total)
+		// The runs of a multi-row INSERT among them were batched writes:
+		// the loop is the others.
+		runs := sh.Count - k.batched
+		src, srcRows, perShape := source(stmts, fps, first, runs, total)
 		f.Message = fmt.Sprintf("`%s` ran %s in one request", short(sh.Normalized), reports.Count(sh.Count, "time"))
+		if k.batched > 0 {
+			f.Message += fmt.Sprintf(" (%d of one row each, and %s, a batched write)", runs, reports.Count(k.batched, "multi-row INSERT"))
+		}
 		if loop := loops[sh.Fingerprint]; len(loop) > 1 {
 			var others []string
 			for _, fp := range loop {
@@ -355,7 +368,7 @@ func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 		switch {
 		case src != "":
 			f.Source, f.SourceRows = src, srcRows
-			f.Message += ", " + fed(sh.Count, k, srcRows, src, perShape)
+			f.Message += ", " + fed(runs, k, srcRows, src, perShape)
 		case k.several():
 			f.Message += ", " + k.each()
 		}
@@ -364,12 +377,20 @@ func NPlusOne(stmts []proxy.Statement) []reports.Finding {
 	return out
 }
 
-// fetchOnce is the advice for statements run once per row.
-const fetchOnce = ": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"
+// fetchOnce is the advice for statements run once per row; insertOnce for
+// INSERTs run once per row.
+const (
+	fetchOnce  = ": fetch them in one statement (a JOIN, or WHERE ... = ANY($1) with all the keys)"
+	insertOnce = ": insert them in one statement (a multi-row INSERT ... VALUES, or INSERT ... SELECT FROM unnest($1, ...) with all the rows)"
+)
 
 // fed words how count runs carrying keys k relate to the rows of their
 // source src: once per row, once for some of the rows, or a chunked batch.
 func fed(count int, k keys, rows int64, src string, perShape bool) string {
+	advice := fetchOnce
+	if k.insert {
+		advice = insertOnce
+	}
 	of := fmt.Sprintf("the %d rows of `%s`", rows, short(src))
 	if perShape {
 		of = fmt.Sprintf("the %d rows that the runs of `%s` returned", rows, short(src))
@@ -380,13 +401,13 @@ func fed(count int, k keys, rows int64, src string, perShape bool) string {
 		if k.several() {
 			each = " (" + k.each() + ")"
 		}
-		return "once for each of " + of + each + fetchOnce
+		return "once for each of " + of + each + advice
 	case n < rows && k.several():
 		return k.each() + ", for " + of + ": a chunked batch; one statement with all the keys would do (WHERE ... = ANY($1) with all of them in one array, or a JOIN)"
 	case n < rows:
-		return fmt.Sprintf("once each for %d of %s", count, of) + fetchOnce
+		return fmt.Sprintf("once each for %d of %s", count, of) + advice
 	}
-	return "more times than " + of + " (the most rows a statement before it returned)" + fetchOnce
+	return "more times than " + of + " (the most rows a statement before it returned)" + advice
 }
 
 // keys are the keys the runs of one shape carried, as their text shows
@@ -394,6 +415,8 @@ func fed(count int, k keys, rows int64, src string, perShape bool) string {
 type keys struct {
 	runs, least, most, total int
 	whole                    bool // some run compared with a whole array (= ANY($1)) of unknown length
+	batched                  int  // runs that were multi-row INSERTs (not counted in the others)
+	insert                   bool // the runs are INSERTs
 }
 
 func keysOf(stmts []proxy.Statement, fps []string, fp string) keys {
@@ -402,7 +425,13 @@ func keysOf(stmts []proxy.Statement, fps []string, fp string) keys {
 		if fps[i] != fp || !s.Data {
 			continue
 		}
-		v := sqlshape.Of(s.SQL).Values
+		sh := sqlshape.Of(s.SQL)
+		k.insert = sh.InsertRows > 0
+		if sh.InsertRows > 1 {
+			k.batched++
+			continue
+		}
+		v := sh.Values
 		if v < 0 {
 			k.whole = true
 			continue

@@ -402,3 +402,59 @@ func TestShapesShowTheStatementAsWritten(t *testing.T) {
 		t.Errorf("= ANY($1) shows as %q", got)
 	}
 }
+
+// insertRows is an INSERT of n rows of two parameters, as pgjdbc rewrites
+// a batch (reWriteBatchedInserts).
+func insertRows(table string, n int) proxy.Statement {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2)
+	}
+	return proxy.Statement{SQL: "INSERT INTO " + table + " (a, b) VALUES " + strings.Join(rows, ", "), Tag: fmt.Sprintf("INSERT 0 %d", n), Rows: int64(n), Data: true}
+}
+
+// Multi-row INSERTs of different lengths, the chunks of one batch, share a
+// shape but are one batched write, not an N+1; an INSERT per row is one,
+// and a batch among its runs does not hide it.
+func TestNPlusOneBatchedInsert(t *testing.T) {
+	tests := []struct {
+		name    string
+		chunks  []int // rows of each INSERT, in order
+		nplus1  bool
+		message string
+	}{
+		{"pgjdbc's chunks of a batch of 100", []int{64, 32, 4}, false, ""},
+		{"two batches of 300, chunked", []int{128, 128, 32, 8, 4, 128, 128, 32, 8, 4}, false, ""},
+		{"a batch whose last chunk is one row", []int{64, 1}, false, ""},
+		{"an INSERT per row", []int{1, 1, 1, 1}, true, "ran 4 times in one request, once for each of the 4 rows of `select id from orders`: insert them in one statement"},
+		{"an INSERT per row, and a batch", []int{64, 1, 1, 1, 1}, true, "ran 5 times in one request (4 of one row each, and 1 multi-row INSERT, a batched write), once for each of the 4 rows of `select id from orders`: insert them in one statement"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stmts := []proxy.Statement{data("SELECT id FROM orders", 4)}
+			for _, n := range tt.chunks {
+				stmts = append(stmts, insertRows("log", n))
+			}
+			shapes := Shapes(stmts)
+			var insert reports.Shape
+			for _, sh := range shapes {
+				if strings.HasPrefix(sh.Normalized, "insert") {
+					insert = sh
+				}
+			}
+			if insert.Count != len(tt.chunks) || insert.NPlusOne != tt.nplus1 {
+				t.Errorf("the INSERT shape %+v: want %d runs in one shape, N+1 %v", insert, len(tt.chunks), tt.nplus1)
+			}
+			f := NPlusOne(stmts)
+			switch {
+			case !tt.nplus1 && len(f) > 0:
+				t.Errorf("findings %+v, want none for a batched write", f)
+			case tt.nplus1 && (len(f) != 1 || !strings.Contains(f[0].Message, tt.message)):
+				t.Errorf("findings %+v, want one saying %q", f, tt.message)
+			}
+			if got, want := strings.Contains(Listing(stmts), "[N+1]"), tt.nplus1; got != want {
+				t.Errorf("the listing flags an N+1: %v, want %v:\n%s", got, want, Listing(stmts))
+			}
+		})
+	}
+}

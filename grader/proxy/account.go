@@ -46,6 +46,13 @@ type op struct {
 	// unknown: an Execute of a portal or statement the proxy never saw
 	// prepared: it counts as data.
 	unknown bool
+	// bound: E: the Bind that made its portal, if the proxy saw one.
+	bound *op
+	// unrun: B: the server refused or skipped it, and kept whatever
+	// portal of that name it had (a named portal cannot be bound over,
+	// and one made before a savepoint outlives an error after it): an
+	// Execute of the portal counts as data, what it runs unknown.
+	unrun bool
 	// refused is the proxy's ErrorResponse body for a Query or Parse it
 	// refused (refusedSQL went in its place): the client gets it instead
 	// of the server's error.
@@ -59,6 +66,7 @@ type portal struct {
 	// (SQL PREPARE is refused, but a name can still slip by): what it runs
 	// counts as data, as the proxy cannot tell it is not.
 	unknown bool
+	bind    *op // the Bind that made it
 }
 
 // account ties the messages of one connection together into statements and
@@ -180,13 +188,12 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			params = digest(rest)
 		}
 		sql, known := a.statements[stmt]
-		p := portal{sql: sql, params: params, unknown: !known}
-		a.portals[name] = p
-		o = &op{kind: 'B', sql: p.sql, name: name, params: params}
+		o = &op{kind: 'B', sql: sql, name: name, params: params}
+		a.portals[name] = portal{sql: sql, params: params, unknown: !known, bind: o}
 	case 'E':
 		name := cstring(body)
 		p, known := a.portals[name]
-		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params, unknown: p.unknown || !known}
+		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params, unknown: p.unknown || !known, bound: p.bind}
 		a.sessionEffects(o, p.sql)
 	case 'D':
 		if len(body) == 0 {
@@ -279,8 +286,12 @@ func (o *op) remember(m map[string]string, name string) {
 	}
 }
 
-// rollback puts back the prepared statements o changed.
+// rollback puts back the prepared statements o changed, and marks a Bind
+// unrun: the server refused or skipped o.
 func (a *account) rollback(o *op) {
+	if o.kind == 'B' {
+		o.unrun = true
+	}
 	for name, prev := range o.undo {
 		if prev == nil {
 			delete(a.statements, name)
@@ -511,8 +522,9 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
-	data := o.kind == 'F' || o.unsplit || o.unknown || sqlshape.IsData(tag, sql)
-	catalog := data && o.kind != 'F' && !o.unknown && !o.unsplit && sqlshape.CatalogOnly(sql)
+	unknown := o.unknown || o.bound != nil && o.bound.unrun
+	data := o.kind == 'F' || o.unsplit || unknown || sqlshape.IsData(tag, sql)
+	catalog := data && o.kind != 'F' && !unknown && !o.unsplit && sqlshape.CatalogOnly(sql)
 	s := Statement{
 		Conn:      a.conn,
 		RoundTrip: o.round,
@@ -630,6 +642,7 @@ func (a *account) ready(status byte) {
 		if o.kind == 'Q' || o.kind == 'S' || o.kind == 'F' {
 			break
 		}
+		a.rollback(o) // skipped by the server
 	}
 	if status != 'T' {
 		clear(a.suspended)

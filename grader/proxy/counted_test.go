@@ -68,6 +68,78 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// A Bind over a named portal that exists fails, and the server keeps
+	// the old portal; one made before a savepoint outlives the error. An
+	// Execute of it, sent in the same burst as the failed Bind (before the
+	// proxy hears of the failure) or after, is data, not the catalog read
+	// the failed Bind named (testdata/redteam5/bindswap).
+	t.Run("PortalKeptOverAFailedBind", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		const data, catalog = "SELECT g FROM generate_series(1, 3) g WHERE g > $1", "SELECT relname FROM pg_catalog.pg_class WHERE oid = $1::oid"
+		exchange(t, c, &pgproto3.Parse{Name: "d", Query: data}, &pgproto3.Parse{Name: "c", Query: catalog}, &pgproto3.Sync{})
+		m := h.trace.Mark()
+		for _, burst := range []bool{true, false} {
+			exchange(t, c, &pgproto3.Query{String: "BEGIN"})
+			exchange(t, c, &pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "d", Parameters: [][]byte{[]byte("0")}}, &pgproto3.Sync{})
+			exchange(t, c, &pgproto3.Query{String: "SAVEPOINT s"})
+			rebind := []pgproto3.FrontendMessage{&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "c", Parameters: [][]byte{[]byte("1259")}}, &pgproto3.Sync{}}
+			rest := []pgproto3.FrontendMessage{&pgproto3.Query{String: "ROLLBACK TO SAVEPOINT s"}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{}}
+			var got []string
+			if burst {
+				got = exchangeN(t, c, 3, append(rebind, rest...)...)
+			} else {
+				got = exchange(t, c, rebind...)
+				got = append(got, exchange(t, c, rest[0])...)
+				got = append(got, exchange(t, c, rest[1:]...)...)
+			}
+			if want := "ErrorResponse 42P03 ReadyForQuery E CommandComplete ReadyForQuery T DataRow DataRow DataRow CommandComplete ReadyForQuery T"; strings.Join(got, " ") != want {
+				t.Fatalf("burst %v: server answered %q, want %q", burst, got, want)
+			}
+			exchange(t, c, &pgproto3.Query{String: "COMMIT"})
+		}
+		stmts, _ := h.trace.Since(m)
+		ran := 0
+		for _, s := range stmts {
+			if s.Rows == 3 {
+				ran++
+				if !s.Data || s.Catalog {
+					t.Errorf("the portal's run %+v, want a data statement", s)
+				}
+			}
+		}
+		if ran != 2 {
+			t.Errorf("statements %+v, want the portal's two runs of 3 rows", stmts)
+		}
+	})
+
+	// An error can quote a Bind parameter, which costs no SQL bytes: the
+	// trace keeps 16 MiB of error text in all, and past it the start of
+	// each error only (testdata/redteam5/errorflood).
+	t.Run("ErrorTextIsBounded", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		exchange(t, c, &pgproto3.Parse{Name: "f", Query: "SELECT $1::int"}, &pgproto3.Sync{})
+		m := h.trace.Mark()
+		value := []byte(strings.Repeat("x", 4000))
+		var batch []pgproto3.FrontendMessage
+		for i := 0; i < 500; i++ {
+			batch = append(batch, &pgproto3.Bind{PreparedStatement: "f", Parameters: [][]byte{value}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+		}
+		for i := 0; i < 12; i++ {
+			exchangeN(t, c, 500, batch...)
+		}
+		stmts, _ := h.trace.Since(m)
+		kept := 0
+		for _, s := range stmts {
+			kept += len(s.Error)
+		}
+		first, last := stmts[0].Error, stmts[len(stmts)-1].Error
+		if len(stmts) != 6000 || len(first) < 4000 || len(last) > 300 || !strings.HasPrefix(last, "22P02: invalid input syntax for type integer") || kept > 17<<20+6000*300 {
+			t.Errorf("%d statements keeping %d bytes of error text, the first %d bytes, the last %q; want 6000, the first whole, the last cut, about 16 MiB in all", len(stmts), kept, len(first), last)
+		}
+	})
+
 	// A portal read a few rows at a time and left open inside a
 	// transaction counts at its first PortalSuspended, once.
 	t.Run("SuspendedPortalInOpenTransaction", func(t *testing.T) {
@@ -303,6 +375,12 @@ func TestEveryStatementCounted(t *testing.T) {
 // its status.
 func exchange(t *testing.T, c net.Conn, msgs ...pgproto3.FrontendMessage) []string {
 	t.Helper()
+	return exchangeN(t, c, 1, msgs...)
+}
+
+// exchangeN is exchange reading up to the nth ReadyForQuery.
+func exchangeN(t *testing.T, c net.Conn, n int, msgs ...pgproto3.FrontendMessage) []string {
+	t.Helper()
 	fe := pgproto3.NewFrontend(c, c)
 	for _, m := range msgs {
 		fe.Send(m)
@@ -324,7 +402,10 @@ func exchange(t *testing.T, c net.Conn, msgs ...pgproto3.FrontendMessage) []stri
 			name += " " + m.Code
 		case *pgproto3.ReadyForQuery:
 			got = append(got, name+" "+string(m.TxStatus))
-			return got
+			if n--; n == 0 {
+				return got
+			}
+			continue
 		case *pgproto3.CopyInResponse:
 			return append(got, name)
 		}

@@ -51,7 +51,8 @@
 // statements the server ran beyond those the proxy read in a Query count
 // as data; SQL PREPARE is refused (drivers prepare with Parse, which the
 // proxy reads whole), and a portal over a statement the proxy never saw
-// prepared counts as data. A statement counts at its first row or COPY
+// prepared counts as data, as does one whose Bind the server refused or
+// skipped (the server keeps the portal of that name it had). A statement counts at its first row or COPY
 // data reaching the client, not only at its completion: a client that
 // reads the row it wants and leaves, never sending the Sync that would
 // complete it, still ran it.

@@ -29,6 +29,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -87,18 +88,16 @@ func startFidelity(t *testing.T) *fidelity {
 	}
 	t.Cleanup(func() { os.RemoveAll(logDir) })
 	os.Chmod(logDir, 0o777)
-	inst := pgtest.StartWith(t, postgres.LocalOptions{Settings: map[string]string{
-		"shared_preload_libraries":         "pg_stat_statements",
-		"pg_stat_statements.track":         "top",
-		"pg_stat_statements.track_utility": "on",
-		"pg_stat_statements.max":           "10000",
-		"log_statement":                    "all",
-		"logging_collector":                "on",
-		"log_directory":                    logDir,
-		"log_filename":                     "server.log",
-		"log_rotation_size":                "0",
-		"log_line_prefix":                  logPrefix,
-	}})
+	settings := pgtest.StatStatements()
+	maps.Copy(settings, map[string]string{
+		"log_statement":     "all",
+		"logging_collector": "on",
+		"log_directory":     logDir,
+		"log_filename":      "server.log",
+		"log_rotation_size": "0",
+		"log_line_prefix":   logPrefix,
+	})
+	inst := pgtest.StartWith(t, postgres.LocalOptions{Settings: settings})
 	admin, err := pgx.Connect(ctx, inst.ConnectionString())
 	if err != nil {
 		t.Fatal(err)
@@ -255,17 +254,13 @@ func (f *fidelity) logEntries(t *testing.T, from, to int) []string {
 // loggedControl counts the control statements the server log shows run,
 // by shape: simple Query messages split into their statements, and
 // Executes (a continued portal is not a new statement).
-func loggedControl(entries []string) map[string]*shapeCounts {
-	out := map[string]*shapeCounts{}
+func loggedControl(entries []string) pgtest.Counts {
+	out := pgtest.Counts{}
 	add := func(sql string) {
 		if strings.TrimSpace(sqlshape.Normalize(sql)) == "" || sqlshape.IsData("", sql) {
 			return
 		}
-		fp := sqlshape.Of(sql).Fingerprint
-		if out[fp] == nil {
-			out[fp] = &shapeCounts{example: sql}
-		}
-		out[fp].calls++
+		out.Add(sql, 1, 0)
 	}
 	for _, e := range entries {
 		if q, ok := strings.CutPrefix(e, "LOG:  statement: "); ok {
@@ -281,32 +276,10 @@ func loggedControl(entries []string) map[string]*shapeCounts {
 	return out
 }
 
-// shapeCounts are calls and rows per statement shape.
-type shapeCounts struct {
-	calls, rows int64
-	example     string
-}
-
-// taggedRows reads the row count a command tag reports, as the server
-// records it in pg_stat_statements.
-func taggedRows(tag string) int64 {
-	f := strings.Fields(tag)
-	if len(f) < 2 {
-		return 0
-	}
-	switch f[0] {
-	case "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH":
-		n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
-		return n
-	}
-	return 0
-}
-
 func (f *fidelity) compare(t *testing.T, name string, stmts []proxy.Statement, clientErrors int, logged []string) {
 	t.Helper()
-	data, control := map[string]*shapeCounts{}, map[string]*shapeCounts{}
+	data, control := pgtest.Counts{}, pgtest.Counts{}
 	var failed int
-	var tracerData, tracerControl int64
 	for _, s := range stmts {
 		if s.Error != "" {
 			failed++
@@ -316,67 +289,30 @@ func (f *fidelity) compare(t *testing.T, name string, stmts []proxy.Statement, c
 		}
 		// pg_stat_statements tracks a driver's reads of the catalogs as it
 		// tracks any SELECT: on this side they are data too.
-		isData := s.Data || s.Catalog
-		m := control
-		if isData {
-			if s.Error != "" {
-				continue
+		switch {
+		case s.Data || s.Catalog:
+			if s.Error == "" {
+				data.Add(s.SQL, 1, pgtest.TaggedRows(s.Tag))
 			}
-			m = data
-			tracerData++
-		} else {
-			tracerControl++
-		}
-		fp := sqlshape.Of(s.SQL).Fingerprint
-		if m[fp] == nil {
-			m[fp] = &shapeCounts{example: s.SQL}
-		}
-		m[fp].calls++
-		if isData {
-			m[fp].rows += taggedRows(s.Tag)
+		default:
+			control.Add(s.SQL, 1, 0)
 		}
 	}
-
-	rows, err := f.admin.Query(context.Background(), `SELECT query, calls, rows FROM pg_stat_statements
-		WHERE userid = 'app'::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = 'work')`)
+	server, err := pgtest.ServerData(context.Background(), f.admin, fidelityUser, "work")
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := map[string]*shapeCounts{}
-	var serverData int64
-	for rows.Next() {
-		var q string
-		var calls, n int64
-		if err := rows.Scan(&q, &calls, &n); err != nil {
-			t.Fatal(err)
-		}
-		if !sqlshape.IsData("", q) {
-			continue // control statements: from the log
-		}
-		fp := sqlshape.Of(q).Fingerprint
-		if server[fp] == nil {
-			server[fp] = &shapeCounts{example: q}
-		}
-		server[fp].calls += calls
-		server[fp].rows += n
-		serverData += calls
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
 	log := loggedControl(logged)
-	var serverControl int64
-	for _, c := range log {
-		serverControl += c.calls
+	diffs := append(pgtest.Diff("data", data, server, "pg_stat_statements"), pgtest.Diff("control", control, log, "the server log")...)
+	for _, d := range diffs {
+		t.Error(d)
 	}
-
-	ok := sameCounts(t, "data", data, server, "pg_stat_statements")
-	ok = sameCounts(t, "control", control, log, "the server log") && ok
+	ok := len(diffs) == 0
 	if failed != clientErrors {
 		ok = false
 		t.Errorf("tracer recorded %d failed statements; the client saw %d fail", failed, clientErrors)
 	}
-	if serverData == 0 {
+	if server.Total() == 0 {
 		ok = false
 		t.Error("the server counted no data statement: the workload did not run")
 	}
@@ -386,33 +322,9 @@ func (f *fidelity) compare(t *testing.T, name string, stmts []proxy.Statement, c
 	}
 	f.mu.Lock()
 	f.table = append(f.table, [4]string{name,
-		fmt.Sprintf("%d + %d control, %d failed", tracerData, tracerControl, failed),
-		fmt.Sprintf("%d + %d control, client saw %d fail", serverData, serverControl, clientErrors), verdict})
+		fmt.Sprintf("%d + %d control, %d failed", data.Total(), control.Total(), failed),
+		fmt.Sprintf("%d + %d control, client saw %d fail", server.Total(), log.Total(), clientErrors), verdict})
 	f.mu.Unlock()
-}
-
-// sameCounts compares the tracer's counts with the server's, shape by
-// shape, and reports every difference.
-func sameCounts(t *testing.T, kind string, tracer, server map[string]*shapeCounts, source string) bool {
-	t.Helper()
-	ok := true
-	for fp, s := range server {
-		tc := tracer[fp]
-		if tc == nil {
-			tc = &shapeCounts{}
-		}
-		if tc.calls != s.calls || tc.rows != s.rows {
-			ok = false
-			t.Errorf("%s %q: tracer %d calls %d rows, %s %d calls %d rows", kind, s.example, tc.calls, tc.rows, source, s.calls, s.rows)
-		}
-	}
-	for fp, tc := range tracer {
-		if server[fp] == nil {
-			ok = false
-			t.Errorf("%s %q: tracer %d calls %d rows, %s none", kind, tc.example, tc.calls, tc.rows, source)
-		}
-	}
-	return ok
 }
 
 func (f *fidelity) printTable(t *testing.T) {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Statement is one statement the server ran for a client: one
@@ -59,6 +60,30 @@ type Trace struct {
 	problems   []string
 	notices    int   // NoticeResponse messages relayed, all connections
 	connNotice []int // the same per connection (index: connection number - 1)
+	errorBytes int   // error text kept, all statements
+}
+
+// A Trace keeps the text of statements' errors up to maxTraceErrors bytes
+// in all (4 KiB each, the account's cut); past it, shortError bytes of
+// each, its SQLSTATE and the start of its message. An error can quote a
+// Bind parameter, which costs a client no SQL bytes (Config.MaxSQL): a
+// flood of such errors would otherwise fill the grader's memory.
+const (
+	maxTraceErrors = 16 << 20
+	shortError     = 256
+)
+
+// keepError is msg as the trace keeps it, counted.
+func (t *Trace) keepError(msg string) string {
+	if t.errorBytes > maxTraceErrors && len(msg) > shortError {
+		cut := shortError
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	t.errorBytes += len(msg)
+	return msg
 }
 
 // Mark is a position in a Trace; Since returns what came after it.
@@ -156,6 +181,7 @@ func (t *Trace) addStatement(s Statement) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s.Seq = len(t.statements) + 1
+	s.Error = t.keepError(s.Error)
 	t.statements = append(t.statements, s)
 	return s.Seq
 }
@@ -166,7 +192,12 @@ func (t *Trace) updateStatement(seq int, update func(*Statement)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if seq >= 1 && seq <= len(t.statements) {
-		update(&t.statements[seq-1])
+		s := &t.statements[seq-1]
+		before := s.Error
+		update(s)
+		if s.Error != before {
+			s.Error = t.keepError(s.Error)
+		}
 	}
 }
 

@@ -119,6 +119,7 @@ func (s *Solution) Build(ctx context.Context, opts BuildOptions) (*Built, error)
 
 func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error {
 	lang := b.lang
+	asOthers := opts.Isolation != nil && os.Geteuid() == 0 // the program runs as sandbox.SandboxUID
 	switch baseOf(lang) {
 	case Go:
 		goBin, err := exec.LookPath("go")
@@ -142,7 +143,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		if py == "" {
 			py = "python3"
 		}
-		path, err := interpreter(Python, py)
+		path, err := interpreter(Python, py, asOthers)
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		// -u: unbuffered, so output shows as it is printed.
 		b.argv, b.display = []string{path, "-u", "main.py"}, py+" -u main.py"
 	case Node:
-		path, err := interpreter(Node, "node")
+		path, err := interpreter(Node, "node", asOthers)
 		if err != nil {
 			return err
 		}
@@ -162,7 +163,7 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 		}
 		b.argv, b.display = []string{path, "main.js"}, "node main.js"
 	case Ruby:
-		path, err := interpreter(Ruby, "ruby")
+		path, err := interpreter(Ruby, "ruby", asOthers)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,14 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // pythonDrivers are the PostgreSQL drivers a Python solution is expected to
@@ -44,7 +47,9 @@ func (e *DriverMissingError) Error() string {
 // ModuleNotFoundError for psycopg2 or psycopg, and the solution's own files
 // define no module of that name (a module of its own that is missing stays
 // the learner's). python is the interpreter as configured ("" for python3).
-// It returns nil otherwise, and for a nil s.
+// It returns nil otherwise, and for a nil s. The output is the program's
+// to write: Built.HasModule confirms the driver is missing before the
+// machine is blamed.
 func MissingDriver(s *Solution, output, python string) *DriverMissingError {
 	if s == nil || s.Language != Python && s.Language != Custom {
 		return nil
@@ -80,4 +85,34 @@ func definesModule(dir, module string) bool {
 		return nil
 	})
 	return found
+}
+
+// HasModule reports whether the Python interpreter b's program runs with
+// finds module among the machine's packages, the solution's directory off
+// the path, checked as Build checks a stack's packages (in a sandbox as
+// the program's when iso is not nil). The interpreter is the one Build
+// chose for a Python solution; for a custom run command, python3 on PATH,
+// the likeliest one it starts. MissingDriver reads a program's output,
+// which the program writes as it likes: the machine is to blame only if
+// this says the module is missing.
+func (b *Built) HasModule(ctx context.Context, module string, iso *Isolation) (bool, error) {
+	path := ""
+	switch {
+	case baseOf(b.lang) == Python && len(b.argv) > 0:
+		path = b.argv[0]
+	case b.lang == Custom:
+		var err error
+		if path, err = interpreter(Python, "python3", iso != nil && os.Geteuid() == 0); err != nil {
+			return false, err
+		}
+	default:
+		return false, fmt.Errorf("not a Python program: %s", b.lang)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	out, err := b.probe(ctx, []string{path, "-c", pyMissing, module}, nil, BuildOptions{Isolation: iso})
+	if err != nil {
+		return false, fmt.Errorf("check %s for %s: %w", path, module, err)
+	}
+	return strings.TrimSpace(out) == "", nil
 }

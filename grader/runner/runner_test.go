@@ -734,3 +734,51 @@ func TestShortCommand(t *testing.T) {
 		t.Errorf("shortCommand = %q, want %q", got, want)
 	}
 }
+
+// A root grader's sandbox runs programs as a user who owns nothing: an
+// interpreter in a directory closed to others (pyenv's under /root) is
+// passed over for the next one on PATH that anyone can run, and with
+// none, the error says why and what to do.
+func TestInterpreterOthersCanRun(t *testing.T) {
+	private := filepath.Join(t.TempDir(), "private")
+	bin := filepath.Join(private, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "python3"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	public := t.TempDir()
+	for _, dir := range []string{filepath.Dir(public), public} { // t.TempDir's are 0700
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(public, "python3"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for dir := filepath.Dir(public); dir != "/"; dir = filepath.Dir(dir) {
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&0o001 == 0 {
+			t.Fatalf("the temp dir %s is closed to other users: the test cannot make a public interpreter (set TMPDIR to one that is not)", dir)
+		}
+	}
+
+	t.Setenv("PATH", bin)
+	if got, err := interpreter(Python, "python3", false); err != nil || got != filepath.Join(bin, "python3") {
+		t.Fatalf("without a sandbox: %q, %v; want the private python3", got, err)
+	}
+	_, err := interpreter(Python, "python3", true)
+	if err == nil || !strings.Contains(err.Error(), "cannot run in the sandbox") || !strings.Contains(err.Error(), private+" is closed to other users") {
+		t.Fatalf("private interpreter only: %v", err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+public)
+	if got, err := interpreter(Python, "python3", true); err != nil || got != filepath.Join(public, "python3") {
+		t.Fatalf("private then public: %q, %v; want the public python3", got, err)
+	}
+	if _, err := interpreter(Python, filepath.Join(bin, "python3"), true); err == nil {
+		t.Fatal("an interpreter named by its path is used or refused, never swapped")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
@@ -154,29 +155,85 @@ func sniff(dir, lang string) string {
 
 // interpreter finds the program that runs a stack's programs: name (a name
 // looked up on PATH, or a path), or a machine error saying what to install.
-func interpreter(base, name string) (string, error) {
+// With asOthers (a sandbox of a grader run as root: the program runs as
+// sandbox.SandboxUID, which owns nothing and is in no group) it must be one
+// that any user can run: the first such name on PATH, when the first found
+// is private (pyenv's python3 under /root).
+func interpreter(base, name string, asOthers bool) (string, error) {
 	path, err := exec.LookPath(name)
-	if err == nil {
+	if err != nil {
+		// Why, without the name said again ("exec: NAME: stat NAME: ...").
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		switch base {
+		case Python:
+			return "", fmt.Errorf("python solution: interpreter %s not found: %w", name, err)
+		case Node:
+			return "", fmt.Errorf("node solution: %s is not installed or not on PATH (apt-get install nodejs): %w", name, err)
+		case Ruby:
+			return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
+		}
+		return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
+	}
+	if !asOthers {
 		return path, nil
 	}
-	// Why, without the name said again ("exec: NAME: stat NAME: ...").
-	var ee *exec.Error
-	if errors.As(err, &ee) {
-		err = ee.Err
+	private := othersCannotRun(path)
+	if private == nil {
+		return path, nil
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
+	if !strings.Contains(name, "/") {
+		for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+			if dir == "" || !filepath.IsAbs(dir) {
+				continue
+			}
+			if c := filepath.Join(dir, name); othersCannotRun(c) == nil {
+				return c, nil
+			}
+		}
 	}
-	switch base {
-	case Python:
-		return "", fmt.Errorf("python solution: interpreter %s not found: %w", name, err)
-	case Node:
-		return "", fmt.Errorf("node solution: %s is not installed or not on PATH (apt-get install nodejs): %w", name, err)
-	case Ruby:
-		return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
+	hint := ""
+	if base == Python {
+		hint = ", or choose one with --python or NPLUS1_PYTHON (such as /usr/bin/python3)"
 	}
-	return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
+	return "", fmt.Errorf("%s solution: %s cannot run in the sandbox: nplus1 runs as root, so the solution runs as uid %d, an unprivileged user, and %v. Install %s where every user can run it%s, or run nplus1 as a regular user",
+		base, path, sandbox.SandboxUID, private, name, hint)
+}
+
+// othersCannotRun says why a user who owns nothing and is in no group
+// cannot run the program at path (a directory on its way, or the file
+// itself, after symbolic links, is closed to other users), or nil.
+func othersCannotRun(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{path, real} {
+		for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
+			if fi, err := os.Stat(dir); err != nil {
+				return err
+			} else if fi.Mode().Perm()&0o001 == 0 {
+				return fmt.Errorf("%s is closed to other users (mode %v)", dir, fi.Mode().Perm())
+			}
+			if dir == filepath.Dir(dir) {
+				break
+			}
+		}
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o005 != 0o005 {
+		return fmt.Errorf("%s cannot be read and run by other users (mode %v)", real, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // Programs that print, one a line, those of the packages named in their

@@ -81,6 +81,21 @@ func parsedNormalize(sql string) (n string, ok bool) {
 	return n, ran && err == nil
 }
 
+// parsedInsertRows returns how many rows the VALUES list of an INSERT
+// holds, 0 for any other statement. ok is false when the statement does
+// not parse as one statement.
+func parsedInsertRows(sql string) (rows int, ok bool) {
+	var (
+		tree *pgq.ParseResult
+		err  error
+	)
+	if !withParser(func() { tree, err = pgquery.Parse(sql) }) || err != nil || len(tree.GetStmts()) != 1 {
+		return 0, false
+	}
+	ins := tree.GetStmts()[0].GetStmt().GetInsertStmt()
+	return len(ins.GetSelectStmt().GetSelectStmt().GetValuesLists()), true
+}
+
 // parsedSplit splits a query string at the statement boundaries the parser
 // reports. ok is false only when the parser is unusable; a query that does
 // not parse is returned whole.

@@ -25,10 +25,12 @@ func scrub(sql string) string { return render(collapse(lex(sql))) }
 // one value stays `IN (?)`); `= ANY(?)` stays as written. values is the
 // length of the longest such list, 0 when there is none, -1 when there is
 // none but the statement compares with a whole array (`= ANY($1)`), whose
-// length the text does not show.
-func display(sql string) (text string, values int) {
-	toks, values := shorten(lex(sql))
-	return render(toks), values
+// length the text does not show. A VALUES list of several rows shows its
+// first and their number, `values (?, ?) ...64 rows`; rows is that number
+// (0 without such a list).
+func display(sql string) (text string, values, rows int) {
+	toks, values, rows := shorten(lex(sql))
+	return render(toks), values, rows
 }
 
 func render(toks []token) string {
@@ -104,10 +106,11 @@ func collapse(in []token) []token {
 
 // shorten writes the value lists of a statement with their length, for
 // display: IN ( ? , ? , ? ) -> IN ( ...3 ), ARRAY [ ? , ? ] -> ARRAY [ ...2 ].
-// It returns the longest list's length (see display).
-func shorten(in []token) ([]token, int) {
+// It returns the longest list's length and the rows of a VALUES list of
+// several (see display).
+func shorten(in []token) ([]token, int, int) {
 	out := make([]token, 0, len(in))
-	longest, wholeArray := 0, false
+	longest, wholeArray, rows := 0, false, 0
 	list := func(open, close string, n int) {
 		text := "?"
 		if n > 1 {
@@ -118,6 +121,15 @@ func shorten(in []token) ([]token, int) {
 	}
 	for i := 0; i < len(in); i++ {
 		t := in[i]
+		if t.text == "values" {
+			if first, end, n := valueRows(in, i+1); n > 1 {
+				out = append(out, in[i:first+1]...)
+				out = append(out, token{text: fmt.Sprintf("...%d", n)}, token{text: "rows", ident: true})
+				rows = max(rows, n)
+				i = end
+				continue
+			}
+		}
 		if t.text == "in" {
 			if end, n, ok := valueList(in, i+1); ok {
 				out = append(out, t)
@@ -144,7 +156,28 @@ func shorten(in []token) ([]token, int) {
 	if longest == 0 && wholeArray {
 		longest = -1
 	}
-	return out, longest
+	return out, longest, rows
+}
+
+// valueRows matches the rows of a VALUES list, "( ? , ? ) , ( ? , ? ) ...",
+// starting at in[i]: it returns the index of the first row's closing
+// parenthesis, that of the last row's, and the number of rows (0 when
+// in[i] starts none).
+func valueRows(in []token, i int) (first, end, n int) {
+	for {
+		e, _, ok := valueList(in, i)
+		if !ok {
+			return first, end, n
+		}
+		if n == 0 {
+			first = e
+		}
+		end, n = e, n+1
+		if e+1 >= len(in) || in[e+1].text != "," {
+			return first, end, n
+		}
+		i = e + 2
+	}
 }
 
 // valueList matches "( v [, v]... )" starting at in[i], where each v is

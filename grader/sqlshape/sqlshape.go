@@ -50,6 +50,12 @@ type Shape struct {
 	// does not show. It is how many keys one run of a lookup carried,
 	// as far as the text tells.
 	Values int
+	// InsertRows is how many rows the VALUES list of an INSERT holds; 0
+	// for any other statement. Two or more make one batched write (a
+	// multi-row INSERT: pgjdbc's rewritten batches, Django's bulk_create,
+	// ActiveRecord's insert_all, GORM's Create of a slice), however many
+	// rows: statements that differ only in it share a fingerprint.
+	InsertRows int
 }
 
 // Of returns the shape of one statement.
@@ -58,12 +64,20 @@ func Of(sql string) Shape {
 		return sh
 	}
 	var sh Shape
+	var rows int
 	if n, ok := parsedNormalize(sql); ok {
-		sh.Normalized, sh.Values = display(n)
+		sh.Normalized, sh.Values, rows = display(n)
 	} else {
-		sh.Normalized, sh.Values = display(sql)
+		sh.Normalized, sh.Values, rows = display(sql)
 	}
 	sh.Fingerprint, sh.Parsed = fingerprint(sql)
+	if verb := Verb(sql); verb == "INSERT" || verb == "WITH" {
+		if n, ok := parsedInsertRows(sql); ok {
+			sh.InsertRows = n
+		} else if verb == "INSERT" {
+			sh.InsertRows = rows // the lexer's count: rows of placeholders and literals only
+		}
+	}
 	shapes.put(sql, sh)
 	return sh
 }
@@ -94,10 +108,10 @@ func placeholders(scrubbed string) string { return strings.ReplaceAll(scrubbed, 
 // Unquoted words are lower-cased; quoted identifiers keep their case.
 func Normalize(sql string) string {
 	if n, ok := parsedNormalize(sql); ok {
-		text, _ := display(n)
+		text, _, _ := display(n)
 		return text
 	}
-	text, _ := display(sql)
+	text, _, _ := display(sql)
 	return text
 }
 

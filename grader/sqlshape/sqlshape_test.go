@@ -2,6 +2,7 @@ package sqlshape
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -241,5 +242,52 @@ func TestIsData(t *testing.T) {
 		if got := IsData(tt.tag, tt.sql); got != tt.want {
 			t.Errorf("IsData(%q, %q) = %v, want %v", tt.tag, tt.sql, got, tt.want)
 		}
+	}
+}
+
+// valuesRows is "($1, $2), ($3, $4), ..." for n rows of two parameters, as
+// pgjdbc rewrites a batch of inserts.
+func valuesRows(n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2)
+	}
+	return strings.Join(rows, ", ")
+}
+
+// A multi-row INSERT has the shape of a one-row one whatever its rows (the
+// chunks of a batch group together), shows its rows' number, and says in
+// InsertRows how many rows it carried.
+func TestMultiRowInsert(t *testing.T) {
+	tests := []struct {
+		sql, want string
+		rows      int
+	}{
+		{"INSERT INTO log (a, b) VALUES ($1, $2)", "insert into log(a, b) values (?, ?)", 1},
+		{"INSERT INTO log (a, b) VALUES " + valuesRows(2), "insert into log(a, b) values (?, ?) ...2 rows", 2},
+		{"INSERT INTO log (a, b) VALUES " + valuesRows(128), "insert into log(a, b) values (?, ?) ...128 rows", 128},
+		{"insert into log (a, b) values (1, 'x'), (2, 'y'), (3, 'z')", "insert into log(a, b) values (?, ?) ...3 rows", 3},
+		// The parser counts rows the lexer cannot read; the lexer those the
+		// parser rejects (SQL as a driver logs it).
+		{"INSERT INTO log (a, b) VALUES (1, DEFAULT), (2, now())", "insert into log(a, b) values (?, default), (?, now())", 2},
+		{"INSERT INTO log (a, b) VALUES (%s, %s), (%s, %s)", "insert into log(a, b) values (?, ?) ...2 rows", 2},
+		{"WITH x AS (SELECT 1) INSERT INTO log (a, b) VALUES " + valuesRows(4), "with x as (select ?) insert into log(a, b) values (?, ?) ...4 rows", 4},
+		{"INSERT INTO log (a, b) SELECT a, b FROM other", "insert into log(a, b) select a, b from other", 0},
+		{"SELECT * FROM (VALUES (1), (2)) v(a)", "select * from (values (?) ...2 rows) v(a)", 0},
+		{"SELECT a FROM t WHERE id IN (1, 2, 3)", "select a from t where id in (...3)", 0},
+	}
+	for _, tt := range tests {
+		if sh := Of(tt.sql); sh.Normalized != tt.want || sh.InsertRows != tt.rows {
+			t.Errorf("Of(%.60q) = %q with %d insert rows, want %q with %d", tt.sql, sh.Normalized, sh.InsertRows, tt.want, tt.rows)
+		}
+	}
+	one := Of("INSERT INTO log (a, b) VALUES ($1, $2)").Fingerprint
+	for _, n := range []int{2, 4, 64, 128} {
+		if fp := Of("INSERT INTO log (a, b) VALUES " + valuesRows(n)).Fingerprint; fp != one {
+			t.Errorf("an INSERT of %d rows has shape %s, one of 1 row %s: want one shape", n, fp, one)
+		}
+	}
+	if Of("INSERT INTO log (a, b) VALUES "+valuesRows(2)+" RETURNING id").Fingerprint == one {
+		t.Error("RETURNING must make another shape")
 	}
 }
