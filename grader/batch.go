@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/reports"
@@ -55,18 +54,11 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	if len(todo) == 0 {
 		return results, nil
 	}
-	outer := opts.Provider
-	inst, err := outer.Start(ctx)
+	shared, err := openBatch(ctx, opts.Provider, jobs)
 	if err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return nil, err
 	}
-	shared := &batch{admin: inst.ConnectionString(), provider: outer.Name(), jobs: jobs}
-	defer func() {
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		shared.drop(tctx)
-		inst.Terminate(tctx)
-	}()
+	defer shared.close(ctx)
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	for _, i := range todo {
@@ -78,14 +70,14 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 			defer func() { <-sem }()
 			o := opts
 			o.Solution = dir
-			o.Provider = postgres.NewURL(inst.ConnectionString())
+			o.Provider = postgres.NewURL(shared.admin)
 			o.batch = shared
 			if progress != nil {
 				o.Progress = progress(dir)
 			}
 			card, err := Grade(ctx, o)
 			if card != nil {
-				card.Environment.Provider = outer.Name() // also on cards that did not begin
+				card.Environment.Provider = shared.provider // also on cards that did not begin
 			}
 			results[i] = BatchResult{Solution: dir, Card: card, Err: err}
 		}()
@@ -94,16 +86,47 @@ func GradeMany(ctx context.Context, dirs []string, jobs int, opts Options, progr
 	return results, nil
 }
 
-// batch is what the grades of a batch share: once per challenge, seed and
-// size, a seeded database on the batch's server for the grades to copy;
-// once per set of conditions (see grade.baselineKey), the baseline.
+// batch is the data source the grades of a batch, and a challenge's own
+// programs in Validate, share: one server; once per challenge, seed and
+// size, a seeded database on it for the grades to copy; once per set of
+// conditions (see grade.baselineKey), the baseline.
 type batch struct {
+	server    postgres.Instance
 	admin     string                     // the server's connection string
 	provider  string                     // where the server came from: local, docker or url
 	jobs      int                        // grades at a time on the server
 	templates onceMap[*seededDB]         // by challenge, seed and size
 	baselines onceMap[*reports.Baseline] // by grade.baselineKey; nil: not measured
 }
+
+// openBatch starts the server for a batch of grades, jobs at a time; close
+// it when the grades are done.
+func openBatch(ctx context.Context, provider postgres.Provider, jobs int) (*batch, error) {
+	inst, err := provider.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &batch{server: inst, admin: inst.ConnectionString(), provider: provider.Name(), jobs: jobs}, nil
+}
+
+// close drops every template database and stops the server.
+func (bt *batch) close(ctx context.Context) {
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	for _, t := range bt.templates.values() {
+		if t.inst != nil {
+			t.inst.Terminate(tctx)
+		}
+	}
+	bt.server.Terminate(tctx)
+}
+
+// seedError is the challenge's own SQL failing while a template database
+// is made: its schema, seed or expected query, not the machine.
+type seedError struct{ err error }
+
+func (e *seedError) Error() string { return e.err.Error() }
+func (e *seedError) Unwrap() error { return e.err }
 
 // size is how many grades run at a time on the batch's server: 1 for a
 // grade on its own (b nil).
@@ -174,21 +197,20 @@ func (bt *batch) baseline(key string, measure func() *reports.Baseline) *reports
 // seededDB is one seeded database, made by the first grade that needs it.
 type seededDB struct {
 	inst postgres.Instance // nil if it could not be made
-	name string            // the database
 	err  error
 }
 
-// templateFor returns the name of the database seeded for ch, seed and
-// size, making it the first time. It has no open session, so it can be
-// copied.
-func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (string, error) {
+// templateFor returns the database seeded for ch, seed and size, making it
+// the first time. It has no open session, so it can be copied
+// (Instance.Copy).
+func (bt *batch) templateFor(ctx context.Context, ch *challenges.Challenge, seed int64, size int) (postgres.Instance, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", ch.Source, ch.ID, seed, size)
 	t := bt.templates.get(key, func() *seededDB {
 		t := &seededDB{}
 		t.err = t.make(ctx, bt.admin, ch, seed, size)
 		return t
 	})
-	return t.name, t.err
+	return t.inst, t.err
 }
 
 func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challenge, seed int64, size int) error {
@@ -197,30 +219,18 @@ func (t *seededDB) make(ctx context.Context, admin string, ch *challenges.Challe
 		return err
 	}
 	t.inst = inst
-	cfg, err := pgconn.ParseConfig(inst.ConnectionString())
-	if err != nil {
-		return err
-	}
-	t.name = cfg.Database
 	db, err := openDatabase(ctx, inst.ConnectionString())
 	if err != nil {
 		return err
 	}
 	defer db.close(context.WithoutCancel(ctx)) // a template must have no session
 	if err := db.createSchema(ctx, ch); err != nil {
-		return err
+		return &seedError{err}
 	}
-	_, err = db.reseed(ctx, ch, seed, size)
-	return err
-}
-
-// drop drops every template database; call it once the grades are done.
-func (bt *batch) drop(ctx context.Context) {
-	for _, t := range bt.templates.values() {
-		if t.inst != nil {
-			t.inst.Terminate(ctx)
-		}
+	if _, err := db.reseed(ctx, ch, seed, size); err != nil {
+		return &seedError{err}
 	}
+	return nil
 }
 
 // CardDirs names an output directory per solution: the directory's base

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/challenges"
-	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/reports"
@@ -171,20 +170,9 @@ func (g *grade) run(parent context.Context) {
 		return
 	}
 	g.phase("postgres")
-	start := g.opts.Now()
-	provider := g.opts.Provider
-	if g.opts.batch != nil {
-		// In a batch: a copy of a database seeded once for this challenge.
-		tmpl, err := g.opts.batch.templateFor(ctx, g.ch, g.opts.Seed, g.size)
-		if err != nil {
-			g.machineError(fmt.Errorf("seed the batch's template database: %w", err))
-			return
-		}
-		provider = postgres.NewURLFromTemplate(g.opts.batch.admin, tmpl)
-	}
-	inst, err := provider.Start(ctx)
+	inst, err := g.startDatabase(ctx)
 	if err != nil {
-		g.machineError(fmt.Errorf("start postgres: %w", err))
+		g.machineError(err)
 		return
 	}
 	defer func() {
@@ -194,12 +182,6 @@ func (g *grade) run(parent context.Context) {
 			g.progress("warning: %v", err)
 		}
 	}()
-	g.card.Environment.PostgresVersion = inst.Version()
-	where := inst.Provider()
-	if g.opts.batch != nil {
-		where = "a copy of the batch's seeded database on its " + g.opts.batch.provider + " server"
-	}
-	g.progress("postgres: %s %s ready in %s", where, inst.Version(), g.opts.Now().Sub(start).Round(time.Millisecond))
 
 	g.phase("seed")
 	db, err := openDatabase(ctx, inst.ConnectionString())
@@ -215,18 +197,7 @@ func (g *grade) run(parent context.Context) {
 		}
 	}()
 	g.db = db
-	var want []byte
-	if g.opts.batch != nil { // the copy holds the schema and the data
-		err = db.listTables(ctx)
-		if err == nil {
-			want, err = db.expected(ctx, g.ch)
-		}
-	} else {
-		err = db.createSchema(ctx, g.ch)
-		if err == nil {
-			want, err = db.reseed(ctx, g.ch, g.opts.Seed, g.size)
-		}
-	}
+	want, err := g.seed(ctx, db)
 	if err != nil {
 		g.machineError(err)
 		return

@@ -42,7 +42,7 @@ func (g *grade) overWallTime() {
 }
 
 // isolate decides whether the solution runs in a sandbox and records it on
-// the card; with --sandbox required, a system that cannot isolate is the
+// the card; with SandboxRequired, a system that cannot isolate is the
 // grader's error.
 func (g *grade) isolate() error {
 	if g.opts.Sandbox == SandboxOff {
@@ -51,7 +51,7 @@ func (g *grade) isolate() error {
 	}
 	if err := sandboxSupported(); err != nil {
 		if g.opts.Sandbox == SandboxRequired {
-			return fmt.Errorf("--sandbox required: %w", err)
+			return fmt.Errorf("sandbox required: %w", err)
 		}
 		g.card.Environment.Sandbox = "none (" + err.Error() + ")"
 		g.progress("warning: the solution runs without a sandbox: %v", err)

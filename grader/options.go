@@ -125,26 +125,27 @@ const DefaultMemoryLimit = 1 << 30
 // maxBody caps a response body the grader reads.
 const maxBody = 64 << 20
 
-// validate rejects options out of range, named as the command's flags.
+// validate rejects options out of range. The CLI checks its flags first,
+// in its own words.
 func validate(opts Options) error {
 	switch {
 	case opts.Seed < 0 || opts.Seed > MaxSeed:
-		return fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)
+		return fmt.Errorf("seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)
 	case opts.RTT < 0:
-		return fmt.Errorf("--rtt %s: a round trip cannot be negative; give one such as 5ms", opts.RTT)
+		return fmt.Errorf("round trip %s: it cannot be negative; give one such as 5ms", opts.RTT)
 	case opts.Requests < 0:
-		return fmt.Errorf("--requests %d: give a number of timed requests of 1 or more", opts.Requests)
+		return fmt.Errorf("requests %d: give a number of timed requests of 1 or more", opts.Requests)
 	case opts.Size < 0:
-		return fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)
+		return fmt.Errorf("size %d: give a number of parent rows of 1 or more", opts.Size)
 	case opts.Sandbox != SandboxAuto && opts.Sandbox != SandboxRequired && opts.Sandbox != SandboxOff:
-		return fmt.Errorf("--sandbox %q: give auto, required or off", opts.Sandbox)
+		return fmt.Errorf("sandbox %q: give auto, required or off", opts.Sandbox)
 	}
 	for _, t := range []struct {
-		flag string
+		name string
 		d    time.Duration
-	}{{"--build-timeout", opts.BuildTimeout}, {"--ready-timeout", opts.ReadyTimeout}, {"--request-timeout", opts.RequestTimeout}, {"--solution-timeout", opts.SolutionTimeout}} {
+	}{{"build timeout", opts.BuildTimeout}, {"ready timeout", opts.ReadyTimeout}, {"request timeout", opts.RequestTimeout}, {"solution timeout", opts.SolutionTimeout}} {
 		if t.d < 0 {
-			return fmt.Errorf("%s %s: a timeout cannot be negative; give one such as 30s", t.flag, t.d)
+			return fmt.Errorf("%s %s: a timeout cannot be negative; give one such as 30s", t.name, t.d)
 		}
 	}
 	return nil

@@ -34,7 +34,7 @@ func TestNoSandboxHere(t *testing.T) {
 		return card
 	}
 	card := grade(SandboxRequired)
-	if card.Verdict != reports.Error || !strings.Contains(card.Error, "--sandbox required: this system cannot isolate a program: user namespaces are disabled") || len(card.Checks) != 0 {
+	if card.Verdict != reports.Error || !strings.Contains(card.Error, "sandbox required: this system cannot isolate a program: user namespaces are disabled") || len(card.Checks) != 0 {
 		t.Errorf("required: verdict %s (%q), checks %+v; want an error naming why, before any check", card.Verdict, card.Error, card.Checks)
 	}
 	card = grade(SandboxAuto)

@@ -15,6 +15,7 @@ import (
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sandbox"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // target is a started program behind its own proxy.
@@ -98,7 +99,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	for attempt := 0; attempt < 3; attempt++ {
 		port = sandboxHTTPPort
 		if !place.Sandboxed() {
-			if port, err = runner.FreePort(); err != nil {
+			if port, err = procgroup.FreePort(); err != nil {
 				break
 			}
 		}

@@ -11,14 +11,16 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
+	"github.com/nplus1/nplus1/reports"
 )
 
 // TraceOptions are the inputs of Trace: a command to run with its SQL
@@ -42,8 +44,12 @@ type TraceOptions struct {
 	SchemaFiles []string // SQL files run, in order, before the command
 	// RTT is the simulated network round trip, added once per round trip.
 	RTT time.Duration
+	// Gap is the idle time that ends a burst of activity (0: the whole run
+	// is one burst).
+	Gap time.Duration
 	// Port, when not 0, is set as PORT for the command (a server serves
-	// there, as under grade) and said on Progress.
+	// there, as under grade) and said on Progress, and the report's URL
+	// names it.
 	Port int
 	// Stdin, Stdout and Stderr are the command's; nil means none.
 	Stdin          io.Reader
@@ -55,20 +61,6 @@ type TraceOptions struct {
 	Grace time.Duration
 }
 
-// TraceResult is what a traced command did.
-type TraceResult struct {
-	Statements  []proxy.Statement
-	RoundTrips  []proxy.RoundTrip
-	Problems    []string
-	Connections int
-	// ExitCode is the command's exit status; 128+N when signal N ended it.
-	ExitCode int
-	// Interrupted is set when ctx ended before the command did: the
-	// command was interrupted and the result is what it did until then.
-	Interrupted bool
-	Elapsed     time.Duration
-}
-
 // CommandError is returned by Trace when the command could not be started
 // at all (not found, not executable).
 type CommandError struct{ Err error }
@@ -78,13 +70,12 @@ func (e *CommandError) Unwrap() error { return e.Err }
 
 // Trace runs a command with its database traced: it starts Postgres (or
 // takes opts.DatabaseURL), loads the schema it is asked to, starts the
-// proxy, and runs the command with DATABASE_URL and PG* pointing at the
-// proxy. It returns when the command exits, or, once ctx is done, after
-// interrupting it (SIGINT, then SIGKILL after opts.Grace), with every
-// statement the command ran. Whatever the command left running in its
-// process group is stopped; everything Trace started is stopped and
-// removed before it returns.
-func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
+// proxy, and runs the command (see runner.Command) with DATABASE_URL and
+// PG* pointing at the proxy. It returns when the command exits, or, once
+// ctx is done, after interrupting it, with every statement the command
+// ran, cut into bursts, and the N+1 and over-fetch findings of each burst.
+// Everything Trace started is stopped and removed before it returns.
+func Trace(ctx context.Context, opts TraceOptions) (*reports.Trace, error) {
 	if len(opts.Command) == 0 {
 		return nil, &UsageError{errors.New("no command to trace")}
 	}
@@ -94,22 +85,19 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 	if _, err := exec.LookPath(opts.Command[0]); err != nil {
 		return nil, &CommandError{fmt.Errorf("run %s: %w", opts.Command[0], err)}
 	}
-	if opts.Grace == 0 {
-		opts.Grace = 5 * time.Second
-	}
 	switch {
 	case opts.Challenge == "" && (opts.Seed != 0 || opts.Size != 0):
-		return nil, &UsageError{errors.New("--seed and --size choose a challenge's data: give --challenge too")}
+		return nil, &UsageError{errors.New("a seed and a size choose a challenge's data: name the challenge too")}
 	case opts.Seed < 0 || opts.Seed > MaxSeed:
-		return nil, &UsageError{fmt.Errorf("--seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
+		return nil, &UsageError{fmt.Errorf("seed %d is out of range: use 1 to %d", opts.Seed, MaxSeed)}
 	case opts.Size < 0:
-		return nil, &UsageError{fmt.Errorf("--size %d: give a number of parent rows of 1 or more", opts.Size)}
+		return nil, &UsageError{fmt.Errorf("size %d: give a number of parent rows of 1 or more", opts.Size)}
 	}
 	sqlshape.Warm()
 	var ch *challenges.Challenge
 	if opts.Challenge != "" {
 		if opts.DatabaseURL != "" {
-			return nil, &UsageError{errors.New("--challenge loads a challenge into a throwaway Postgres: it cannot be used with --database-url")}
+			return nil, &UsageError{errors.New("a challenge is loaded into a throwaway Postgres, not into a database of one's own")}
 		}
 		var err error
 		if ch, err = challenges.Load(opts.Challenge); err != nil {
@@ -131,7 +119,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		start := time.Now()
 		inst, err := opts.Provider.Start(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("start postgres: %w", err)
+			return nil, err
 		}
 		defer func() {
 			tctx, cancel := context.WithTimeout(cleanup, 30*time.Second)
@@ -151,7 +139,7 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		// Said now, not as a program that "sent no SQL" afterwards.
 		conn, err := pgconn.ConnectConfig(ctx, upstream)
 		if err != nil {
-			return nil, fmt.Errorf("cannot reach the database of --database-url: %w", err)
+			return nil, fmt.Errorf("cannot reach the database to trace: %w", err)
 		}
 		conn.Close(cleanup)
 	}
@@ -178,37 +166,69 @@ func Trace(ctx context.Context, opts TraceOptions) (*TraceResult, error) {
 		Scheme: "postgres", User: url.UserPassword(user, password),
 		Host: addr.String(), Path: "/" + dbname, RawQuery: "sslmode=disable",
 	}
-	env := append(withoutDatabaseEnv(os.Environ()),
-		"DATABASE_URL="+u.String(),
-		"PGHOST="+addr.IP.String(),
-		"PGPORT="+strconv.Itoa(addr.Port),
-		"PGUSER="+user,
-		"PGPASSWORD="+password,
-		"PGDATABASE="+dbname,
+	env := []string{
+		"DATABASE_URL=" + u.String(),
+		"PGHOST=" + addr.IP.String(),
+		"PGPORT=" + strconv.Itoa(addr.Port),
+		"PGUSER=" + user,
+		"PGPASSWORD=" + password,
+		"PGDATABASE=" + dbname,
 		"PGSSLMODE=disable",
-	)
+	}
 	fmt.Fprintf(opts.Progress, "proxy: %s (DATABASE_URL and PG* point here)\n", net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port)))
-	if opts.Port != 0 {
-		env = append(env, "PORT="+strconv.Itoa(opts.Port))
-		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", opts.Port, opts.Port)
+	serving := "" // where a server that reads PORT serves
+	if port := opts.Port; port != 0 {
+		env = append(env, "PORT="+strconv.Itoa(port))
+		fmt.Fprintf(opts.Progress, "PORT=%d: a server that reads it serves on http://127.0.0.1:%d (set PORT to choose)\n", port, port)
+		serving = fmt.Sprintf("http://127.0.0.1:%d/", port)
+		if ch != nil {
+			serving = fmt.Sprintf("http://127.0.0.1:%d%s", port, ch.Endpoint.Path)
+		}
 	}
 
 	began := time.Now()
-	code, interrupted, err := runTraced(ctx, opts, env)
+	code, interrupted, err := runner.Command{
+		Argv: opts.Command, Env: env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Grace: opts.Grace,
+	}.Run(ctx)
 	if err != nil {
-		return nil, err
+		return nil, &CommandError{err}
 	}
+	elapsed := time.Since(began)
 	px.Close() // ends the connections the command left open, so their last statements are in
 	stmts, rounds := trace.Since(proxy.Mark{})
-	return &TraceResult{
-		Statements:  stmts,
-		RoundTrips:  rounds,
-		Problems:    trace.Problems(proxy.Mark{}),
-		Connections: trace.Connections(),
-		ExitCode:    code,
-		Interrupted: interrupted,
-		Elapsed:     time.Since(began),
-	}, nil
+	r := &reports.Trace{
+		Command: opts.Command, ExitCode: code, Interrupted: interrupted,
+		ElapsedMS: reports.Millis(elapsed), Connections: trace.Connections(), GapMS: reports.Millis(opts.Gap),
+		Statements: stmts, RoundTrips: rounds, Problems: trace.Problems(proxy.Mark{}), URL: serving,
+	}
+	findBursts(r, opts.Gap)
+	return r, nil
+}
+
+// findBursts cuts the trace's statements into bursts of activity, gap
+// apart, finds each burst's N+1 and over-fetch, and sums them by shape.
+func findBursts(r *reports.Trace, gap time.Duration) {
+	nplus1 := map[string]bool{}
+	for _, b := range check.Bursts(r.Statements, gap) {
+		findings := append(check.NPlusOne(b), check.OverFetch(b)...)
+		for i, f := range findings {
+			if f.Kind == "n+1" {
+				nplus1[f.Fingerprint] = true
+			}
+			// Trace sees bursts of activity, not requests.
+			findings[i].Message = strings.Replace(f.Message, " in one request", " in one burst", 1)
+		}
+		r.Bursts = append(r.Bursts, reports.TraceBurst{First: b[0].Seq, Count: len(b), Findings: findings, Statements: b, Listing: check.Listing(b)})
+	}
+	spent := map[string]time.Duration{}
+	for _, s := range r.Statements {
+		spent[sqlshape.Of(s.SQL).Fingerprint] += s.Duration
+	}
+	for _, sh := range check.Shapes(r.Statements) {
+		sh.NPlusOne = nplus1[sh.Fingerprint]
+		total := spent[sh.Fingerprint]
+		r.Shapes = append(r.Shapes, reports.TraceShape{Shape: sh, TotalMS: reports.Millis(total), MeanMS: reports.Millis(total / time.Duration(max(1, sh.Count)))})
+	}
 }
 
 // loadSchemas creates a challenge's schema and seeds it, then runs each
@@ -237,64 +257,8 @@ func loadSchemas(ctx context.Context, connString string, ch *challenges.Challeng
 	}
 	for i, sql := range schemas {
 		if _, err := db.admin.Exec(ctx, sql); err != nil {
-			return &UsageError{fmt.Errorf("--schema: %w", db.place(ctx, err, files[i], sql, ""))}
+			return &UsageError{fmt.Errorf("run schema: %w", db.place(ctx, err, files[i], sql, ""))}
 		}
 	}
 	return nil
-}
-
-// withoutDatabaseEnv drops the variables that would point the command at
-// another database.
-func withoutDatabaseEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if name == "DATABASE_URL" || (strings.HasPrefix(name, "PG") && name == strings.ToUpper(name)) {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// runTraced runs the command to its end, or interrupts it once ctx is
-// done, and stops whatever it left running in its process group.
-func runTraced(ctx context.Context, opts TraceOptions, env []string) (code int, interrupted bool, err error) {
-	cmd := exec.Command(opts.Command[0], opts.Command[1:]...)
-	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
-	cmd.SysProcAttr = ownGroup()
-	cmd.WaitDelay = time.Second // output pipes a leftover child holds do not block Wait
-	if err := cmd.Start(); err != nil {
-		return 0, false, &CommandError{fmt.Errorf("run %s: %w", opts.Command[0], err)}
-	}
-	pgid := cmd.Process.Pid
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	select {
-	case <-exited:
-	case <-ctx.Done():
-		interrupted = true
-		signalGroup(cmd.Process, pgid, syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(opts.Grace):
-			signalGroup(cmd.Process, pgid, syscall.SIGKILL)
-			<-exited
-		}
-	}
-	stopGroup(pgid)
-	return exitCode(cmd.ProcessState), interrupted, nil
-}
-
-// exitCode is the shell's view of how a process ended: its status, or
-// 128+N for signal N.
-func exitCode(ps *os.ProcessState) int {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }

@@ -21,9 +21,10 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/proxy"
-	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/internal/pgtest"
+	"github.com/nplus1/nplus1/internal/procgroup"
+	"github.com/nplus1/nplus1/reports"
 )
 
 // The orders-users starter of every stack, run under Trace (what `nplus1
@@ -191,9 +192,9 @@ func tracedData(stmts []proxy.Statement) pgtest.Counts {
 // traceRequests runs command under Trace against databaseURL, sends its
 // server n requests for /api/orders once it listens, interrupts it as
 // Ctrl-C would, and returns what was traced and the program's output.
-func traceRequests(t *testing.T, command []string, databaseURL string, n int) (*TraceResult, string) {
+func traceRequests(t *testing.T, command []string, databaseURL string, n int) (*reports.Trace, string) {
 	t.Helper()
-	port, err := runner.FreePort()
+	port, err := procgroup.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func traceRequests(t *testing.T, command []string, databaseURL string, n int) (*
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	type result struct {
-		res *TraceResult
+		res *reports.Trace
 		err error
 	}
 	done := make(chan result, 1)

@@ -2,6 +2,7 @@ package grader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,15 +25,27 @@ type ProgramResult struct {
 // Validate grades a challenge's references (each must pass) and starters
 // (each must fail on the statements check, for its N+1) like a grader
 // self-test, every program on the data of opts.Seed (one chosen at random
-// when 0). opts carries the provider and the like; Solution, Challenge
-// and ChallengeDir are set here. It returns a result per program.
+// when 0). Like a batch, the programs share one server of opts.Provider's
+// and copies of one seeded database. opts carries the provider and the
+// like; Solution, Challenge and ChallengeDir are set here. It returns a
+// result per program; the error is the machine's.
 func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Options) ([]ProgramResult, error) {
-	// The SQL first, once: a mistake there would fail every program alike.
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(MaxSeed) + 1 // one for every program
 	}
-	if msg, err := validateSQL(ctx, ch, opts.Provider, opts.Seed); err != nil || msg != "" {
-		return []ProgramResult{{Program: "schema, seed, expected", Message: msg}}, err
+	shared, err := openBatch(ctx, opts.Provider, 1) // one program at a time
+	if err != nil {
+		return nil, err
+	}
+	defer shared.close(ctx)
+	opts.Provider, opts.batch = postgres.NewURL(shared.admin), shared
+	// The SQL first, once: a mistake there would fail every program alike.
+	if _, err := shared.templateFor(ctx, ch, opts.Seed, ch.Size); err != nil {
+		var se *seedError
+		if errors.As(err, &se) {
+			return []ProgramResult{{Program: "schema, seed, expected", Message: err.Error()}}, nil
+		}
+		return nil, err
 	}
 	var out []ProgramResult
 	for _, kind := range []string{"reference", "starter"} {
@@ -48,29 +61,6 @@ func Validate(ctx context.Context, ch *challenges.Challenge, dir string, opts Op
 		}
 	}
 	return out, nil
-}
-
-// validateSQL creates the challenge's schema, seeds it and computes the
-// expected response on a database of provider's: msg says what is wrong
-// with the challenge's SQL, err what is wrong with the machine.
-func validateSQL(ctx context.Context, ch *challenges.Challenge, provider postgres.Provider, seed int64) (msg string, err error) {
-	inst, err := provider.Start(ctx)
-	if err != nil {
-		return "", fmt.Errorf("start postgres: %w", err)
-	}
-	defer inst.Terminate(context.WithoutCancel(ctx))
-	db, err := openDatabase(ctx, inst.ConnectionString())
-	if err != nil {
-		return "", err
-	}
-	defer db.close(context.WithoutCancel(ctx))
-	if err := db.createSchema(ctx, ch); err != nil {
-		return err.Error(), nil
-	}
-	if _, err := db.reseed(ctx, ch, seed, ch.Size); err != nil {
-		return err.Error(), nil
-	}
-	return "", nil
 }
 
 func validateProgram(ctx context.Context, ch *challenges.Challenge, dir, kind, lang string, opts Options) (ProgramResult, error) {

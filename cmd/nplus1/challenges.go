@@ -34,7 +34,7 @@ func NewCmdChallenges(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			all, err := challenges.List()
 			if err != nil {
-				return &exitError{code: exitGradeError, err: err}
+				return err
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tLEVEL\tLIMIT\tLANGUAGES\tTITLE")
@@ -96,9 +96,26 @@ func languages(c *challenges.Challenge) string {
 	return s
 }
 
+// ValidateOptions are the inputs of `nplus1 challenges validate`.
+type ValidateOptions struct {
+	IO       IOStreams
+	Provider func(context.Context, providerChoice) (postgres.Provider, error)
+
+	Challenge   string // a challenge directory or id
+	Python      string
+	Postgres    string
+	DatabaseURL string
+	Requests    int
+	Seed        int64
+	// Repeat are the flags that, with the seed, repeat the run: all that
+	// were given but the seed (said apart) and the database URL, which may
+	// hold a password.
+	Repeat []string
+}
+
 // newCmdValidate builds `nplus1 challenges validate`.
 func newCmdValidate(f *Factory) *cobra.Command {
-	opts := &GradeOptions{IO: f.IO, Now: f.Now, Postgres: "auto"}
+	opts := &ValidateOptions{IO: f.IO, Provider: f.Provider}
 	cmd := &cobra.Command{
 		Use:   "validate DIR|ID",
 		Short: "Check a challenge: its files load, its references pass, its starters fail on the N+1",
@@ -122,21 +139,22 @@ flag, 3 when no PostgreSQL could be started.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Challenge = args[0]
 			if opts.Python == "" {
 				opts.Python = f.Getenv("NPLUS1_PYTHON")
 			}
 			if err := checkSeed(opts.Seed, cmd.Flags().Changed("seed")); err != nil {
 				return err
 			}
-			// The flags to repeat a run with, but the seed (said apart) and
-			// the database URL, which may hold a password.
-			var repeat []string
+			if opts.Requests < 1 {
+				return usageError("--requests %d: give a number of 1 or more", opts.Requests)
+			}
 			cmd.Flags().Visit(func(fl *pflag.Flag) {
 				if fl.Name != "seed" && fl.Name != "database-url" {
-					repeat = append(repeat, "--"+fl.Name, fl.Value.String())
+					opts.Repeat = append(opts.Repeat, "--"+fl.Name, fl.Value.String())
 				}
 			})
-			return runValidate(cmd.Context(), args[0], opts, repeat)
+			return runValidate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Python, "python", "", "Python interpreter for Python programs (default python3); env NPLUS1_PYTHON")
@@ -147,13 +165,13 @@ flag, 3 when no PostgreSQL could be started.`,
 	return cmd
 }
 
-// runValidate validates the challenge directory or id arg; repeat holds the
-// flags that, with the seed, repeat the run.
-func runValidate(ctx context.Context, arg string, opts *GradeOptions, repeat []string) error {
+// runValidate validates the challenge directory or id opts.Challenge.
+func runValidate(ctx context.Context, opts *ValidateOptions) error {
 	var (
 		ch  *challenges.Challenge
 		dir string
 		err error
+		arg = opts.Challenge
 	)
 	if st, statErr := os.Stat(arg); statErr == nil && st.IsDir() {
 		dir = arg
@@ -167,31 +185,23 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions, repeat []s
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
-	if opts.Requests < 1 {
-		return usageError("--requests %d: give a number of 1 or more", opts.Requests)
-	}
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64N(grader.MaxSeed) + 1
 	}
-	p, err := opts.provider()
+	p, err := opts.Provider(ctx, providerChoice{Name: opts.Postgres, DatabaseURL: opts.DatabaseURL})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read; seed %d\n", ch.Source, opts.Seed)
 	// One server for every program: a machine that cannot give one is said
 	// once, as the machine's failure (exit 3), not as the programs'.
-	inst, err := p.Start(ctx)
-	if err != nil {
-		return &exitError{code: exitGradeError, err: fmt.Errorf("start postgres: %w", err)}
-	}
-	defer inst.Terminate(context.WithoutCancel(ctx))
-	fmt.Fprintf(opts.IO.Out, "%s: challenge.yaml and the SQL files read; seed %d\n", ch.Source, opts.Seed)
 	results, err := grader.Validate(ctx, ch, dir, grader.Options{
-		Provider: postgres.NewURL(inst.ConnectionString()), Python: opts.Python, Requests: opts.Requests, Version: Version(),
+		Provider: p, Python: opts.Python, Requests: opts.Requests, Version: Version(),
 		Seed:     opts.Seed,
 		Progress: newProgressDisplay(opts.IO.ErrOut, false, false).Grader(),
 	})
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	ok := true
 	for _, r := range results {
@@ -202,7 +212,7 @@ func runValidate(ctx context.Context, arg string, opts *GradeOptions, repeat []s
 		fmt.Fprintf(opts.IO.Out, "%s %-18s %s\n", mark, r.Program, r.Message)
 	}
 	if !ok {
-		again := append([]string{"nplus1", "challenges", "validate", arg}, repeat...)
+		again := append([]string{"nplus1", "challenges", "validate", arg}, opts.Repeat...)
 		again = append(again, "--seed", strconv.FormatInt(opts.Seed, 10))
 		fmt.Fprintf(opts.IO.Out, "same data again: %s\n", reports.ShellWords(again))
 		return &exitError{code: exitFail}

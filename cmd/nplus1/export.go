@@ -180,7 +180,7 @@ func runExport(_ context.Context, opts *ExportOptions) error {
 		out, err = p.JSON()
 	}
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	if opts.Out == "-" {
 		_, err := opts.IO.Out.Write(out)

@@ -9,10 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -27,8 +25,9 @@ import (
 
 // GradeOptions are the inputs of `nplus1 grade`.
 type GradeOptions struct {
-	IO  IOStreams
-	Now func() time.Time
+	IO       IOStreams
+	Now      func() time.Time
+	Provider func(context.Context, providerChoice) (postgres.Provider, error)
 
 	Solutions       []string
 	Jobs            int
@@ -64,7 +63,7 @@ type GradeOptions struct {
 
 // NewCmdGrade builds `nplus1 grade`. runF replaces runGrade in tests.
 func NewCmdGrade(f *Factory, runF func(context.Context, *GradeOptions) error) *cobra.Command {
-	opts := &GradeOptions{IO: f.IO, Now: f.Now}
+	opts := &GradeOptions{IO: f.IO, Now: f.Now, Provider: f.Provider}
 	cmd := &cobra.Command{
 		Use:   "grade DIR [DIR...]",
 		Short: "Grade a solution against a challenge on a real PostgreSQL",
@@ -142,15 +141,10 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
 			if err := opts.validate(cmd.Flags()); err != nil {
 				return err
 			}
-			// SIGHUP (the terminal closed) and SIGPIPE (the output's reader
-			// went away, e.g. `| head`) end the grade like Ctrl-C does, so
-			// its Postgres and solution are stopped rather than orphaned.
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-			defer stop()
 			if runF != nil {
-				return runF(ctx, opts)
+				return runF(cmd.Context(), opts)
 			}
-			return runGrade(ctx, opts)
+			return runGrade(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -224,6 +218,14 @@ func (o *GradeOptions) check(fl *pflag.FlagSet) error {
 	if o.MaxScore <= 0 || math.IsInf(o.MaxScore, 0) || math.IsNaN(o.MaxScore) {
 		return usageError("--max-score %g: give the points of a whole grade, more than 0, such as 100", o.MaxScore)
 	}
+	if o.RTT < 0 {
+		return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", o.RTT)
+	}
+	switch o.Sandbox {
+	case grader.SandboxAuto, grader.SandboxRequired, grader.SandboxOff:
+	default:
+		return usageError("--sandbox %q: give auto, required or off", o.Sandbox)
+	}
 	if o.Jobs < 1 {
 		return usageError("--jobs %d: grade 1 or more solutions at a time", o.Jobs)
 	}
@@ -273,36 +275,8 @@ func parseMemory(s string) (int64, error) {
 	return n, nil
 }
 
-// provider picks the Postgres provider the options ask for. With auto and
-// neither local binaries nor Docker, it says what to install and the
-// grade exits 3; auto's probe of Docker takes 1.5 s at most.
-func (o *GradeOptions) provider() (postgres.Provider, error) {
-	docker := postgres.DockerOptions{Image: o.Image}
-	switch o.Postgres {
-	case "auto":
-		if o.DatabaseURL != "" {
-			return postgres.NewURL(o.DatabaseURL), nil
-		}
-		p, err := postgres.Auto(context.Background(), postgres.AutoOptions{Docker: docker})
-		if err != nil {
-			return nil, &exitError{code: exitGradeError, err: err}
-		}
-		return p, nil
-	case "local":
-		return postgres.NewLocal(postgres.LocalOptions{}), nil
-	case "docker":
-		return postgres.NewDocker(docker), nil
-	case "url":
-		if o.DatabaseURL == "" {
-			return nil, usageError("--postgres url needs --database-url URL (or NPLUS1_DATABASE_URL)")
-		}
-		return postgres.NewURL(o.DatabaseURL), nil
-	}
-	return nil, usageError("--postgres %q: use auto, local, docker or url", o.Postgres)
-}
-
 func runGrade(ctx context.Context, opts *GradeOptions) error {
-	p, err := opts.provider()
+	p, err := opts.Provider(ctx, providerChoice{Name: opts.Postgres, Image: opts.Image, DatabaseURL: opts.DatabaseURL})
 	if err != nil {
 		return err
 	}
@@ -322,17 +296,16 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	if errors.As(err, &ue) {
 		// CI looks for a card whatever happened.
 		opts.writeUsageCard(opts.Out, grader.BareCard(gopts, reports.Error, err.Error()))
-		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	dir := opts.Out
 	if dir == "" {
 		dir = defaultCardDir(card.Challenge.ID, opts.Solutions[0])
 	}
 	if err := opts.writeCard(card, dir); err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	reports.Summary(opts.IO.Out, card)
 	if opts.Verbose {
@@ -477,7 +450,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 		return display.Writer(fmt.Sprintf("nplus1 %s | ", names[dir]), false)
 	})
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	code := exitPass // the worst: pass < fail < bad input < the machine
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
@@ -501,7 +474,7 @@ func runGradeMany(ctx context.Context, opts *GradeOptions, p postgres.Provider) 
 				taken[dir] = r.Solution
 			}
 			if err := opts.writeCard(card, dir); err != nil {
-				return &exitError{code: exitGradeError, err: err}
+				return err
 			}
 		}
 		statements, p95 := "-", "-"

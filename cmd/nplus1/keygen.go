@@ -71,7 +71,7 @@ func runKeygen(_ context.Context, opts *KeygenOptions) error {
 	}
 	pub, priv, err := reports.GenerateKey(opts.Rand)
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	if err := writeFileMode(opts.Out, []byte(reports.EncodePrivateKey(priv)+"\n"), 0o600); err != nil {
 		return writeError(fmt.Errorf("keygen: %w", err))

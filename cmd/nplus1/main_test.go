@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -336,5 +338,28 @@ func TestReproduceGivesTheSameGrade(t *testing.T) {
 	if again.Environment.DataDigest != first.Environment.DataDigest || again.Environment.Size != 30 || again.Environment.RTTMS != 1 ||
 		again.Metrics.Statements != first.Metrics.Statements || again.Metrics.Timed != first.Metrics.Timed {
 		t.Errorf("reproduced: %+v %+v\nfirst: %+v %+v", again.Environment, again.Metrics, first.Environment, first.Metrics)
+	}
+}
+
+// Every error becomes its exit code in one place.
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		ran  bool
+		want int
+	}{
+		{"none", nil, true, exitPass},
+		{"its own code", &exitError{code: 7}, true, 7},
+		{"a bad flag", usageError("--x"), false, exitUsage},
+		{"cobra's, before the command ran", errors.New(`unknown command "x" for "nplus1"`), false, exitUsage},
+		{"the grader's usage error", fmt.Errorf("grade: %w", &grader.UsageError{Err: errors.New("no such directory")}), true, exitUsage},
+		{"a command that cannot run", &grader.CommandError{Err: errors.New("not found")}, true, 127},
+		{"anything else, once the command ran", errors.New("disk full"), true, exitGradeError},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err, tt.ran); got != tt.want {
+			t.Errorf("%s: exitCode(%v, ran %v) = %d, want %d", tt.name, tt.err, tt.ran, got, tt.want)
+		}
 	}
 }

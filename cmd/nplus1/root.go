@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/nplus1/nplus1/grader"
+	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/spf13/cobra"
 )
 
@@ -31,10 +35,15 @@ type Factory struct {
 	IO     IOStreams
 	Now    func() time.Time
 	Getenv func(string) string
+	// Provider gives the PostgreSQL provider a command's flags choose (see
+	// newProvider); each command's options hold it as a function of their
+	// own, so a test can hand one a provider of its own.
+	Provider func(ctx context.Context, choice providerChoice) (postgres.Provider, error)
 }
 
 // exitError carries an exit code out of a command. A nil err means the
-// command already said what it had to.
+// command already said what it had to. Other errors are mapped to a code
+// by exitCode.
 type exitError struct {
 	code int
 	err  error
@@ -47,7 +56,7 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
-// writeError is the exit error of writing where the user asked: a path that
+// writeError is the error of writing where the user asked: a path that
 // cannot be written (a file where a directory should be, no such
 // directory, no permission) is the input's fault (exit 2); anything else
 // (a full disk) the machine's (exit 3).
@@ -56,7 +65,7 @@ func writeError(err error) error {
 		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) {
 		return &exitError{code: exitUsage, err: err}
 	}
-	return &exitError{code: exitGradeError, err: err}
+	return err
 }
 
 // usageError marks an error as the user's input being wrong (exit 2).
@@ -66,27 +75,57 @@ func usageError(format string, args ...any) error {
 
 // Run runs the CLI with the given arguments and streams and returns the
 // exit code. main is one line around it, so whole-CLI tests run in-process.
+//
+// Every command runs under one signal context: Ctrl-C, SIGTERM, SIGHUP (the
+// terminal closed) and SIGPIPE (the output's reader went away, e.g.
+// `| head`) end it, so that what it started (a Postgres, a solution, a
+// traced command) is stopped rather than orphaned.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f := &Factory{IO: IOStreams{In: stdin, Out: stdout, ErrOut: stderr}, Now: time.Now, Getenv: os.Getenv}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer stop()
+	f := &Factory{IO: IOStreams{In: stdin, Out: stdout, ErrOut: stderr}, Now: time.Now, Getenv: os.Getenv, Provider: newProvider}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
-	if err == nil {
-		return exitPass
-	}
+	ran := false // cobra's own errors come before a command runs
+	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err, ran)
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "nplus1: %v\n", ee.err)
-		}
-		return ee.code
+	switch {
+	case err == nil:
+	case !ran && !errors.As(err, &ee):
+		fmt.Fprintf(stderr, "nplus1: %v\nRun 'nplus1 --help' for usage.\n", err)
+	case !errors.As(err, &ee) || ee.err != nil:
+		fmt.Fprintf(stderr, "nplus1: %v\n", err)
 	}
-	// Anything else cobra returns is a command-line mistake.
-	fmt.Fprintf(stderr, "nplus1: %v\nRun 'nplus1 --help' for usage.\n", err)
-	return exitUsage
+	return code
+}
+
+// exitCode is the one place an error becomes an exit code: an *exitError
+// says its own; the grader's *UsageError is the input's (2) and its
+// *CommandError a command that could not be run (127, as in a shell); an
+// error of cobra's, before the command ran, is the command line's (2);
+// any other is the machine's (3).
+func exitCode(err error, ran bool) int {
+	var (
+		ee *exitError
+		ue *grader.UsageError
+		ce *grader.CommandError
+	)
+	switch {
+	case err == nil:
+		return exitPass
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue) || !ran:
+		return exitUsage
+	case errors.As(err, &ce):
+		return 127
+	}
+	return exitGradeError
 }
 
 // NewCmdRoot builds the nplus1 command tree.

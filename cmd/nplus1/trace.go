@@ -3,31 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
-	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader"
-	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/postgres"
-	"github.com/nplus1/nplus1/grader/proxy"
-	"github.com/nplus1/nplus1/grader/runner"
-	"github.com/nplus1/nplus1/grader/sqlshape"
-	"github.com/nplus1/nplus1/reports"
+	"github.com/nplus1/nplus1/internal/procgroup"
 	"github.com/spf13/cobra"
 )
 
 // TraceOptions are the inputs of `nplus1 trace`.
 type TraceOptions struct {
-	IO IOStreams
+	IO       IOStreams
+	Provider func(context.Context, providerChoice) (postgres.Provider, error)
 
 	Command     []string
 	DatabaseURL string
@@ -46,7 +37,7 @@ type TraceOptions struct {
 
 // NewCmdTrace builds `nplus1 trace`. runF replaces runTrace in tests.
 func NewCmdTrace(f *Factory, runF func(context.Context, *TraceOptions) error) *cobra.Command {
-	opts := &TraceOptions{IO: f.IO}
+	opts := &TraceOptions{IO: f.IO, Provider: f.Provider}
 	cmd := &cobra.Command{
 		Use:   "trace [flags] -- COMMAND [ARGS...]",
 		Short: "Run any program with its SQL traced at the wire, and find its N+1 queries",
@@ -94,24 +85,13 @@ process group is stopped when it exits.`,
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")
 			}
 			opts.PortSet = f.Getenv("PORT") != ""
-			if opts.JSON != "" {
-				// Said now, not after a long session whose events it was to hold.
-				if st, err := os.Stat(filepath.Dir(opts.JSON)); err != nil || !st.IsDir() {
-					return usageError("--json %s: its directory %s does not exist", opts.JSON, filepath.Dir(opts.JSON))
-				}
+			if err := opts.validate(); err != nil {
+				return err
 			}
-			if opts.RTT < 0 {
-				return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", opts.RTT)
-			}
-			if opts.Gap < 0 {
-				return usageError("--gap %s: a gap cannot be negative; give one such as 500ms (0: the whole run is one burst)", opts.Gap)
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			if runF != nil {
-				return runF(ctx, opts)
+				return runF(cmd.Context(), opts)
 			}
-			return runTrace(ctx, opts)
+			return runTrace(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -128,20 +108,31 @@ process group is stopped when it exits.`,
 	return cmd
 }
 
-func (o *TraceOptions) provider(ctx context.Context) (postgres.Provider, error) {
-	switch o.Postgres {
-	case "auto":
-		p, err := postgres.Auto(ctx, postgres.AutoOptions{})
-		if err != nil {
-			return nil, &exitError{code: exitGradeError, err: err}
+// validate checks the flags before anything starts.
+func (o *TraceOptions) validate() error {
+	if o.JSON != "" {
+		// Said now, not after a long session whose events it was to hold.
+		if st, err := os.Stat(filepath.Dir(o.JSON)); err != nil || !st.IsDir() {
+			return usageError("--json %s: its directory %s does not exist", o.JSON, filepath.Dir(o.JSON))
 		}
-		return p, nil
-	case "local":
-		return postgres.NewLocal(postgres.LocalOptions{}), nil
-	case "docker":
-		return postgres.NewDocker(postgres.DockerOptions{}), nil
 	}
-	return nil, usageError("--postgres %q: use auto, local or docker (or --database-url)", o.Postgres)
+	switch {
+	case o.RTT < 0:
+		return usageError("--rtt %s: a round trip cannot be negative; give one such as 5ms", o.RTT)
+	case o.Gap < 0:
+		return usageError("--gap %s: a gap cannot be negative; give one such as 500ms (0: the whole run is one burst)", o.Gap)
+	case o.Challenge == "" && (o.Seed != 0 || o.Size != 0):
+		return usageError("--seed and --size choose a challenge's data: give --challenge too")
+	case o.Seed < 0 || o.Seed > grader.MaxSeed:
+		return usageError("--seed %d is out of range: use 1 to %d", o.Seed, grader.MaxSeed)
+	case o.Size < 0:
+		return usageError("--size %d: give a number of parent rows of 1 or more", o.Size)
+	case o.Challenge != "" && o.DatabaseURL != "":
+		return usageError("--challenge loads a challenge into a throwaway Postgres: it cannot be used with --database-url")
+	case o.DatabaseURL == "" && o.Postgres != "auto" && o.Postgres != "local" && o.Postgres != "docker":
+		return usageError("--postgres %q: use auto, local or docker (or --database-url)", o.Postgres)
+	}
+	return nil
 }
 
 func runTrace(ctx context.Context, opts *TraceOptions) error {
@@ -149,8 +140,8 @@ func runTrace(ctx context.Context, opts *TraceOptions) error {
 	if !opts.PortSet {
 		// A server reads PORT, as under grade.
 		var err error
-		if port, err = runner.FreePort(); err != nil {
-			return &exitError{code: exitGradeError, err: err}
+		if port, err = procgroup.FreePort(); err != nil {
+			return err
 		}
 	}
 	topts := grader.TraceOptions{
@@ -162,220 +153,37 @@ func runTrace(ctx context.Context, opts *TraceOptions) error {
 		Size:        opts.Size,
 		SchemaFiles: opts.Schemas,
 		RTT:         opts.RTT,
+		Gap:         opts.Gap,
 		Stdin:       opts.IO.In,
 		Stdout:      opts.IO.Out,
 		Stderr:      opts.IO.ErrOut,
 		Progress:    &tracePrefixWriter{w: opts.IO.ErrOut, bol: true},
 	}
 	if opts.DatabaseURL == "" {
-		p, err := opts.provider(ctx)
+		p, err := opts.Provider(ctx, providerChoice{Name: opts.Postgres})
 		if err != nil {
 			return err
 		}
 		topts.Provider = p
 	}
-	res, err := grader.Trace(ctx, topts)
-	var ue *grader.UsageError
-	var ce *grader.CommandError
-	switch {
-	case errors.As(err, &ue):
-		return &exitError{code: exitUsage, err: err}
-	case errors.As(err, &ce):
-		return &exitError{code: 127, err: err}
-	case err != nil:
-		return &exitError{code: exitGradeError, err: err}
+	report, err := grader.Trace(ctx, topts)
+	if err != nil {
+		return err
 	}
-	report := newTraceReport(opts.Command, res, opts.Gap)
-	if port != 0 {
-		report.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
-		if opts.Challenge != "" {
-			if ch, err := challenges.Load(opts.Challenge); err == nil {
-				report.URL = fmt.Sprintf("http://127.0.0.1:%d%s", port, ch.Endpoint.Path)
-			}
-		}
-	}
-	report.write(opts.IO.Out, opts.Verbose)
+	report.Write(opts.IO.Out, opts.Verbose)
 	if opts.JSON != "" {
 		js, err := json.MarshalIndent(report, "", "  ")
 		if err == nil {
 			err = os.WriteFile(opts.JSON, append(js, '\n'), 0o644)
 		}
 		if err != nil {
-			return &exitError{code: exitGradeError, err: fmt.Errorf("write --json: %w", err)}
+			return fmt.Errorf("write --json: %w", err)
 		}
 	}
-	if res.ExitCode != 0 {
-		return &exitError{code: res.ExitCode}
+	if report.ExitCode != 0 {
+		return &exitError{code: report.ExitCode}
 	}
 	return nil
-}
-
-// traceReport is what `nplus1 trace` prints, and writes with --json.
-type traceReport struct {
-	Command     []string          `json:"command"`
-	ExitCode    int               `json:"exit_code"`
-	Interrupted bool              `json:"interrupted"`
-	ElapsedMS   float64           `json:"elapsed_ms"`
-	Connections int               `json:"connections"`
-	GapMS       float64           `json:"gap_ms"`
-	Statements  []proxy.Statement `json:"statements"`
-	RoundTrips  []proxy.RoundTrip `json:"round_trips"`
-	Bursts      []traceBurst      `json:"bursts"`
-	Shapes      []traceShape      `json:"shapes"`
-	Problems    []string          `json:"problems,omitempty"`
-	// URL is where a server that reads PORT serves (the challenge's
-	// endpoint on it, with --challenge); "" when PORT was the caller's.
-	URL string `json:"url,omitempty"`
-}
-
-// traceBurst is one burst of activity and what was found in it.
-type traceBurst struct {
-	First    int               `json:"first_seq"` // Seq of its first statement
-	Count    int               `json:"statements"`
-	Findings []reports.Finding `json:"findings,omitempty"`
-	stmts    []proxy.Statement
-}
-
-// traceShape is one statement shape over the whole run.
-type traceShape struct {
-	reports.Shape
-	TotalMS float64 `json:"total_ms"`
-	MeanMS  float64 `json:"mean_ms"`
-}
-
-func newTraceReport(command []string, res *grader.TraceResult, gap time.Duration) *traceReport {
-	r := &traceReport{
-		Command: command, ExitCode: res.ExitCode, Interrupted: res.Interrupted,
-		ElapsedMS: millis(res.Elapsed), Connections: res.Connections, GapMS: millis(gap),
-		Statements: res.Statements, RoundTrips: res.RoundTrips, Problems: res.Problems,
-	}
-	nplus1 := map[string]bool{}
-	for _, b := range check.Bursts(res.Statements, gap) {
-		findings := append(check.NPlusOne(b), check.OverFetch(b)...)
-		for i, f := range findings {
-			if f.Kind == "n+1" {
-				nplus1[f.Fingerprint] = true
-			}
-			// Trace sees bursts of activity, not requests.
-			findings[i].Message = strings.Replace(f.Message, " in one request", " in one burst", 1)
-		}
-		r.Bursts = append(r.Bursts, traceBurst{First: b[0].Seq, Count: len(b), Findings: findings, stmts: b})
-	}
-	spent := map[string]time.Duration{}
-	for _, s := range res.Statements {
-		spent[sqlshape.Of(s.SQL).Fingerprint] += s.Duration
-	}
-	for _, sh := range check.Shapes(res.Statements) {
-		sh.NPlusOne = nplus1[sh.Fingerprint]
-		total := spent[sh.Fingerprint]
-		r.Shapes = append(r.Shapes, traceShape{Shape: sh, TotalMS: millis(total), MeanMS: millis(total / time.Duration(max(1, sh.Count)))})
-	}
-	return r
-}
-
-func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// write prints the report: a summary, the timeline of each burst, the
-// table by shape, the findings and any protocol problems.
-func (r *traceReport) write(w io.Writer, verbose bool) {
-	data, catalog := 0, 0
-	for _, s := range r.Statements {
-		switch {
-		case s.Data:
-			data++
-		case s.Catalog:
-			catalog++
-		}
-	}
-	how := fmt.Sprintf("exited %d", r.ExitCode)
-	if r.Interrupted {
-		how = fmt.Sprintf("was interrupted (exit %d)", r.ExitCode)
-	}
-	fmt.Fprintf(w, "\nnplus1 trace: `%s` %s after %s\n", reports.ShellWords(r.Command), how, time.Duration(r.ElapsedMS*1e6).Round(time.Millisecond))
-	overhead := ""
-	if catalog > 0 {
-		overhead = fmt.Sprintf(", %d driver overhead reading only the system catalogs", catalog)
-	}
-	fmt.Fprintf(w, "%s (%d data, %d control%s) in %s on %s, %s of activity\n",
-		reports.Count(len(r.Statements), "statement"), data, len(r.Statements)-data-catalog, overhead, reports.Count(len(r.RoundTrips), "round trip"),
-		reports.Count(r.Connections, "connection"), reports.Count(len(r.Bursts), "burst"))
-	if note := r.nothingNote(data); note != "" {
-		fmt.Fprintln(w, note)
-	}
-	var t0 time.Time
-	if len(r.Statements) > 0 {
-		t0 = r.Statements[0].Start
-	}
-	for i, b := range r.Bursts {
-		last := b.stmts[len(b.stmts)-1]
-		fmt.Fprintf(w, "\n== burst %d: at +%.3fs, %s\n", i+1, b.stmts[0].Start.Sub(t0).Seconds(),
-			roundDuration(last.Start.Add(last.Duration).Sub(b.stmts[0].Start)))
-		if verbose {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tAT\tCONN\tMS\tROWS\tSTATEMENT")
-			for _, s := range b.stmts {
-				sql := strings.Join(strings.Fields(s.SQL), " ")
-				if s.Error != "" {
-					sql += "  -- error " + s.Error
-				}
-				fmt.Fprintf(tw, "%d\t+%.3fs\t%d\t%.2f\t%d\t%s\n", s.Seq, s.Start.Sub(t0).Seconds(), s.Conn, millis(s.Duration), s.Rows, sql)
-			}
-			tw.Flush()
-		} else {
-			fmt.Fprint(w, check.Listing(b.stmts))
-		}
-	}
-	if len(r.Shapes) > 0 {
-		fmt.Fprintln(w, "\n== statements by shape")
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COUNT\tTOTAL MS\tMEAN MS\tROWS\tN+1\tSTATEMENT")
-		for _, s := range r.Shapes {
-			flag := ""
-			if s.NPlusOne {
-				flag = "N+1"
-			}
-			fmt.Fprintf(tw, "%d\t%.2f\t%.3f\t%d\t%s\t%s\n", s.Count, s.TotalMS, s.MeanMS, s.Rows, flag, s.Example)
-		}
-		tw.Flush()
-	}
-	for i, b := range r.Bursts {
-		for _, f := range b.Findings {
-			fmt.Fprintf(w, "\n%s (burst %d): %s\n", strings.ToUpper(f.Kind), i+1, f.Message)
-		}
-	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "\nprotocol: %s\n", p)
-	}
-}
-
-// nothingNote says plainly why a trace shows nothing to look at: no
-// connection, a connection but no statement, or only control statements,
-// and, when it may be a server that was sent no request, to send some;
-// "" when data statements ran.
-func (r *traceReport) nothingNote(data int) string {
-	send := "A server runs its SQL when it gets requests: send some while nplus1 trace runs"
-	if r.URL != "" {
-		send += fmt.Sprintf(" (e.g. curl %s)", r.URL)
-	}
-	send += ", then press Ctrl-C."
-	switch {
-	case len(r.Statements) == 0 && r.Connections == 0:
-		start := "did the program start (its output is above)? It must read DATABASE_URL or the PG* variables."
-		if r.Interrupted { // a server stopped with Ctrl-C: was it sent a request?
-			return "No SQL reached the proxy, and no connection was made. " + send + " Else, " + start
-		}
-		return "No SQL reached the proxy, and no connection was made: " + start
-	case len(r.Statements) == 0:
-		return fmt.Sprintf("No SQL reached the proxy: the program connected (%s) but sent no statement. %s", reports.Count(r.Connections, "connection"), send)
-	case data == 0:
-		var names []string
-		for _, s := range r.Shapes {
-			names = append(names, s.Normalized)
-		}
-		return fmt.Sprintf("No data statement ran, only %s (%s): nothing read the data. %s",
-			reports.Count(len(r.Statements), "control statement"), strings.Join(names, ", "), send)
-	}
-	return ""
 }
 
 // tracePrefixWriter tags nplus1's own progress lines, so they stand apart
@@ -398,13 +206,4 @@ func (p *tracePrefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-// roundDuration rounds d for reading: to 10µs below a millisecond (a short
-// burst is not "0s"), to the millisecond above.
-func roundDuration(d time.Duration) time.Duration {
-	if d < time.Millisecond {
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(time.Millisecond)
 }

@@ -292,6 +292,7 @@ func TestTraceInterruptPrintsReport(t *testing.T) {
 		IO:       IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
 		Command:  []string{os.Args[0], "-test.run=^TestTraceHelperProcess$"},
 		Postgres: "local",
+		Provider: newProvider,
 		Gap:      500 * time.Millisecond,
 	}
 	start := time.Now()
@@ -335,7 +336,7 @@ func TestTraceExitCodeAndUsage(t *testing.T) {
 // the machine's failure, not as a program that sent no SQL.
 func TestTraceUnreachableDatabase(t *testing.T) {
 	code, out, errOut := run(t, "trace", "--database-url", "postgres://x:y@127.0.0.1:1/db", "--", "true")
-	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database of --database-url") || strings.Contains(out+errOut, "No SQL reached") {
+	if code != exitGradeError || !strings.Contains(errOut, "cannot reach the database to trace") || strings.Contains(out+errOut, "No SQL reached") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }
@@ -370,7 +371,7 @@ func TestTraceWithoutRequestsSaysSo(t *testing.T) {
 	defer cancel()
 	var buf, errBuf traceBuffer
 	err := runTrace(ctx, &TraceOptions{IO: IOStreams{In: strings.NewReader(""), Out: &buf, ErrOut: &errBuf},
-		Command: []string{"sleep", "30"}, Postgres: "local", Challenge: "orders-users", Gap: 500 * time.Millisecond})
+		Command: []string{"sleep", "30"}, Postgres: "local", Provider: newProvider, Challenge: "orders-users", Gap: 500 * time.Millisecond})
 	want := regexp.MustCompile(`No SQL reached the proxy, and no connection was made\. A server runs its SQL when it gets requests: send some while nplus1 trace runs \(e\.g\. curl http://127\.0\.0\.1:\d+/api/orders\), then press Ctrl-C\. Else, did the program start`)
 	if !want.MatchString(buf.String()) {
 		t.Errorf("an interrupted server sent no request: %v\nstdout:\n%s\nstderr:\n%s", err, &buf, &errBuf)

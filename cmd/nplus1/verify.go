@@ -77,7 +77,7 @@ func runVerify(_ context.Context, opts *VerifyOptions) error {
 		return &exitError{code: exitFail}
 	}
 	if err != nil {
-		return &exitError{code: exitGradeError, err: err}
+		return err
 	}
 	c := v.Card
 	fmt.Fprintf(opts.IO.Out, "VERIFIED  %s\n  signed by key %s: %s %s, graded %s by %s %s\n  solution %s, challenge %s, seed %d\n",

@@ -469,6 +469,16 @@ func (i *dockerInstance) ConnectionString() string { return i.connString(i.port)
 func (i *dockerInstance) Version() string          { return i.version }
 func (i *dockerInstance) Provider() string         { return "docker" }
 
+// Copy implements Instance: the server's database "postgres" is copied
+// through template1, this server being the grader's own.
+func (i *dockerInstance) Copy(ctx context.Context) (Instance, error) {
+	admin, err := withDatabase(i.ConnectionString(), "template1")
+	if err != nil {
+		return nil, err
+	}
+	return copyDatabase(ctx, admin, "postgres")
+}
+
 // Terminate removes the container. Later calls return the first call's
 // result.
 func (i *dockerInstance) Terminate(ctx context.Context) error {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/internal/filelock"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // LocalOptions configures the local provider. The zero value is ready to use.
@@ -156,7 +157,7 @@ func (p *localProvider) start(ctx context.Context) (*localInstance, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		port, err := freePort()
+		port, err := procgroup.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -394,16 +395,6 @@ func chownAll(dir string, as *runAs) error {
 	})
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // tail returns the last n lines of b.
 func tail(b []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
@@ -518,7 +509,7 @@ func (i *localInstance) stop(ctx context.Context) error {
 // stopTimeout or once ctx is done.
 func (i *localInstance) kill(ctx context.Context) {
 	if i.cmd != nil {
-		signalGroup(i.cmd.Process, syscall.SIGINT)
+		procgroup.Signal(i.cmd.Process.Pid, syscall.SIGINT)
 		select {
 		case <-i.exited:
 		case <-ctx.Done():
@@ -527,7 +518,7 @@ func (i *localInstance) kill(ctx context.Context) {
 		select {
 		case <-i.exited:
 		default:
-			signalGroup(i.cmd.Process, syscall.SIGKILL)
+			procgroup.Signal(i.cmd.Process.Pid, syscall.SIGKILL)
 			<-i.exited
 		}
 		i.cmd = nil
@@ -549,6 +540,16 @@ func (i *localInstance) ConnectionString() string {
 
 func (i *localInstance) Version() string  { return i.version }
 func (i *localInstance) Provider() string { return "local" }
+
+// Copy implements Instance: the server's database "postgres" is copied
+// through template1, this server being the grader's own.
+func (i *localInstance) Copy(ctx context.Context) (Instance, error) {
+	admin, err := withDatabase(i.ConnectionString(), "template1")
+	if err != nil {
+		return nil, err
+	}
+	return copyDatabase(ctx, admin, "postgres")
+}
 
 // Terminate stops the server and removes its temp dir. Later calls return
 // the first call's result.

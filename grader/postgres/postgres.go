@@ -19,7 +19,8 @@ type Provider interface {
 	// Name is the provider's name as the CLI spells it: "local", "url", ...
 	Name() string
 	// Start brings up a server (or a fresh database on an existing one) and
-	// returns once it accepts connections.
+	// returns once it accepts connections. Its error says what it was
+	// starting ("start local postgres: ..."): callers do not say it again.
 	Start(ctx context.Context) (Instance, error)
 }
 
@@ -36,6 +37,12 @@ type Instance interface {
 	// Terminate stops the server or drops the database, and removes every
 	// file the instance made. It is safe to call more than once.
 	Terminate(ctx context.Context) error
+	// Copy makes a new database on the instance's server holding a copy of
+	// this one's (CREATE DATABASE ... TEMPLATE), as an Instance of its own
+	// ("url") to Terminate; this instance lives on. No session may be open
+	// on this instance's database while it copies. Copying a seeded
+	// database is how a batch of grades on one server share one seeding.
+	Copy(ctx context.Context) (Instance, error)
 }
 
 // ErrNotAvailable is wrapped by Start when the provider cannot run on this

@@ -60,8 +60,9 @@ func startLocal(t *testing.T) Instance {
 }
 
 // runProviderSuite is the test every Provider must pass: start, create a
-// role, a table and a grant, read as that role, terminate twice, and leave
-// nothing behind (checked by the provider-specific leftovers).
+// role, a table and a grant, read as that role, copy the database (see
+// checkCopy), terminate twice, and leave nothing behind (checked by the
+// provider-specific leftovers).
 //
 // Roles the suite creates are named "<database>_...", as the url provider
 // asks.
@@ -119,6 +120,7 @@ func runProviderSuite(t *testing.T, p Provider, leftovers func(t *testing.T, ins
 	}
 	reader.Close(ctx)
 	conn.Close(ctx)
+	checkCopy(t, inst, db)
 
 	for i := range 2 {
 		if err := inst.Terminate(ctx); err != nil {
@@ -126,6 +128,47 @@ func runProviderSuite(t *testing.T, p Provider, leftovers func(t *testing.T, ins
 		}
 	}
 	leftovers(t, inst)
+}
+
+// checkCopy copies inst's database db, which holds suite_items' two rows
+// and has no open session: the copy is a database of its own with the
+// rows; emptying it leaves db as it was; Terminate drops it.
+func checkCopy(t *testing.T, inst Instance, db string) {
+	t.Helper()
+	ctx := t.Context()
+	cp, err := inst.Copy(ctx)
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	t.Cleanup(func() { cp.Terminate(context.Background()) })
+	conn, err := pgx.Connect(ctx, cp.ConnectionString())
+	if err != nil {
+		t.Fatalf("connect to the copy: %v", err)
+	}
+	var name string
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT current_database(), (SELECT count(*) FROM suite_items)").Scan(&name, &n); err != nil || name == db || n != 2 {
+		t.Errorf("the copy: database %q with %d rows, %v; want another database than %q with 2 rows", name, n, err, db)
+	}
+	if _, err := conn.Exec(ctx, "DELETE FROM suite_items"); err != nil {
+		t.Errorf("DELETE in the copy: %v", err)
+	}
+	conn.Close(ctx)
+	if err := cp.Terminate(ctx); err != nil {
+		t.Fatalf("Terminate the copy: %v", err)
+	}
+	if c, err := pgx.Connect(ctx, cp.ConnectionString()); err == nil {
+		c.Close(ctx)
+		t.Errorf("the copy %s can be connected to after Terminate", name)
+	}
+	orig, err := pgx.Connect(ctx, inst.ConnectionString())
+	if err != nil {
+		t.Fatalf("connect after the copy: %v", err)
+	}
+	defer orig.Close(context.Background())
+	if err := orig.QueryRow(ctx, "SELECT count(*) FROM suite_items").Scan(&n); err != nil || n != 2 {
+		t.Errorf("the original after its copy was emptied: %d rows, %v; want 2", n, err)
+	}
 }
 
 // processesUsing lists the processes whose command line or working

@@ -3,22 +3,22 @@
 package postgres
 
 import (
-	"os"
 	"syscall"
+
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // procAttr puts a child in its own process group, running as the given
-// user if not nil, that ends if the grader dies (see dieWithParent).
+// user if not nil. If the grader dies first, even by SIGKILL, the kernel
+// sends the child SIGQUIT (Linux): PostgreSQL's immediate shutdown, which
+// stops its backends and frees its shared memory. Where there is no
+// parent-death signal, a server whose grader was killed runs on until the
+// next local start removes its dir (see filelock.RemoveOrphans), which it
+// notices within a minute.
 func procAttr(as *runAs) *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{Setpgid: true}
-	dieWithParent(attr)
+	attr := procgroup.Attr(syscall.SIGQUIT)
 	if as != nil {
 		attr.Credential = &syscall.Credential{Uid: as.uid, Gid: as.gid}
 	}
 	return attr
-}
-
-// signalGroup sends sig to the process group that p leads.
-func signalGroup(p *os.Process, sig syscall.Signal) error {
-	return syscall.Kill(-p.Pid, sig)
 }

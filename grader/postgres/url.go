@@ -26,17 +26,19 @@ func NewURL(connString string) Provider {
 	return &urlProvider{connString: connString}
 }
 
-// NewURLFromTemplate is NewURL with each temporary database made as a copy
-// of the database template (CREATE DATABASE ... TEMPLATE), which must have
-// no open session. Copying an already seeded database is how a batch of
-// grades on one server share one seeding.
-func NewURLFromTemplate(connString, template string) Provider {
-	return &urlProvider{connString: connString, template: template}
+// copyDatabase makes a temporary database on the server admin reaches
+// (through another database than this one) as a copy of database.
+func copyDatabase(ctx context.Context, admin, database string) (Instance, error) {
+	inst, err := (&urlProvider{connString: admin, template: database}).start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("copy database %s: %w", database, err)
+	}
+	return inst, nil
 }
 
 type urlProvider struct {
 	connString string
-	template   string // database to copy; "" for an empty one
+	template   string // database to copy (see copyDatabase); "" for an empty one
 }
 
 func (p *urlProvider) Name() string { return "url" }
@@ -127,6 +129,11 @@ type urlInstance struct {
 func (i *urlInstance) ConnectionString() string { return i.connString }
 func (i *urlInstance) Version() string          { return i.version }
 func (i *urlInstance) Provider() string         { return "url" }
+
+// Copy implements Instance.
+func (i *urlInstance) Copy(ctx context.Context) (Instance, error) {
+	return copyDatabase(ctx, i.admin, i.database)
+}
 
 // Terminate drops the database and the roles named "<database>_...". Later
 // calls return the first call's result.

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nplus1/nplus1/internal/filelock"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // BuildOptions are the options of Solution.Build.
@@ -392,7 +393,7 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 	cmd.SysProcAttr = procAttr()
 	// Interrupt first, as Ctrl-C would, so the build cleans up after itself;
 	// WaitDelay kills it if it does not stop.
-	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGINT) }
+	cmd.Cancel = func() error { return procgroup.Signal(cmd.Process.Pid, syscall.SIGINT) }
 	cmd.WaitDelay = 3 * time.Second // also: a leftover child holding the output open
 	err := cmd.Start()
 	if err != nil {
@@ -403,7 +404,7 @@ func runBuild(ctx context.Context, dir, scratch string, argv []string, display s
 	stop()
 	// Kill what the build left behind (daemons). ErrWaitDelay: it exited
 	// 0, but a child kept the output open.
-	_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil
 	}

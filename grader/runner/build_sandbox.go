@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/grader/sandbox"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // prepareSandbox makes what a sandboxed build and program need: the build
@@ -96,7 +97,7 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 	err := cmd.Run()
 	stop()
 	if cmd.Process != nil {
-		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	}
 	msg := strings.TrimSpace(out.String())
 	if err != nil && msg == "" {

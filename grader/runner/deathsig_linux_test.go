@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/internal/leaktest"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // A grader killed with SIGKILL runs no cleanup; the kernel must still take
@@ -23,7 +24,7 @@ func TestProgramDiesWithTheGrader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		port, _ := FreePort()
+		port, _ := procgroup.FreePort()
 		p, err := b.Start(context.Background(), StartOptions{Port: port})
 		if err != nil {
 			t.Fatal(err)

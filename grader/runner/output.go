@@ -49,10 +49,14 @@ func (t *tail) String() string {
 // needs (see passedEnv), followed by extra. The rest stays with the grader:
 // a CI runner's environment holds tokens and keys, and a solution prints
 // what it likes into its card.
-func cleanEnv(extra ...string) []string {
+func cleanEnv(extra ...string) []string { return environ(passedEnv, extra...) }
+
+// environ is the grader's environment, each variable whose name keep
+// accepts, followed by extra.
+func environ(keep func(name string) bool, extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); passedEnv(k) {
+		if k, _, _ := strings.Cut(kv, "="); keep(k) {
 			env = append(env, kv)
 		}
 	}

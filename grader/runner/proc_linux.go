@@ -161,10 +161,6 @@ func procAddr(s string) string {
 	return net.JoinHostPort(ip.String(), strconv.FormatUint(port, 10))
 }
 
-// dieWithParent has the kernel kill the program if the grader dies first
-// (even by SIGKILL, when no cleanup of ours can run), so it is not orphaned.
-func dieWithParent(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
-
 // memoryWatchSupported: groupResident works here.
 const memoryWatchSupported = true
 

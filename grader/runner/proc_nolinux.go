@@ -2,8 +2,6 @@
 
 package runner
 
-import "syscall"
-
 // member is one process of a program (see the Linux version).
 type member struct {
 	pid    int
@@ -20,9 +18,6 @@ func programMembers(int) ([]member, bool) { return nil, false }
 
 // listenAddrs returns nil: finding a program's sockets needs /proc.
 func listenAddrs(int) []string { return nil }
-
-// dieWithParent does nothing where the kernel has no parent-death signal.
-func dieWithParent(*syscall.SysProcAttr) {}
 
 // memoryWatchSupported: there is no /proc to measure memory with.
 const memoryWatchSupported = false

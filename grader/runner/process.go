@@ -15,6 +15,7 @@ import (
 
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procfs"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // DefaultReadyTimeout is how long Start waits for the program to listen
@@ -269,7 +270,7 @@ func (p *Process) watch() {
 		}
 		if used := p.memoryUsed(pids); used > p.memory {
 			p.overMemory.Store(used)
-			_ = signalGroup(p.pgid, syscall.SIGKILL)
+			_ = procgroup.Signal(p.pgid, syscall.SIGKILL)
 			p.signalLeft(syscall.SIGKILL)
 			return
 		}
@@ -402,16 +403,13 @@ func (p *Process) stop() error {
 	if groupAlive(p.pgid) {
 		p.look(nil) // the latest leavers, while their parents still lead to the group
 	}
-	_ = signalGroup(p.pgid, syscall.SIGTERM)
 	p.signalLeft(syscall.SIGTERM)
-	if !p.waitGone(termGrace) {
-		_ = signalGroup(p.pgid, syscall.SIGKILL)
-		if p.cmd != nil {
-			_ = p.cmd.Process.Kill() // where there are no process groups
-		}
-		if !p.waitGone(killGrace) {
-			err = fmt.Errorf("stop solution: process group %d still runs after SIGKILL", p.pgid)
-		}
+	var leader *os.Process // where there are no process groups
+	if p.cmd != nil {
+		leader = p.cmd.Process
+	}
+	if err = endGroup(p.pgid, p.exited, leader); err != nil {
+		err = fmt.Errorf("stop solution: %w", err)
 	}
 	// A sandbox takes every process in it along.
 	p.place.Close()
@@ -429,14 +427,39 @@ func (p *Process) stop() error {
 	return err
 }
 
-// waitGone waits up to d for the program to be reaped and its group to
-// have no live process.
-func (p *Process) waitGone(d time.Duration) bool {
+// procAttr puts a program in a process group of its own, which the kernel
+// kills if the grader dies first (even by SIGKILL, when no cleanup of ours
+// can run), so that it is not orphaned.
+func procAttr() *syscall.SysProcAttr { return procgroup.Attr(syscall.SIGKILL) }
+
+// endGroup ends process group pgid: SIGTERM, termGrace for it to end, then
+// SIGKILL (to leader too, where there are no process groups) and killGrace.
+// exited is closed once the group's leader is reaped. It returns once the
+// leader is reaped and no live process of the group remains, or with an
+// error if the group outlives SIGKILL.
+func endGroup(pgid int, exited <-chan struct{}, leader *os.Process) error {
+	_ = procgroup.Signal(pgid, syscall.SIGTERM)
+	if waitGone(pgid, exited, termGrace) {
+		return nil
+	}
+	_ = procgroup.Signal(pgid, syscall.SIGKILL)
+	if leader != nil {
+		_ = leader.Kill()
+	}
+	if !waitGone(pgid, exited, killGrace) {
+		return fmt.Errorf("process group %d still runs after SIGKILL", pgid)
+	}
+	return nil
+}
+
+// waitGone waits up to d for the group's leader to be reaped and its group
+// to have no live process.
+func waitGone(pgid int, exited <-chan struct{}, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
 		select {
-		case <-p.exited:
-			if !groupAlive(p.pgid) {
+		case <-exited:
+			if !groupAlive(pgid) {
 				return true
 			}
 		default:
@@ -448,12 +471,20 @@ func (p *Process) waitGone(d time.Duration) bool {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+// groupAlive reports whether process group pgid has a process that is not
+// a zombie. Zombies are dead; whoever inherited them reaps them in time.
+func groupAlive(pgid int) bool {
+	if !procgroup.Exists(pgid) {
+		return false
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	members, ok := groupMembers(pgid)
+	if !ok {
+		return true // no /proc to look into: trust kill
+	}
+	for _, m := range members {
+		if !m.zombie {
+			return true
+		}
+	}
+	return false
 }

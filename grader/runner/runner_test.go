@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/internal/procfs"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // privateTmp points TMPDIR at a fresh directory, so a test can check that
@@ -66,7 +67,7 @@ func mustBuild(t *testing.T, s *Solution) *Built {
 
 func mustPort(t *testing.T) int {
 	t.Helper()
-	port, err := FreePort()
+	port, err := procgroup.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/grader/sandbox"
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // Stacks: a language, or a language with the ORM or driver the program
@@ -160,6 +162,15 @@ func sniff(dir, lang string) string {
 func interpreter(base, name string, asOthers bool) (string, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
+		// Why, without the name said again ("exec: NAME: stat NAME: ...").
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		switch base {
 		case Python:
 			return "", fmt.Errorf("python solution: interpreter %s not found: %w", name, err)
@@ -336,7 +347,7 @@ func (b *Built) probe(ctx context.Context, argv, env []string, opts BuildOptions
 	cmd.WaitDelay = 3 * time.Second
 	err := cmd.Run()
 	if cmd.Process != nil {
-		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w: %s", display, err, firstLine(stderr.String()))

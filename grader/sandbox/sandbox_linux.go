@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nplus1/nplus1/internal/procgroup"
 )
 
 // Sandbox is a started init process, PID 1 of its namespaces, ready to run
@@ -400,9 +401,4 @@ func (s *Sandbox) Kill() {
 
 // Signal sends sig to the sandbox's process group: to the program and what
 // stayed in its group. The init process ignores it.
-func (s *Sandbox) Signal(sig syscall.Signal) error {
-	if err := syscall.Kill(-s.Pid(), sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	return nil
-}
+func (s *Sandbox) Signal(sig syscall.Signal) error { return procgroup.Signal(s.Pid(), sig) }
