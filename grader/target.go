@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sandbox"
@@ -47,18 +48,16 @@ const (
 )
 
 // start starts a built program behind a new proxy, in a sandbox when the
-// grade isolates. A program that fails to start is the learner's failure,
-// recorded on the card; ok is false then.
-func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, bool) {
+// grade isolates, or says whose failure it is that it did not start.
+func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, *check.Failure) {
 	t := &target{trace: &proxy.Trace{}}
 	var place *runner.Place
 	if g.iso != nil {
 		var err error
 		if place, err = built.Sandbox(g.iso); err != nil {
-			g.machineError(fmt.Errorf("start the solution's sandbox: %w", err))
-			return nil, false
+			return nil, machineFailure(fmt.Errorf("start the solution's sandbox: %w", err))
 		}
-		g.card.Environment.Sandbox = sandbox.Describe + "; limits by " + place.Limits()
+		g.sandboxed = sandbox.Describe + "; limits by " + place.Limits()
 	}
 	dbAddr := "127.0.0.1:0" // any free port
 	if place.Sandboxed() {
@@ -67,15 +66,13 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	listener, err := place.Listen(dbAddr)
 	if err != nil {
 		place.Close()
-		g.machineError(fmt.Errorf("start proxy: %w", err))
-		return nil, false
+		return nil, machineFailure(fmt.Errorf("start proxy: %w", err))
 	}
 	password := randomHex(16)
 	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener})
 	if err != nil {
 		place.Close()
-		g.machineError(err)
-		return nil, false
+		return nil, machineFailure(err)
 	}
 	addr := px.Addr()
 	env := []string{
@@ -109,19 +106,17 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		var le runner.LearnerError
 		if errors.As(err, &le) {
 			if missing := runner.MissingDriver(g.sol, le.LearnerOutput(), g.opts.Python); missing != nil {
-				g.card.Output = le.LearnerOutput()
-				g.machineError(missing) // the machine's setup: exit 3, not a red fail
-				return nil, false
+				f := machineFailure(missing) // the machine's setup: exit 3, not a red fail
+				f.Output = le.LearnerOutput()
+				return nil, f
 			}
 			msg := err.Error() + outputNote(le.LearnerOutput(), 3)
 			if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
-			g.fail("start", msg, le.LearnerOutput())
-			return nil, false
+			return nil, learnerFailure("start", msg, le.LearnerOutput())
 		}
-		g.machineError(fmt.Errorf("start the solution: %w", err))
-		return nil, false
+		return nil, machineFailure(fmt.Errorf("start the solution: %w", err))
 	}
 	t.proc, t.proxy = proc, px
 	t.url = fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path)
@@ -135,5 +130,5 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		where = " in its sandbox"
 	}
 	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
-	return t, true
+	return t, nil
 }
