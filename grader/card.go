@@ -7,13 +7,16 @@ import (
 
 // assemble completes the grade's card, once, from what was measured: the
 // checks check.Judge makes of it, the figures of the timed requests (the
-// busiest one's shapes, findings and timeline), the solution's output, and
-// the verdict. A machine's failure makes the grade an error.
+// busiest one's shapes, findings and timeline), the baseline, the
+// solution's output, and the verdict. A machine's failure makes the grade
+// an error. (The card's skeleton, with the environment and the phases'
+// times, is filled as the steps learn them.)
 func (g *grade) assemble(m check.Measurement) {
 	c := g.card
 	if g.sandboxed != "" {
 		c.Environment.Sandbox = g.sandboxed
 	}
+	c.Baseline = g.before
 	limits := g.limits()
 	c.Checks = check.Judge(m, limits)
 	if reqs := m.Timed.Requests; len(reqs) > 0 {

@@ -95,6 +95,9 @@ type grade struct {
 	// set once the database stopped answering (see databaseDown).
 	solution *target
 	dbGone   bool
+	// before is the starter's measure, the card's baseline; nil when
+	// there is none.
+	before *reports.Baseline
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -273,13 +276,13 @@ func (g *grade) run(parent context.Context) (m check.Measurement) {
 		if g.opts.batch != nil {
 			// In a batch the starter is measured once, by the first grade
 			// to get here, under the batch's conditions, for every card.
-			g.card.Baseline = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
+			g.before = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
 				starter = g.buildBaseline(ctx)
 				defer starter.close()
 				return measure()
 			})
 		} else {
-			g.card.Baseline = measure()
+			g.before = measure()
 		}
 	}
 	return m
