@@ -2,7 +2,10 @@ module github.com/nplus1/nplus1
 
 go 1.26.0
 
-require github.com/docker/go-units v0.5.0
+require (
+	github.com/docker/go-units v0.5.0
+	github.com/google/go-cmp v0.7.0
+)
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
@@ -22,7 +25,6 @@ require (
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

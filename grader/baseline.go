@@ -95,33 +95,32 @@ func (b *baselineBuild) close() {
 
 // baseline measures the challenge's broken starter under the same
 // conditions, for the card's before → after. It is best effort: when the
-// starter cannot be measured the card simply has no baseline.
-func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn.Config) {
+// starter cannot be measured there is no baseline (nil).
+func (g *grade) baseline(ctx context.Context, b *baselineBuild, upstream *pgconn.Config) *reports.Baseline {
 	<-b.done
 	if b.err != nil {
 		g.progress("baseline: skipped: %v", b.err)
-		return
+		return nil
 	}
 	g.progress("baseline: the %s starter of %s", b.lang, g.ch.ID)
-	// The starter's failures are not the learner's: measure it on a scratch card.
-	scratch := &grade{opts: g.opts, ch: g.ch, card: &reports.Card{}, rtt: g.rtt, iso: g.iso}
-	t, ok := scratch.start(ctx, b.built, upstream, nil)
-	if !ok {
-		g.progress("baseline: skipped: the starter did not start: %s", scratch.card.Checks)
-		return
+	t, f := g.start(ctx, b.built, upstream, nil)
+	if f != nil {
+		g.progress("baseline: skipped: the starter did not start: %s", f.Message)
+		return nil
 	}
 	defer t.stop()
 	// A starter pays a round trip per row, about RTT × rows a request: two
 	// timed requests (no warm-up: its connection is already open) show that
 	// without doubling the grade's time. The card says how many were timed.
 	warm, timed := 0, min(2, g.timed)
-	_, stats, ok := scratch.send(ctx, t, warm+timed, "baseline", nil)
-	if !ok {
-		g.progress("baseline: skipped: %v", scratch.card.Checks)
-		return
+	reqs, f := g.send(ctx, t, warm+timed, "baseline", nil)
+	if f != nil {
+		g.progress("baseline: skipped: %s", f.Message)
+		return nil
 	}
-	m, _ := metrics(stats, warm)
-	m.Timeline = timeline(stats[busiest(stats)])
-	g.card.Baseline = &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(stats[busiest(stats)].statements)}
+	m := check.Metrics(reqs, warm)
+	busiest := check.Busiest(reqs)
+	m.Timeline = timeline(busiest)
 	g.progress("baseline: %s, %s, p95 %.1f ms", reports.Count(m.Statements, "data statement"), reports.Count(m.RoundTrips, "round trip"), m.Latency.P95)
+	return &reports.Baseline{Language: b.lang, Metrics: *m, Findings: check.NPlusOne(busiest.Statements)}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nplus1/nplus1/challenges"
+	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sqlshape"
 	"github.com/nplus1/nplus1/reports"
@@ -30,8 +31,7 @@ func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
 	if g == nil {
 		return card, err
 	}
-	g.run(ctx)
-	g.card.Decide()
+	g.assemble(g.run(ctx))
 	return g.card, nil
 }
 
@@ -83,15 +83,10 @@ type grade struct {
 	size       int
 	timed      int
 	warm       int
-	// answersWrong: the timed requests' answers were wrong (see
-	// creditOnlyCorrect); later checks may still find others wrong.
-	answersWrong bool
-	// stale: after a change of the data the answer stayed byte for byte
-	// what it was (the fresh check failed on it), so the counts and timings
-	// measured a cache.
-	stale bool
 	// iso is how the solution is isolated; nil: it runs as the grader.
-	iso *runner.Isolation
+	// sandboxed describes the sandbox it started in and its limits.
+	iso       *runner.Isolation
+	sandboxed string
 	// readOnly holds the database's checksum from before the solution
 	// started, so that what it writes while it starts is seen too.
 	readOnly readOnlyCheck
@@ -99,6 +94,9 @@ type grade struct {
 	// set once the database stopped answering (see databaseDown).
 	solution *target
 	dbGone   bool
+	// before is the starter's measure, the card's baseline; nil when
+	// there is none.
+	before *reports.Baseline
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -124,56 +122,41 @@ func (g *grade) progress(format string, args ...any) {
 	fmt.Fprintf(g.opts.Progress, format+"\n", args...)
 }
 
-// fail records a failed step (the learner's fault) with the solution's
-// output. A check of that name already on the card is replaced: a request
-// of a later check may fail one that passed (statements).
-func (g *grade) fail(name, msg, output string) {
-	c := reports.Check{Name: name, Status: reports.Fail, Message: msg}
-	if old := g.card.Check(name); old != nil {
-		*old = c
-	} else {
-		g.card.Checks = append(g.card.Checks, c)
-	}
-	g.card.Output = output
-}
-
-// machineError marks the card as not graded: the grader or the machine failed.
-func (g *grade) machineError(err error) {
-	g.card.Verdict = reports.Error
-	g.card.Error = err.Error()
-}
-
-func (g *grade) run(parent context.Context) {
+// run runs the grade's steps in order and returns what they measured of
+// the solution; a step that fails ends it, its failure in the
+// measurement's Failures.
+func (g *grade) run(parent context.Context) (m check.Measurement) {
 	cleanup := context.WithoutCancel(parent)
 	// The watchdog: whatever the solution does, the grade ends in time.
 	ctx, cancel := context.WithTimeoutCause(parent, g.wallTime(), errWallTime)
 	defer cancel()
+	fail := func(f *check.Failure) check.Measurement {
+		m.Failures = append(m.Failures, *f)
+		return m
+	}
 
 	defer g.endPhase()
 	defer func() {
 		if parent.Err() == nil && errors.Is(context.Cause(ctx), errWallTime) {
-			g.overWallTime()
+			fail(g.overWallTime())
 			return
 		}
 		if ctx.Err() != nil {
 			// An interrupted grade says nothing of the solution, whatever
 			// the interruption made fail on the way out.
-			g.machineError(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx)))
+			fail(machineFailure(fmt.Errorf("grade interrupted (%w): the card is incomplete", context.Cause(ctx))))
 		}
 	}()
 	if err := checkTempDir(); err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	if err := g.isolate(); err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	g.phase("postgres")
 	inst, err := g.startDatabase(ctx)
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	defer func() {
 		tctx, cancel := context.WithTimeout(cleanup, 30*time.Second)
@@ -186,8 +169,7 @@ func (g *grade) run(parent context.Context) {
 	g.phase("seed")
 	db, err := openDatabase(ctx, inst.ConnectionString())
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	defer func() {
 		tctx, cancel := context.WithTimeout(cleanup, 10*time.Second)
@@ -199,19 +181,16 @@ func (g *grade) run(parent context.Context) {
 	g.db = db
 	want, err := g.seed(ctx, db)
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	sum, err := db.checksum(ctx)
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
 	partial, err := db.createRole(ctx, g.opts.StatementTimeout, g.opts.batch.size())
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 	if partial {
 		g.progress("note: the database's role is not a superuser: the solution's role may write large objects (the read-only check sees them) and has no temp_file_limit")
@@ -221,8 +200,7 @@ func (g *grade) run(parent context.Context) {
 	g.progress("seed: %d rows of %s, seed %d", g.size, g.ch.ID, g.opts.Seed)
 	upstream, err := db.roleConfig(inst.ConnectionString())
 	if err != nil {
-		g.machineError(err)
-		return
+		return fail(machineFailure(err))
 	}
 
 	g.phase("build")
@@ -238,31 +216,7 @@ func (g *grade) run(parent context.Context) {
 		Timeout: g.opts.BuildTimeout, Isolation: g.iso,
 	})
 	if err != nil {
-		var be *runner.BuildError
-		if errors.As(err, &be) {
-			if msg := tempDirFull(be.Output); msg != "" { // the machine's, whatever the build
-				g.machineError(errors.New(msg))
-				return
-			}
-		}
-		if errors.As(err, &be) && be.Timeout > 0 {
-			g.fail("build", fmt.Sprintf("the build (%s) took more than %s and was stopped", be.Command, be.Timeout)+outputNote(be.Output, 3), be.Output)
-			return
-		}
-		if errors.As(err, &be) {
-			msg := "the solution does not build: " + firstLines(be.Output, 5)
-			if strings.Contains(be.Output, "go.mod file not found") {
-				msg += " (a Go solution needs a go.mod: run \"go mod init solution\" in its directory, or start from \"nplus1 init\")"
-			}
-			g.fail("build", msg, be.Output)
-			return
-		}
-		if le, ok := errors.AsType[runner.LearnerError](err); ok {
-			g.fail("build", err.Error(), le.LearnerOutput())
-			return
-		}
-		g.machineError(fmt.Errorf("build the solution: %w", err))
-		return
+		return fail(buildFailure(err))
 	}
 	defer built.Close()
 
@@ -270,47 +224,72 @@ func (g *grade) run(parent context.Context) {
 		<-starter.done // nothing may compete with the timed requests for the cores
 	}
 	g.phase("start")
-	if g.databaseDown(ctx) { // the machine's: the solution has not run yet
-		return
+	if f := g.databaseDown(ctx); f != nil { // the machine's: the solution has not run yet
+		return fail(f)
 	}
-	target, ok := g.start(ctx, built, upstream, g.opts.SolutionOutput)
-	if !ok {
-		return
+	target, f := g.start(ctx, built, upstream, g.opts.SolutionOutput)
+	if f != nil {
+		return fail(f)
 	}
 	g.solution = target
 	target.budget = g.opts.SolutionTimeout
-	g.measureSolution(ctx, db, target, want)
+	m = g.measureSolution(ctx, db, target, want)
 	target.stop()
-	switch {
-	case g.answersWrong:
-		creditOnlyCorrect(g.card, true)
-	case g.stale:
-		creditOnlyCorrect(g.card, false)
-	}
 
-	if !g.opts.NoBaseline && g.card.Verdict != reports.Error && !g.dbGone && ctx.Err() == nil {
+	if !g.opts.NoBaseline && !hasFault(m, check.Machine) && !g.dbGone && ctx.Err() == nil {
 		g.phase("baseline")
-		measure := func() {
+		measure := func() *reports.Baseline {
 			if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
-				g.machineError(err)
-				return
+				fail(machineFailure(err))
+				return nil
 			}
-			g.baseline(ctx, starter, upstream)
+			return g.baseline(ctx, starter, upstream)
 		}
 		if g.opts.batch != nil {
 			// In a batch the starter is measured once, by the first grade
 			// to get here, under the batch's conditions, for every card.
-			g.card.Baseline = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
+			g.before = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
 				starter = g.buildBaseline(ctx)
 				defer starter.close()
-				measure()
-				return g.card.Baseline
+				return measure()
 			})
 		} else {
-			measure()
-		}
-		if g.card.Verdict == reports.Error {
-			return
+			g.before = measure()
 		}
 	}
+	return m
+}
+
+// hasFault says whether a failure of m is of the fault.
+func hasFault(m check.Measurement, fault check.Fault) bool {
+	for _, f := range m.Failures {
+		if f.Fault == fault {
+			return true
+		}
+	}
+	return false
+}
+
+// buildFailure says whose failure a failed build is: the learner's (the
+// build check fails), or the machine's (its temp dir full, a build that
+// could not be run).
+func buildFailure(err error) *check.Failure {
+	var be *runner.BuildError
+	if errors.As(err, &be) {
+		if msg := tempDirFull(be.Output); msg != "" { // the machine's, whatever the build
+			return machineFailure(errors.New(msg))
+		}
+		if be.Timeout > 0 {
+			return learnerFailure("build", fmt.Sprintf("the build (%s) took more than %s and was stopped", be.Command, be.Timeout)+outputNote(be.Output, 3), be.Output)
+		}
+		msg := "the solution does not build: " + firstLines(be.Output, 5)
+		if strings.Contains(be.Output, "go.mod file not found") {
+			msg += " (a Go solution needs a go.mod: run \"go mod init solution\" in its directory, or start from \"nplus1 init\")"
+		}
+		return learnerFailure("build", msg, be.Output)
+	}
+	if le, ok := errors.AsType[runner.LearnerError](err); ok {
+		return learnerFailure("build", err.Error(), le.LearnerOutput())
+	}
+	return machineFailure(fmt.Errorf("build the solution: %w", err))
 }

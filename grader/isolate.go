@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sandbox"
 )
@@ -29,16 +30,15 @@ func (g *grade) wallTime() time.Duration {
 	return o.BuildTimeout + 2*(o.ReadyTimeout+o.SolutionTimeout+o.RequestTimeout) + 2*time.Minute
 }
 
-// overWallTime records a grade its watchdog stopped: the solution's fail
-// once it had started (every step of the grader's own is bounded well
-// within the limit), the grader's error before.
-func (g *grade) overWallTime() {
+// overWallTime is the failure of a grade its watchdog stopped: the
+// solution's once it had started (every step of the grader's own is bounded
+// well within the limit), the grader's before.
+func (g *grade) overWallTime() *check.Failure {
 	msg := fmt.Sprintf("the grade ran past its wall-time limit of %s and was stopped", g.wallTime())
 	if g.solution == nil {
-		g.machineError(errors.New(msg + ", before the solution started"))
-		return
+		return machineFailure(errors.New(msg + ", before the solution started"))
 	}
-	g.fail("wall-time", msg+" while the solution ran", g.solution.proc.Output())
+	return learnerFailure("wall-time", msg+" while the solution ran", g.solution.proc.Output())
 }
 
 // isolate decides whether the solution runs in a sandbox and records it on

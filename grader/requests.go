@@ -16,36 +16,41 @@ import (
 	"github.com/nplus1/nplus1/grader/proxy"
 )
 
-// requestStats is what one request cost.
-type requestStats struct {
-	data, control, roundTrips, prepareOnly int
-	catalog                                int // statements that read only the system catalogs
-	notices                                int // NoticeResponses the server sent
-	newConns                               int // database connections opened
-	start                                  time.Time
-	elapsed                                time.Duration
-	statements                             []proxy.Statement
+// learnerFailure is a step the solution failed: the named check fails
+// with msg; output is the solution's, for the card.
+func learnerFailure(name, msg, output string) *check.Failure {
+	return &check.Failure{Fault: check.Learner, Check: name, Message: msg, Output: output}
 }
 
-// send sends n requests one after another. A request that gets no answer
-// is the learner's failure: it is recorded under the check named
-// failCheck, and ok is false.
+// machineFailure is a step the grader or the machine failed: the grade is
+// an error.
+func machineFailure(err error) *check.Failure {
+	return &check.Failure{Fault: check.Machine, Message: err.Error()}
+}
+
+// interrupted is a step stopped by the grade's context: the grade says why
+// (see run).
+var interrupted = &check.Failure{Fault: check.Interrupted}
+
+// send sends n requests one after another and returns what each cost. A
+// request that gets no answer is the learner's failure, under the check
+// named failCheck, unless the database went down (see databaseDown).
 // When stop is not nil it is asked after each request whether to send no
 // more.
-func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]requestStats) bool) (responses []check.Response, stats []requestStats, ok bool) {
+func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, stop func([]check.Request) bool) ([]check.Request, *check.Failure) {
 	client := t.client
-	overTime := func(i int) {
-		g.fail(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, t.budget), t.proc.Output())
+	overTime := func(i int) *check.Failure {
+		return learnerFailure(failCheck, fmt.Sprintf("request %d: the solution's requests took more than %s in all; the grader stopped it", i+1, t.budget), t.proc.Output())
 	}
+	var reqs []check.Request
 	for i := 0; i < n; i++ {
 		if ctx.Err() != nil {
-			return nil, nil, false
+			return nil, interrupted
 		}
 		var left time.Duration // 0: no limit
 		if t.budget > 0 {
 			if left = t.budget - t.spent; left <= 0 {
-				overTime(i)
-				return nil, nil, false
+				return nil, overTime(i)
 			}
 		}
 		mark, conns := t.trace.Mark(), t.trace.Connections()
@@ -54,27 +59,24 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 		}
 		req, err := http.NewRequestWithContext(ctx, g.ch.Endpoint.Method, t.url, nil)
 		if err != nil {
-			g.machineError(err)
-			return nil, nil, false
+			return nil, machineFailure(err)
 		}
 		t0 := time.Now()
 		resp, err := g.do(client, req, t.trace, mark, left)
 		elapsed := time.Since(t0)
 		t.spent += elapsed
 		if errors.Is(err, errTooManyStatements) {
-			g.fail("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
-			return nil, nil, false
+			return nil, learnerFailure("statements", fmt.Sprintf("request %d ran more than %d statements; the grader stopped it", i+1, g.maxStatements()), t.proc.Output())
 		}
 		if errors.Is(err, errSolutionTimeout) {
-			overTime(i)
-			return nil, nil, false
+			return nil, overTime(i)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, nil, false
+				return nil, interrupted
 			}
-			if g.databaseDown(ctx) {
-				return nil, nil, false
+			if f := g.databaseDown(ctx); f != nil {
+				return nil, f
 			}
 			msg := fmt.Sprintf("request %d: %v", i+1, requestError(err))
 			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
@@ -91,38 +93,35 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 				msg = fmt.Sprintf("request %d: the solution closed the connection before its answer was complete (did the handler panic?)", i+1) + panicNote(t.proc.Output())
 			}
-			g.fail(failCheck, msg, t.proc.Output())
-			return nil, nil, false
+			return nil, learnerFailure(failCheck, msg, t.proc.Output())
 		}
 		if len(resp.Body) > maxBody {
-			g.fail(failCheck, fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
-			return nil, nil, false
+			return nil, learnerFailure(failCheck, fmt.Sprintf("request %d: the response is over %d MiB", i+1, maxBody>>20), "")
 		}
 		stmts, rts, after := t.trace.Cut(mark)
 		t.after = &after
-		s := requestStats{start: t0, elapsed: elapsed, statements: stmts, roundTrips: len(rts), notices: t.trace.NoticesSince(mark), newConns: t.trace.Connections() - conns}
+		r := check.Request{Response: resp, Start: t0, Elapsed: elapsed, Statements: stmts, RoundTrips: len(rts), Notices: t.trace.NoticesSince(mark), NewConns: t.trace.Connections() - conns}
 		for _, st := range stmts {
 			switch {
 			case st.Data:
-				s.data++
+				r.Data++
 			case st.Catalog:
-				s.catalog++
+				r.Catalog++
 			default:
-				s.control++
+				r.Control++
 			}
 		}
 		for _, rt := range rts {
 			if rt.PrepareOnly {
-				s.prepareOnly++
+				r.PrepareOnly++
 			}
 		}
-		responses = append(responses, resp)
-		stats = append(stats, s)
-		if stop != nil && stop(stats) {
+		reqs = append(reqs, r)
+		if stop != nil && stop(reqs) {
 			break
 		}
 	}
-	return responses, stats, true
+	return reqs, nil
 }
 
 // requestError is err without the "Get "http://…": " that net/http puts
@@ -249,35 +248,35 @@ func (g *grade) do(client *http.Client, req *http.Request, trace *proxy.Trace, m
 }
 
 // databaseDown checks, after a request failed or was answered wrong,
-// whether the database itself is gone. Before the solution started that is
-// the machine's failure. Once it runs it is the solution's: the server
-// answered when it started, and the solution runs with the rights to stop
-// the server (kill a local server's postmaster) or end its connections.
-// In a batch, whose grades share one server, it stays the machine's, and
-// so it does when the solution ran in a sandbox, which cannot reach the
-// server's processes.
-func (g *grade) databaseDown(ctx context.Context) bool {
+// whether the database itself is gone, and if so returns whose failure
+// that is (nil while it answers). Before the solution started it is the
+// machine's. Once it runs it is the solution's: the server answered when
+// it started, and the solution runs with the rights to stop the server
+// (kill a local server's postmaster) or end its connections. In a batch,
+// whose grades share one server, it stays the machine's, and so it does
+// when the solution ran in a sandbox, which cannot reach the server's
+// processes.
+func (g *grade) databaseDown(ctx context.Context) *check.Failure {
 	if g.db == nil {
-		return false
+		return nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	err := g.db.admin.Ping(pctx)
-	switch {
-	case err == nil:
-		return false
-	case g.solution == nil:
-		g.machineError(fmt.Errorf("the database stopped answering before the solution started: %w", err))
-	case ctx.Err() != nil:
-		// The grade was interrupted, as run says.
-	case g.iso != nil:
-		g.machineError(fmt.Errorf("the database server stopped answering while the solution ran in its sandbox, which cannot reach the server's processes, so it is not blamed: %w", err))
-	case g.opts.batch != nil:
-		g.machineError(fmt.Errorf("the batch's database server stopped answering while the solution ran; other solutions' grades share the server, so this one is not blamed: %w", err))
-	default:
-		g.fail("database", fmt.Sprintf("the database server stopped answering while the solution ran (%v): it answered when the solution started, "+
-			"and a solution runs with the rights to stop the server or end its connections; it must leave them alone", err), g.solution.proc.Output())
+	if err == nil {
+		return nil
 	}
 	g.dbGone = true
-	return true
+	switch {
+	case g.solution == nil:
+		return machineFailure(fmt.Errorf("the database stopped answering before the solution started: %w", err))
+	case ctx.Err() != nil:
+		return interrupted // as run says
+	case g.iso != nil:
+		return machineFailure(fmt.Errorf("the database server stopped answering while the solution ran in its sandbox, which cannot reach the server's processes, so it is not blamed: %w", err))
+	case g.opts.batch != nil:
+		return machineFailure(fmt.Errorf("the batch's database server stopped answering while the solution ran; other solutions' grades share the server, so this one is not blamed: %w", err))
+	}
+	return learnerFailure("database", fmt.Sprintf("the database server stopped answering while the solution ran (%v): it answered when the solution started, "+
+		"and a solution runs with the rights to stop the server or end its connections; it must leave them alone", err), g.solution.proc.Output())
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/proxy"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sandbox"
@@ -48,18 +49,16 @@ const (
 )
 
 // start starts a built program behind a new proxy, in a sandbox when the
-// grade isolates. A program that fails to start is the learner's failure,
-// recorded on the card; ok is false then.
-func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, bool) {
+// grade isolates, or says whose failure it is that it did not start.
+func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn.Config, output io.Writer) (*target, *check.Failure) {
 	t := &target{trace: &proxy.Trace{}}
 	var place *runner.Place
 	if g.iso != nil {
 		var err error
 		if place, err = built.Sandbox(g.iso); err != nil {
-			g.machineError(fmt.Errorf("start the solution's sandbox: %w", err))
-			return nil, false
+			return nil, machineFailure(fmt.Errorf("start the solution's sandbox: %w", err))
 		}
-		g.card.Environment.Sandbox = sandbox.Describe + "; limits by " + place.Limits()
+		g.sandboxed = sandbox.Describe + "; limits by " + place.Limits()
 	}
 	dbAddr := "127.0.0.1:0" // any free port
 	if place.Sandboxed() {
@@ -68,8 +67,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	listener, err := place.Listen(dbAddr)
 	if err != nil {
 		place.Close()
-		g.machineError(fmt.Errorf("start proxy: %w", err))
-		return nil, false
+		return nil, machineFailure(fmt.Errorf("start proxy: %w", err))
 	}
 	password := randomHex(16)
 	maxConns := 0 // the proxy's default, roleConnections
@@ -79,8 +77,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	px, err := proxy.Listen(proxy.Config{Upstream: upstream, User: "solution", Password: password, RTT: g.rtt, Trace: t.trace, Listener: listener, MaxConns: maxConns})
 	if err != nil {
 		place.Close()
-		g.machineError(err)
-		return nil, false
+		return nil, machineFailure(err)
 	}
 	addr := px.Addr()
 	env := []string{
@@ -111,8 +108,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 	}
 	if errors.Is(err, errTooManyStatements) {
 		px.Close()
-		g.fail("start", fmt.Sprintf("the program ran more than %d statements before it listened; the grader stopped it", g.maxStatements()), "")
-		return nil, false
+		return nil, learnerFailure("start", fmt.Sprintf("the program ran more than %d statements before it listened; the grader stopped it", g.maxStatements()), "")
 	}
 	if err != nil {
 		px.Close()
@@ -123,19 +119,17 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 				// The program says so; the machine is to blame only if
 				// its interpreter lacks the driver indeed.
 				if has, _ := built.HasModule(ctx, missing.Module, g.iso); !has {
-					g.card.Output = le.LearnerOutput()
-					g.machineError(missing) // the machine's setup: exit 3, not a red fail
-					return nil, false
+					f := machineFailure(missing) // the machine's setup: exit 3, not a red fail
+					f.Output = le.LearnerOutput()
+					return nil, f
 				}
 				msg += fmt.Sprintf(" (the machine's Python has %s: the program's own code kept it from loading)", missing.Module)
 			} else if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
 				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
 			}
-			g.fail("start", msg, le.LearnerOutput())
-			return nil, false
+			return nil, learnerFailure("start", msg, le.LearnerOutput())
 		}
-		g.machineError(fmt.Errorf("start the solution: %w", err))
-		return nil, false
+		return nil, machineFailure(fmt.Errorf("start the solution: %w", err))
 	}
 	t.proc, t.proxy = proc, px
 	t.url = fmt.Sprintf("http://127.0.0.1:%d%s", port, g.ch.Endpoint.Path)
@@ -149,7 +143,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		where = " in its sandbox"
 	}
 	g.progress("start: listening on 127.0.0.1:%d%s", port, where)
-	return t, true
+	return t, nil
 }
 
 // startCapped starts the program as built.Start does, and stops it if it

@@ -1,4 +1,4 @@
-package grader
+package check
 
 import (
 	"testing"
@@ -19,14 +19,13 @@ func TestReadOnlyResult(t *testing.T) {
 		{SQL: "SELECT pg_terminate_backend(42)", Error: "42501: permission denied to terminate process"},
 		{SQL: `SET temp_file_limit = -1`, Error: `42501: permission denied to set parameter "temp_file_limit"`},
 	}
-	var r readOnlyCheck
-	c := r.result(stmts)
+	c := ReadOnly(nil, nil, stmts)
 	want := `3 write attempts (the endpoint must only read): "UPDATE users SET name = name" (25006: cannot execute UPDATE in a read-only transaction); "SELECT lo_from_bytea(0, 'x')" (SELECT 1); ` +
 		`2 refused statements beyond reading: "SELECT pg_terminate_backend(42)" (refused: 42501: permission denied to terminate process); "SET temp_file_limit = -1" (refused: 42501: permission denied to set parameter "temp_file_limit")`
 	if c.Status != reports.Fail || c.Message != want {
 		t.Errorf("read-only = %s %q\nwant fail %q", c.Status, c.Message, want)
 	}
-	if c := r.result(stmts[:1]); c.Status != reports.Pass {
+	if c := ReadOnly(nil, nil, stmts[:1]); c.Status != reports.Pass {
 		t.Errorf("read-only = %+v, want pass", c)
 	}
 }
