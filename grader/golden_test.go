@@ -2,7 +2,6 @@ package grader_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,10 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nplus1/nplus1/grader"
-	"github.com/nplus1/nplus1/grader/postgres"
-	"github.com/nplus1/nplus1/internal/leaktest"
-	"github.com/nplus1/nplus1/internal/pgtest"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -192,43 +187,4 @@ func maskCard(t *testing.T, card *reports.Card) golden {
 	}
 	c.Signature = nil
 	return golden{Card: &c, Timelines: timelines}
-}
-
-// The cards of every challenge's starter and reference, in every stack,
-// graded in one batch on one server with one seed: pinned as golden files
-// (go test ./grader -run TestGoldenCatalogCards -update rewrites them).
-func TestGoldenCatalogCards(t *testing.T) {
-	server := pgtest.Start(t)
-	tmp := leaktest.PrivateTmp(t)
-	dirs, err := filepath.Glob("../challenges/*/*/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var programs []string
-	for _, d := range dirs {
-		kind, lang := filepath.Base(filepath.Dir(d)), filepath.Base(d)
-		if (kind == "starter" || kind == "reference") && (lang == "go" || lang == "python") {
-			programs = append(programs, d)
-		}
-	}
-	if len(programs) < 20 {
-		t.Fatalf("found %d starter and reference programs: %v", len(programs), programs)
-	}
-	results, err := grader.GradeMany(context.Background(), programs, 2, grader.Options{
-		Provider: postgres.NewURL(server.ConnectionString()),
-		Seed:     4242, Requests: 3, Python: python(), Version: "test",
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range results {
-		name := strings.Join(strings.Split(strings.TrimPrefix(programs[i], "../challenges/"), "/"), "-")
-		t.Run(name, func(t *testing.T) {
-			if r.Err != nil || r.Card == nil {
-				t.Fatalf("%s: %v", programs[i], r.Err)
-			}
-			goldenCard(t, goldenName(t), r.Card)
-		})
-	}
-	leaktest.AssertNothingLeft(t, tmp)
 }
