@@ -27,8 +27,8 @@ type Isolation struct {
 	// compiled packages (gocache/, shared by the solutions this grader
 	// builds). The sandbox's uid must be able to reach it.
 	Cache string
-	// Memory caps each sandbox's memory in bytes where the system
-	// delegates a cgroup v2 to the grader (0: none); elsewhere
+	// Memory caps each sandbox's memory in bytes where the sandbox has a
+	// cgroup (see sandbox.Spec.Memory; 0: none); elsewhere
 	// StartOptions.MemoryLimit's watch does.
 	Memory int64
 }

@@ -18,12 +18,13 @@ type Spec struct {
 	// writes nothing there). Nil means /dev/null.
 	Output *os.File
 	// Processes caps the processes and threads of the program's uid in the
-	// sandbox (RLIMIT_NPROC, and pids.max where a cgroup v2 is delegated);
+	// sandbox (RLIMIT_NPROC, and pids.max where it has a cgroup);
 	// 0 means DefaultProcesses.
 	Processes int
 	// Memory caps the memory of every process in the sandbox, in bytes,
-	// where a cgroup v2 is delegated to the grader (memory.max); 0: none.
-	// Elsewhere the runner's watch of resident memory does.
+	// where the sandbox has a cgroup (v2 delegated to the grader, or v1
+	// for a root grader); 0: none. Elsewhere the runner's watch of
+	// resident memory does.
 	Memory int64
 }
 
