@@ -95,6 +95,7 @@ func makeCgroup(parent string, memory int64, pids int) (*cgroup, error) {
 			return nil, fmt.Errorf("enable memory and pids in %s: %w", parent, err)
 		}
 	}
+	removeStale(parent)
 	dir := filepath.Join(parent, fmt.Sprintf("nplus1-sandbox-%d-%d", os.Getpid(), cgroupSeq.Add(1)))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
@@ -175,6 +176,20 @@ func (c *cgroup) memoryUsed() (int64, error) {
 	return used, nil
 }
 
+// removeStale removes the sandbox cgroups in parent that a grader which
+// no longer runs left behind (it was killed before it could remove them);
+// a cgroup with processes still in it is not removed (rmdir refuses).
+func removeStale(parent string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, "nplus1-sandbox-*-*"))
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.Split(filepath.Base(dir), "-")[2])
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		_ = os.Remove(dir)
+	}
+}
+
 // outOfMemory reports whether the kernel killed a process of the cgroup
 // for its memory limit, and the most memory the cgroup held (page cache
 // included; 0 if unknown).
@@ -209,6 +224,7 @@ func newCgroupV1(mountinfo, cgroupFile string, memory int64, pids int) (*cgroup,
 			c.remove()
 			return nil, err
 		}
+		removeStale(parent)
 		dir := filepath.Join(parent, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			c.remove()

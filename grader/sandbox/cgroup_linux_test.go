@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -157,5 +158,32 @@ func TestCgroupOnThisMachine(t *testing.T) {
 	peak, killed := sb.OutOfMemory()
 	if !killed || peak < 60<<20 {
 		t.Fatalf("out of memory %v, peak %d: want killed near 64 MiB", killed, peak)
+	}
+}
+
+// A cgroup left by a grader that was killed is removed by the next one;
+// those of live graders (this one, or another running) are kept.
+func TestRemoveStaleCgroups(t *testing.T) {
+	parent := t.TempDir()
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{
+		fmt.Sprintf("nplus1-sandbox-%d-1", dead.Process.Pid): false, // its grader is gone
+		fmt.Sprintf("nplus1-sandbox-%d-1", os.Getpid()):      true,
+		"nplus1-sandbox-1-1":                                 true, // pid 1 lives
+		"other":                                              true,
+	}
+	for name := range names {
+		if err := os.Mkdir(filepath.Join(parent, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStale(parent)
+	for name, kept := range names {
+		if _, err := os.Stat(filepath.Join(parent, name)); (err == nil) != kept {
+			t.Errorf("%s: kept %v, want %v", name, err == nil, kept)
+		}
 	}
 }
