@@ -355,6 +355,9 @@ type oomState struct {
 // at most), whether the kernel killed a process of it for its cgroup's
 // memory limit, and the most memory the cgroup held (0: unknown).
 func (s *Sandbox) OutOfMemory() (peak int64, killed bool) {
+	if s.cg == nil {
+		return 0, false // nothing but a cgroup tells
+	}
 	select {
 	case <-s.reaped:
 	case <-time.After(3 * time.Second):
