@@ -30,7 +30,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"slowbuild", reports.Fail, "build", "took more than 1s and was stopped; the last of its output: fetching dependencies", func(o *grader.Options) { o.BuildTimeout = time.Second }},
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
-		{"hangs", reports.Fail, "correct", "request 1: no answer within 1s (--request-timeout)", func(o *grader.Options) { o.RequestTimeout = time.Second }},
+		{"hangs", reports.Fail, "correct", "request 1: no answer within 1s (Options.RequestTimeout)", func(o *grader.Options) { o.RequestTimeout = time.Second }},
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "wall-time", "the grade ran past its wall-time limit of 4s and was stopped while the solution ran", func(o *grader.Options) { o.WallTime, o.RequestTimeout = 4*time.Second, time.Hour }},
 		{"status500", reports.Fail, "correct", "status 500", nil},

@@ -46,7 +46,7 @@ func (g *grade) overWallTime() *check.Failure {
 // grader's error.
 func (g *grade) isolate() error {
 	if g.opts.Sandbox == SandboxOff {
-		g.card.Environment.Sandbox = "none (--sandbox off)"
+		g.card.Environment.Sandbox = "none (turned off)"
 		return nil
 	}
 	if err := sandboxSupported(); err != nil {

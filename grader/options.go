@@ -14,6 +14,7 @@ import (
 	"github.com/nplus1/nplus1/challenges"
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/runner"
+	"github.com/nplus1/nplus1/internal/setting"
 	"github.com/nplus1/nplus1/reports"
 )
 
@@ -280,7 +281,7 @@ func loadChallenge(opts Options, sol *runner.Solution) (*challenges.Challenge, e
 		id = sol.Manifest.Challenge
 	}
 	if id == "" {
-		return nil, fmt.Errorf("which challenge? pass --challenge ID or put `challenge: ID` in %s", filepath.Join(opts.Solution, runner.ManifestFile))
+		return nil, fmt.Errorf("which challenge? name it with %s or put `challenge: ID` in %s", setting.Challenge, filepath.Join(opts.Solution, runner.ManifestFile))
 	}
 	ch, err := challenges.Load(id)
 	if err != nil && opts.Challenge == "" && errors.Is(err, challenges.ErrUnknown) {

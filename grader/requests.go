@@ -14,6 +14,7 @@ import (
 
 	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/proxy"
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // learnerFailure is a step the solution failed: the named check fails
@@ -80,7 +81,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			}
 			msg := fmt.Sprintf("request %d: %v", i+1, requestError(err))
 			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-				msg = fmt.Sprintf("request %d: no answer within %s (--request-timeout)", i+1, g.opts.RequestTimeout)
+				msg = fmt.Sprintf("request %d: no answer within %s (%s)", i+1, g.opts.RequestTimeout, setting.RequestTimeout)
 			}
 			// A program that crashed mid-request closes the connection a
 			// moment before it is reaped: give it that moment.

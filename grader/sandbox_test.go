@@ -119,7 +119,7 @@ func TestWithoutSandboxTheCardSaysNone(t *testing.T) {
 		t.Errorf("card's sandbox = %q, want none", card.Environment.Sandbox)
 	}
 	md := reports.Markdown(card)
-	if !strings.Contains(md, "Sandbox: none (--sandbox off): the solution ran as the grader, unisolated") {
+	if !strings.Contains(md, "Sandbox: none (turned off): the solution ran as the grader, unisolated") {
 		t.Errorf("result.md does not say the solution ran unsandboxed:\n%s", md)
 	}
 	assertNoDaemon(t)

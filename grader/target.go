@@ -17,6 +17,7 @@ import (
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procgroup"
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // target is a started program behind its own proxy.
@@ -125,7 +126,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 				}
 				msg += fmt.Sprintf(" (the machine's Python has %s: the program's own code kept it from loading)", missing.Module)
 			} else if runner.BaseLanguage(g.sol.Language) == runner.Python && strings.Contains(le.LearnerOutput(), "ModuleNotFoundError") {
-				msg += " (is it the Python you meant? --python or NPLUS1_PYTHON picks the interpreter)"
+				msg += fmt.Sprintf(" (is it the Python you meant? %s picks the interpreter)", setting.Python)
 			}
 			return nil, learnerFailure("start", msg, le.LearnerOutput())
 		}

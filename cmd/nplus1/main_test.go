@@ -101,6 +101,15 @@ func TestGradeUsageErrors(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "--out "+file+": cannot make the card directory") {
 		t.Errorf("--out a file: exit %d, stderr %q", code, errOut)
 	}
+	// The grader points at a setting; the command line spells it as its flag.
+	noChallenge := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noChallenge, "main.py"), []byte("print()\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "grade", noChallenge, "--out", t.TempDir())
+	if code != exitUsage || !strings.Contains(errOut, "which challenge? name it with --challenge ID or put `challenge: ID` in") {
+		t.Errorf("no challenge named: exit %d, stderr %q", code, errOut)
+	}
 }
 
 func TestGradeWritesTheCard(t *testing.T) {

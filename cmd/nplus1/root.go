@@ -13,6 +13,7 @@ import (
 
 	"github.com/nplus1/nplus1/grader"
 	"github.com/nplus1/nplus1/grader/postgres"
+	"github.com/nplus1/nplus1/internal/setting"
 	"github.com/spf13/cobra"
 )
 
@@ -39,6 +40,20 @@ type Factory struct {
 	// newProvider); each command's options hold it as a function of their
 	// own, so a test can hand one a provider of its own.
 	Provider func(ctx context.Context, choice providerChoice) (postgres.Provider, error)
+}
+
+// The packages below cmd point their messages at settings (package
+// setting); this is how the command line spells them.
+func init() {
+	setting.Spell(map[setting.Setting]string{
+		setting.Python:         "--python (or NPLUS1_PYTHON)",
+		setting.SandboxOff:     "--sandbox off",
+		setting.Local:          "--postgres local",
+		setting.Docker:         "--postgres docker",
+		setting.DatabaseURL:    "--database-url",
+		setting.RequestTimeout: "--request-timeout",
+		setting.Challenge:      "--challenge ID",
+	})
 }
 
 // exitError carries an exit code out of a command. A nil err means the

@@ -40,7 +40,7 @@ func TestKeygenSignVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Environment.Sandbox = "none (--sandbox off)"
+	c.Environment.Sandbox = "none (turned off)"
 	if err := reports.Sign(c, priv); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestKeygenSignVerify(t *testing.T) {
 
 	for _, k := range []string{key + ".pub", strings.TrimSpace(stdout)} {
 		code, out, stderr := runWith(t, nil, "verify", card, "--key", k)
-		if code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "sandbox: none (--sandbox off): the solution ran as the grader, unisolated") {
+		if code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "sandbox: none (turned off): the solution ran as the grader, unisolated") {
 			t.Errorf("verify untouched with --key %s: exit %d, want 0 and the sandbox said\n%s%s", k, code, out, stderr)
 		}
 	}
@@ -60,7 +60,7 @@ func TestKeygenSignVerify(t *testing.T) {
 	}
 
 	b, _ := os.ReadFile(card)
-	if !strings.Contains(string(b), `"sandbox": "none (--sandbox off)"`) {
+	if !strings.Contains(string(b), `"sandbox": "none (turned off)"`) {
 		t.Fatalf("the signed card does not record its sandbox:\n%s", b)
 	}
 	edited := strings.Replace(string(b), `"seed": 42`, `"seed": 43`, 1)

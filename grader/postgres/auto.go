@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // AutoOptions configures Auto: the options of the provider it picks.
@@ -14,15 +16,18 @@ type AutoOptions struct {
 }
 
 // autoHint says what to install when Auto finds nothing.
-const autoHint = `install one of:
-  - PostgreSQL's server binaries (--postgres local, the fastest):
+func autoHint() string {
+	return fmt.Sprintf(`install one of:
+  - PostgreSQL's server binaries (%s, the fastest):
       Debian/Ubuntu: sudo apt-get install postgresql
       Fedora:        sudo dnf install postgresql-server
       macOS:         brew install postgresql@17
-  - Docker (--postgres docker):
+  - Docker (%s):
       Linux: Docker Engine (https://docs.docker.com/engine/install/), then sudo systemctl start docker
       macOS: Docker Desktop (https://docs.docker.com/desktop/), or brew install colima docker && colima start
-  - or grade on a server you have: --database-url postgres://USER:PASSWORD@HOST/DB (a role with CREATEDB and CREATEROLE)`
+  - or grade on a server you have (%s): postgres://USER:PASSWORD@HOST/DB, a role with CREATEDB and CREATEROLE`,
+		setting.Local, setting.Docker, setting.DatabaseURL)
+}
 
 // Auto picks the provider for "--postgres auto": local when the PostgreSQL
 // server binaries are installed (and, running as root, the user to run
@@ -47,7 +52,7 @@ func Auto(ctx context.Context, opts AutoOptions) (Provider, error) {
 		return nil, ctx.Err()
 	}
 	return nil, fmt.Errorf("%w: no PostgreSQL to grade with.\n  local: %s\n  docker: %v\nTo grade, %s",
-		ErrNotAvailable, localErr, dockerErr, autoHint)
+		ErrNotAvailable, localErr, dockerErr, autoHint())
 }
 
 // available says why the local provider cannot run here, or nil if it can.

@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nplus1/nplus1/internal/filelock"
 	"github.com/nplus1/nplus1/internal/procgroup"
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // LocalOptions configures the local provider. The zero value is ready to use.
@@ -222,7 +223,7 @@ func (p *localProvider) runAs() (*runAs, error) {
 func findBinDir(binDir string) (string, error) {
 	if binDir != "" {
 		if !hasServer(binDir) {
-			return "", fmt.Errorf("%w: no postgres and initdb in %s; %s", ErrNotAvailable, binDir, installHint)
+			return "", fmt.Errorf("%w: no postgres and initdb in %s; %s", ErrNotAvailable, binDir, installHint())
 		}
 		return binDir, nil
 	}
@@ -261,11 +262,14 @@ func findBinDir(binDir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: no PostgreSQL server binaries (postgres and initdb) in PATH, pg_config --bindir or the usual places; %s",
-		ErrNotAvailable, installHint)
+		ErrNotAvailable, installHint())
 }
 
-const installHint = "install them (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@17), " +
-	"or use --postgres docker or --database-url"
+// installHint says what to do when the server binaries are missing.
+func installHint() string {
+	return fmt.Sprintf("install them (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@17), or use %s or %s",
+		setting.Docker, setting.DatabaseURL)
+}
 
 // hasServer reports whether dir holds executable postgres and initdb files.
 func hasServer(dir string) bool {

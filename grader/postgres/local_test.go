@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 func TestLocalSuite(t *testing.T) {
@@ -108,7 +110,7 @@ func TestLocalBinariesNotFound(t *testing.T) {
 	if !errors.Is(err, ErrNotAvailable) {
 		t.Fatalf("Start error = %v, want ErrNotAvailable", err)
 	}
-	for _, want := range []string{"apt-get install postgresql", "brew install postgresql@17", "--postgres docker", "--database-url"} {
+	for _, want := range []string{"apt-get install postgresql", "brew install postgresql@17", setting.Docker.String(), setting.DatabaseURL.String()} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // pythonDrivers are the PostgreSQL drivers a Python solution is expected to
@@ -38,8 +40,8 @@ func (e *DriverMissingError) Error() string {
 			e.Module, e.Module, d.apt, d.pip)
 	}
 	return fmt.Sprintf("the Python interpreter %s has no %s (ModuleNotFoundError: No module named '%s'): the machine's setup, not the solution. "+
-		"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into %s), or give --python (or NPLUS1_PYTHON) an interpreter that has it, such as --python /usr/bin/python3 once %s is installed",
-		e.Interpreter, e.Module, e.Module, d.apt, d.pip, e.Interpreter, d.apt)
+		"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into %s), or choose with %s an interpreter that has it, such as /usr/bin/python3 once %s is installed",
+		e.Interpreter, e.Module, e.Module, d.apt, d.pip, e.Interpreter, setting.Python, d.apt)
 }
 
 // MissingDriver reports a solution that stopped because the interpreter

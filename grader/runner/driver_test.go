@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 func TestMissingDriver(t *testing.T) {
@@ -41,7 +43,7 @@ func TestMissingDriver(t *testing.T) {
 		}
 	}
 	msg := MissingDriver(py, "ModuleNotFoundError: No module named 'psycopg2'", "/opt/py/bin/python3").Error()
-	for _, want := range []string{"/opt/py/bin/python3 has no psycopg2", "not the solution", "apt-get install python3-psycopg2", "pip install psycopg2-binary into /opt/py/bin/python3", "--python"} {
+	for _, want := range []string{"/opt/py/bin/python3 has no psycopg2", "not the solution", "apt-get install python3-psycopg2", "pip install psycopg2-binary into /opt/py/bin/python3", setting.Python.String()} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procfs"
 	"github.com/nplus1/nplus1/internal/procgroup"
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // DefaultReadyTimeout is how long Start waits for the program to listen
@@ -186,7 +187,7 @@ func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout tim
 			return nil, &ExitError{Code: -1, State: "it could not be started: " + err.Error(), Addr: addr}
 		}
 		if errSandboxExec(err) {
-			return nil, fmt.Errorf("start solution in its sandbox: %s: %w (the sandbox runs it as uid %d, which cannot run it from there: install it where every user can read it, e.g. a system python3 with --python /usr/bin/python3, or grade with --sandbox off)", b.display, err, sandbox.HostUID())
+			return nil, fmt.Errorf("start solution in its sandbox: %s: %w (the sandbox runs it as uid %d, which cannot run it from there: install it where every user can read it, e.g. a system python3 chosen with %s as /usr/bin/python3, or grade with %s)", b.display, err, sandbox.HostUID(), setting.Python, setting.SandboxOff)
 		}
 		return nil, fmt.Errorf("start solution: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procgroup"
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 // Stacks: a language, or a language with the ORM or driver the program
@@ -200,7 +201,7 @@ func interpreter(base, name string, asOthers bool) (string, error) {
 	}
 	hint := ""
 	if base == Python {
-		hint = ", or choose one with --python or NPLUS1_PYTHON (such as /usr/bin/python3)"
+		hint = fmt.Sprintf(", or choose one with %s (such as /usr/bin/python3)", setting.Python)
 	}
 	return "", fmt.Errorf("%s solution: %s cannot run in the sandbox: nplus1 runs as root, so the solution runs as uid %d, an unprivileged user, and %v. Install %s where every user can run it%s, or run nplus1 as a regular user",
 		base, path, sandbox.SandboxUID, private, name, hint)
@@ -292,7 +293,7 @@ func (b *Built) checkPackages(ctx context.Context, lang, path string, env []stri
 	if len(missing) > 0 {
 		hint := ""
 		if st.base == Python {
-			hint = " (--python or NPLUS1_PYTHON picks another interpreter)"
+			hint = fmt.Sprintf(" (%s picks another interpreter)", setting.Python)
 		}
 		return fmt.Errorf("%s solution: %s%s", lang, strings.Join(missing, "; "), hint)
 	}
