@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"runtime"
 	"slices"
 
 	"github.com/nplus1/nplus1/grader/check"
@@ -8,18 +9,31 @@ import (
 	"github.com/nplus1/nplus1/reports"
 )
 
-// assemble completes the grade's card, once, from what was measured: the
-// checks check.Judge makes of it, the figures of the timed requests (the
-// busiest one's shapes, findings and timeline), the baseline, the
-// solution's output, and the verdict. A machine's failure makes the grade
-// an error. (The card's skeleton, with the environment and the phases'
-// times, is filled as the steps learn them.)
-func (g *grade) assemble(m check.Measurement) {
-	c := g.card
-	if g.sandboxed != "" {
-		c.Environment.Sandbox = g.sandboxed
+// assemble makes the grade's card, once, from the grade's settings, what
+// the steps learned of the run (the environment, the phases' times), and
+// what was measured: the checks check.Judge makes of it, the figures of
+// the timed requests (the busiest one's shapes, findings and timeline),
+// the baseline, the solution's output, and the verdict. A machine's
+// failure makes the grade an error.
+func (g *grade) assemble(m check.Measurement) *reports.Card {
+	c := &reports.Card{
+		SchemaVersion: reports.SchemaVersion,
+		Tool:          reports.Tool{Name: "nplus1", Version: g.opts.Version},
+		GradedAt:      g.began.UTC(),
+		Challenge: reports.Challenge{
+			ID: g.ch.ID, Title: g.ch.Title, Digest: digestFS(g.ch.FS),
+			MaxStatements: g.ch.Limits.Statements, P95BudgetMS: millis(g.ch.Limits.P95),
+		},
+		Solution: reports.Solution{Path: g.opts.Solution, Language: g.sol.Language, Digest: g.solDigest, Idioms: g.idioms},
+		Environment: reports.Environment{
+			Provider: g.opts.Provider.Name(), PostgresVersion: g.postgresVersion, RTTMS: millis(g.rtt),
+			Seed: g.opts.Seed, Size: g.size, DataDigest: g.dataDigest, OS: runtime.GOOS, Arch: runtime.GOARCH,
+			MemoryLimitBytes: g.opts.MemoryLimit, Sandbox: g.sandbox,
+		},
+		Phases:    g.phases,
+		Reproduce: reproduce(g.opts, g.ch, g),
+		Baseline:  g.before,
 	}
-	c.Baseline = g.before
 	limits := g.limits()
 	c.Checks = check.Judge(m, limits)
 	if reqs := m.Timed.Requests; len(reqs) > 0 {
@@ -56,6 +70,7 @@ func (g *grade) assemble(m check.Measurement) {
 		}
 	}
 	c.Decide()
+	return c
 }
 
 // catalogOf is the statements of the timed requests (timed twice: both

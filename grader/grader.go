@@ -31,8 +31,7 @@ func Grade(ctx context.Context, opts Options) (*reports.Card, error) {
 	if g == nil {
 		return card, err
 	}
-	g.assemble(g.run(ctx))
-	return g.card, nil
+	return g.assemble(g.run(ctx)), nil
 }
 
 // begin sets up the grade of opts, without starting anything, or says why
@@ -78,15 +77,21 @@ type grade struct {
 	opts       Options
 	ch         *challenges.Challenge
 	sol        *runner.Solution
-	card       *reports.Card
+	began      time.Time
+	solDigest  string   // the solution's files, as the card and the build cache name them
+	idioms     []string // the fixes its code shows (findIdioms)
 	rtt        time.Duration
 	size       int
 	timed      int
 	warm       int
 	// iso is how the solution is isolated; nil: it runs as the grader.
-	// sandboxed describes the sandbox it started in and its limits.
-	iso       *runner.Isolation
-	sandboxed string
+	iso *runner.Isolation
+	// What the steps learn of the run, for the card's environment: how
+	// the solution was isolated (isolate, then start adds the sandbox's
+	// limits), the server's version, the seeded data's digest, and each
+	// phase's wall time.
+	sandbox, postgresVersion, dataDigest string
+	phases                               []reports.Phase
 	// readOnly holds the database's checksum from before the solution
 	// started, so that what it writes while it starts is seen too.
 	readOnly readOnlyCheck
@@ -113,7 +118,7 @@ func (g *grade) endPhase() {
 		return
 	}
 	secs := math.Round(time.Since(g.phaseStart).Seconds()*1000) / 1000
-	g.card.Phases = append(g.card.Phases, reports.Phase{Name: g.phaseName, Seconds: secs})
+	g.phases = append(g.phases, reports.Phase{Name: g.phaseName, Seconds: secs})
 	g.phaseName = ""
 }
 
@@ -187,7 +192,7 @@ func (g *grade) run(parent context.Context) (m check.Measurement) {
 	if err != nil {
 		return fail(machineFailure(err))
 	}
-	g.card.Environment.DataDigest = "sha256:" + sha256Hex(sum)
+	g.dataDigest = "sha256:" + sha256Hex(sum)
 	partial, err := db.createRole(ctx, g.opts.StatementTimeout, g.opts.batch.size())
 	if err != nil {
 		return fail(machineFailure(err))
@@ -204,15 +209,14 @@ func (g *grade) run(parent context.Context) (m check.Measurement) {
 	}
 
 	g.phase("build")
-	var starter *baselineBuild
-	if !g.opts.NoBaseline && g.opts.batch == nil {
-		starter = g.buildBaseline(ctx) // untimed, beside the solution's build
+	starter := g.earlyStarter(ctx)
+	if starter != nil {
 		defer starter.close()
 	}
 	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
 	built, err := g.sol.Build(ctx, runner.BuildOptions{
 		Python: g.opts.Python, Output: g.opts.SolutionOutput, Progress: g.opts.Progress,
-		Cache: g.opts.BuildCache, CacheKey: g.card.Solution.Digest,
+		Cache: g.opts.BuildCache, CacheKey: g.solDigest,
 		Timeout: g.opts.BuildTimeout, Isolation: g.iso,
 	})
 	if err != nil {
@@ -238,24 +242,13 @@ func (g *grade) run(parent context.Context) (m check.Measurement) {
 
 	if !g.opts.NoBaseline && !hasFault(m, check.Machine) && !g.dbGone && ctx.Err() == nil {
 		g.phase("baseline")
-		measure := func() *reports.Baseline {
+		g.before = g.getBaseline(ctx, starter, func(starter *baselineBuild) *reports.Baseline {
 			if _, err := db.reseed(ctx, g.ch, g.opts.Seed, g.size); err != nil {
 				fail(machineFailure(err))
 				return nil
 			}
 			return g.baseline(ctx, starter, upstream)
-		}
-		if g.opts.batch != nil {
-			// In a batch the starter is measured once, by the first grade
-			// to get here, under the batch's conditions, for every card.
-			g.before = g.opts.batch.baseline(g.baselineKey(), func() *reports.Baseline {
-				starter = g.buildBaseline(ctx)
-				defer starter.close()
-				return measure()
-			})
-		} else {
-			g.before = measure()
-		}
+		})
 	}
 	return m
 }

@@ -46,14 +46,14 @@ func (g *grade) overWallTime() *check.Failure {
 // grader's error.
 func (g *grade) isolate() error {
 	if g.opts.Sandbox == SandboxOff {
-		g.card.Environment.Sandbox = "none (turned off)"
+		g.sandbox = "none (turned off)"
 		return nil
 	}
 	if err := sandboxSupported(); err != nil {
 		if g.opts.Sandbox == SandboxRequired {
 			return fmt.Errorf("sandbox required: %w", err)
 		}
-		g.card.Environment.Sandbox = "none (" + err.Error() + ")"
+		g.sandbox = "none (" + err.Error() + ")"
 		g.progress("warning: the solution runs without a sandbox: %v", err)
 		return nil
 	}
@@ -65,7 +65,7 @@ func (g *grade) isolate() error {
 	// too: a build gets its Go caches bound back in, a program nothing.
 	hide := append(append(hiddenFromSolutions(), g.opts.Secrets...), cache)
 	g.iso = &runner.Isolation{Hide: hide, Cache: cache, Memory: g.opts.MemoryLimit}
-	g.card.Environment.Sandbox = sandbox.Describe
+	g.sandbox = sandbox.Describe
 	return nil
 }
 

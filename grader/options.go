@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/nplus1/nplus1/grader/postgres"
 	"github.com/nplus1/nplus1/grader/runner"
 	"github.com/nplus1/nplus1/internal/setting"
-	"github.com/nplus1/nplus1/reports"
 )
 
 // Options is one grade's input.
@@ -214,7 +212,7 @@ func newGrade(opts Options) (*grade, error) {
 	if sol.Manifest.Challenge != "" && opts.Challenge != "" && sol.Manifest.Challenge != opts.Challenge {
 		fmt.Fprintf(opts.Progress, "note: grading against %s; the solution's nplus1.yaml names %s\n", opts.Challenge, sol.Manifest.Challenge)
 	}
-	g := &grade{opts: opts, ch: ch, sol: sol, rtt: ch.Limits.RTT, size: ch.Size, timed: ch.Latency.Requests, warm: ch.Latency.Warmup}
+	g := &grade{began: opts.Now(), opts: opts, ch: ch, sol: sol, rtt: ch.Limits.RTT, size: ch.Size, timed: ch.Latency.Requests, warm: ch.Latency.Warmup}
 	if opts.RTT != 0 {
 		g.rtt = opts.RTT
 	}
@@ -224,26 +222,10 @@ func newGrade(opts Options) (*grade, error) {
 	if opts.Requests != 0 {
 		g.timed = opts.Requests
 	}
-	solDigest, err := digestDir(sol.Dir)
-	if err != nil {
+	if g.solDigest, err = digestDir(sol.Dir); err != nil {
 		return nil, &UsageError{err}
 	}
-	g.card = &reports.Card{
-		SchemaVersion: reports.SchemaVersion,
-		Tool:          reports.Tool{Name: "nplus1", Version: opts.Version},
-		GradedAt:      opts.Now().UTC(),
-		Challenge: reports.Challenge{
-			ID: ch.ID, Title: ch.Title, Digest: digestFS(ch.FS),
-			MaxStatements: ch.Limits.Statements, P95BudgetMS: millis(ch.Limits.P95),
-		},
-		Solution: reports.Solution{Path: opts.Solution, Language: sol.Language, Digest: solDigest, Idioms: findIdioms(sol.Dir)},
-		Environment: reports.Environment{
-			Provider: opts.Provider.Name(), RTTMS: millis(g.rtt),
-			Seed: opts.Seed, Size: g.size, OS: runtime.GOOS, Arch: runtime.GOARCH,
-			MemoryLimitBytes: opts.MemoryLimit,
-		},
-		Reproduce: reproduce(opts, ch, g),
-	}
+	g.idioms = findIdioms(sol.Dir)
 	return g, nil
 }
 

@@ -59,7 +59,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		if place, err = built.Sandbox(g.iso); err != nil {
 			return nil, machineFailure(fmt.Errorf("start the solution's sandbox: %w", err))
 		}
-		g.sandboxed = sandbox.Describe + "; limits by " + place.Limits()
+		g.sandbox = sandbox.Describe + "; limits by " + place.Limits()
 	}
 	dbAddr := "127.0.0.1:0" // any free port
 	if place.Sandboxed() {
