@@ -46,7 +46,7 @@ type Factory struct {
 // setting); this is how the command line spells them.
 func init() {
 	setting.Spell(map[setting.Setting]string{
-		setting.Python:         "--python (or NPLUS1_PYTHON)",
+		setting.Python:         "--python or NPLUS1_PYTHON",
 		setting.SandboxOff:     "--sandbox off",
 		setting.Local:          "--postgres local",
 		setting.Docker:         "--postgres docker",
