@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nplus1/nplus1/internal/setting"
 )
 
 func TestAutoPicksLocal(t *testing.T) {
@@ -44,7 +46,7 @@ func TestAutoNeither(t *testing.T) {
 	for _, want := range []string{
 		"no PostgreSQL server binaries", "/nonexistent/docker.sock",
 		"apt-get install postgresql", "brew install postgresql@17",
-		"systemctl start docker", "Docker Desktop", "colima", "--database-url",
+		"systemctl start docker", "Docker Desktop", "colima", setting.DatabaseURL.String(),
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q", want)
