@@ -96,16 +96,7 @@ func TestValidateBrokenChallenges(t *testing.T) {
 			if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			ch, err := challenges.LoadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			results, err := grader.Validate(context.Background(), ch, dir, grader.Options{
-				Provider: postgres.NewLocal(postgres.LocalOptions{}), Python: python(), Requests: 3, Version: "test",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			results := validateDir(t, dir)
 			if len(results) != 1 || results[0].OK || !strings.Contains(results[0].Message, tt.want) {
 				t.Errorf("results %+v, want one failure with %q", results, tt.want)
 			}
@@ -119,16 +110,7 @@ func TestValidateBrokenChallenges(t *testing.T) {
 		if err := os.RemoveAll(filepath.Join(dir, "starter")); err != nil {
 			t.Fatal(err)
 		}
-		ch, err := challenges.LoadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		results, err := grader.Validate(context.Background(), ch, dir, grader.Options{
-			Provider: postgres.NewLocal(postgres.LocalOptions{}), Python: python(), Requests: 3, Version: "test",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		results := validateDir(t, dir)
 		found := false
 		for _, r := range results {
 			if r.Program == "starter" && !r.OK && strings.Contains(r.Message, "has no starter") {
@@ -139,4 +121,20 @@ func TestValidateBrokenChallenges(t *testing.T) {
 			t.Errorf("results %+v, want one saying the challenge has no starter", results)
 		}
 	})
+}
+
+// validateDir validates the challenge in dir, as challenges validate does.
+func validateDir(t *testing.T, dir string) []grader.ProgramResult {
+	t.Helper()
+	ch, err := challenges.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := grader.Validate(context.Background(), ch, dir, grader.Options{
+		Provider: postgres.NewLocal(postgres.LocalOptions{}), Python: python(), Requests: 3, Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return results
 }
