@@ -281,6 +281,10 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// touched and detached) counts: a root grader's sandbox has a
 		// cgroup, v1 here, whose count and limit see it.
 		{"../redteam5/shmemhold", "start", "the 1GiB a solution may use, and was stopped"},
+		// Round 6 (testdata/redteam6): a Bind sent behind a Parse the
+		// server refuses (the name exists) binds what the server kept
+		// under the name, not the refused text.
+		{"../redteam6/parseswap", "statements", "data statements in one request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

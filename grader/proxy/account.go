@@ -24,6 +24,7 @@ type op struct {
 	stmts  []string // Q: the statements the query holds
 	next   int      // Q: index of the statement the next response belongs to; F: 1 once answered
 	name   string   // P: statement name; B, E: portal name; C: what is closed
+	stmt   string   // B: the statement it binds
 	target byte     // C: 'S' (statement) or 'P' (portal)
 	params string   // B, E: digest of the Bind's parameter values; F: of the arguments ("": not known)
 	// undo restores the prepared statements a Parse, DEALLOCATE or
@@ -43,8 +44,10 @@ type op struct {
 	// unsplit: the server ran more statements of this Query than the
 	// proxy read in it; the rest count as data.
 	unsplit bool
-	// unknown: an Execute of a portal or statement the proxy never saw
-	// prepared: it counts as data.
+	// unknown: E: an Execute of a portal or statement the proxy never saw
+	// prepared: it counts as data. B: it binds a name whose Parse the
+	// server then refused or skipped, keeping what the name held before:
+	// an Execute of its portal counts as data.
 	unknown bool
 	// bound: E: the Bind that made its portal, if the proxy saw one.
 	bound *op
@@ -188,7 +191,7 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			params = digest(rest)
 		}
 		sql, known := a.statements[stmt]
-		o = &op{kind: 'B', sql: sql, name: name, params: params}
+		o = &op{kind: 'B', sql: sql, name: name, stmt: stmt, params: params}
 		a.portals[name] = portal{sql: sql, params: params, unknown: !known, bind: o}
 	case 'E':
 		name := cstring(body)
@@ -286,11 +289,21 @@ func (o *op) remember(m map[string]string, name string) {
 	}
 }
 
-// rollback puts back the prepared statements o changed, and marks a Bind
-// unrun: the server refused or skipped o.
+// rollback puts back the prepared statements o changed, marks a Bind
+// unrun and the Binds in flight of a Parse's name unknown: the server
+// refused or skipped o.
 func (a *account) rollback(o *op) {
-	if o.kind == 'B' {
+	switch o.kind {
+	case 'B':
 		o.unrun = true
+	case 'P':
+		// A Bind of the name sent since (after a Sync, in the same burst)
+		// binds whatever the server kept under it, not o's text.
+		for _, b := range a.queue {
+			if b.kind == 'B' && b.stmt == o.name {
+				b.unknown = true
+			}
+		}
 	}
 	for name, prev := range o.undo {
 		if prev == nil {
@@ -522,7 +535,7 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
-	unknown := o.unknown || o.bound != nil && o.bound.unrun
+	unknown := o.unknown || o.bound != nil && (o.bound.unrun || o.bound.unknown)
 	data := o.kind == 'F' || o.unsplit || unknown || sqlshape.IsData(tag, sql)
 	catalog := data && o.kind != 'F' && !unknown && !o.unsplit && sqlshape.CatalogOnly(sql)
 	s := Statement{

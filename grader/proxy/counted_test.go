@@ -113,6 +113,55 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// A Parse over a statement name the server keeps (it exists already:
+	// 42P05; or it is skipped after an error) changes nothing, but a Bind
+	// of that name sent before the proxy hears of it, after a Sync in the
+	// same burst, was read as binding the new text: the old statement's
+	// run is data, not the catalog read the refused Parse named
+	// (testdata/redteam6/parseswap).
+	t.Run("BindAfterARefusedParse", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		const data, catalog = "SELECT g FROM generate_series(1, 3) g WHERE g > $1", "SELECT relname FROM pg_catalog.pg_class WHERE oid = $1::oid"
+		exchange(t, c, &pgproto3.Parse{Name: "s", Query: data}, &pgproto3.Sync{})
+		run := []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("0")}}, &pgproto3.Execute{}, &pgproto3.Sync{}}
+		for _, tt := range []struct {
+			name string
+			send []pgproto3.FrontendMessage
+			want string
+		}{
+			{"exists", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Sync{}},
+				"ErrorResponse 42P05 ReadyForQuery I BindComplete DataRow DataRow DataRow CommandComplete ReadyForQuery I"},
+			{"skipped", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "none"}, &pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Sync{}},
+				"ErrorResponse 26000 ReadyForQuery I BindComplete DataRow DataRow DataRow CommandComplete ReadyForQuery I"},
+		} {
+			m := h.trace.Mark()
+			if got := strings.Join(exchangeN(t, c, 2, append(tt.send, run...)...), " "); got != tt.want {
+				t.Fatalf("%s: server answered %q, want %q", tt.name, got, tt.want)
+			}
+			stmts, _ := h.trace.Since(m)
+			ran := 0
+			for _, s := range stmts {
+				if s.Rows == 3 {
+					ran++
+					if !s.Data || s.Catalog {
+						t.Errorf("%s: the old statement's run %+v, want a data statement", tt.name, s)
+					}
+				}
+			}
+			if ran != 1 {
+				t.Errorf("%s: statements %+v, want one run of 3 rows", tt.name, stmts)
+			}
+		}
+		// Once the proxy knows the Parse failed, a Bind of the name is of
+		// the old statement, known: its SQL is the data statement's.
+		m := h.trace.Mark()
+		exchange(t, c, run...)
+		if stmts, _ := h.trace.Since(m); len(stmts) != 1 || stmts[0].SQL != data || !stmts[0].Data {
+			t.Errorf("a later run: %+v, want the data statement %q", stmts, data)
+		}
+	})
+
 	// An error can quote a Bind parameter, which costs no SQL bytes: the
 	// trace keeps 16 MiB of error text in all, and past it the start of
 	// each error only (testdata/redteam5/errorflood).
