@@ -83,6 +83,8 @@ func TestBoundsRefused(t *testing.T) {
 		"SET max_parallel_workers_per_gather = 8":           "max_parallel_workers_per_gather",
 		"ALTER ROLE reader SET work_mem = '1GB'":            "its role (ALTER ROLE)",
 		"alter user current_user set statement_timeout = 0": "its role (ALTER USER)",
+		// The server ends a -- comment at a carriage return too.
+		"-- x\rSET work_mem = '1GB'": "work_mem",
 	} {
 		m := tr.Mark()
 		refused(simple(sql), setting)
