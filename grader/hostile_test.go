@@ -289,6 +289,9 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// lookup the proxy read as all comment failed with the user in its
 		// error, and counted as no data statement.
 		{"../redteam6/crcomment", "statements", "data statements in one request"},
+		// SET U&"standard_conforming_strings" = off, its name written
+		// with Unicode escapes, is refused as the plain one is.
+		{"../redteam6/uescape", "start", "the program exited before it listened"}, // its panic names the refusal
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
