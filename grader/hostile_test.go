@@ -292,6 +292,9 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// SET U&"standard_conforming_strings" = off, its name written
 		// with Unicode escapes, is refused as the plain one is.
 		{"../redteam6/uescape", "start", "the program exited before it listened"}, // its panic names the refusal
+		// SET sort_mem and vacuum_mem, the old names of work_mem and
+		// maintenance_work_mem, are refused as those are.
+		{"../redteam6/sortmem", "start", "the program exited before it listened"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

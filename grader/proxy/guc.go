@@ -19,6 +19,10 @@ var bounds = map[string]bool{
 	"statement_timeout":                   true,
 	"lock_timeout":                        true,
 	"idle_in_transaction_session_timeout": true,
+	// The old names PostgreSQL still takes for work_mem and
+	// maintenance_work_mem.
+	"sort_mem":   true,
+	"vacuum_mem": true,
 }
 
 // refusedSetting names what a statement of sql would change of the role's
