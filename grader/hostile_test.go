@@ -285,6 +285,10 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// server refuses (the name exists) binds what the server kept
 		// under the name, not the refused text.
 		{"../redteam6/parseswap", "statements", "data statements in one request"},
+		// A DEALLOCATE that ran before its Query's error holds: the proxy
+		// no longer puts back over a statement parsed since the text it
+		// held before.
+		{"../redteam6/deallocshow", "statements", "data statements in one request"},
 		// A -- comment ends at a carriage return as at a line feed: a
 		// lookup the proxy read as all comment failed with the user in its
 		// error, and counted as no data statement.

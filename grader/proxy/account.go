@@ -24,13 +24,12 @@ type op struct {
 	stmts  []string // Q: the statements the query holds
 	next   int      // Q: index of the statement the next response belongs to; F: 1 once answered
 	name   string   // P: statement name; B, E: portal name; C: what is closed
-	stmt   string   // B: the statement it binds
 	target byte     // C: 'S' (statement) or 'P' (portal)
 	params string   // B, E: digest of the Bind's parameter values; F: of the arguments ("": not known)
-	// undo restores the prepared statements a Parse, DEALLOCATE or
-	// DISCARD changed when the client sent it, if the server refuses it.
-	undo map[string]*string
-	sent time.Time
+	// changes: what a Parse, Close, DEALLOCATE or DISCARD did to the
+	// prepared statements when the client sent it, for rollback.
+	changes []change
+	sent    time.Time
 	// start is when the statement under way began: when the op was sent,
 	// or for the second statement of a Query, when the first completed.
 	start time.Time
@@ -45,10 +44,13 @@ type op struct {
 	// proxy read in it; the rest count as data.
 	unsplit bool
 	// unknown: E: an Execute of a portal or statement the proxy never saw
-	// prepared: it counts as data. B: it binds a name whose Parse the
-	// server then refused or skipped, keeping what the name held before:
-	// an Execute of its portal counts as data.
+	// prepared: it counts as data. B: the proxy undid what an op sent
+	// before it did to the statements (see rollback) while it waited: it
+	// may bind another text than the proxy read, and an Execute of its
+	// portal counts as data.
 	unknown bool
+	// undos: B: account.undos when the client sent it.
+	undos int
 	// bound: E: the Bind that made its portal, if the proxy saw one.
 	bound *op
 	// unrun: B: the server refused or skipped it, and kept whatever
@@ -101,6 +103,7 @@ type account struct {
 	executed    bool // the round trip under way ran a statement
 	copyEnds    int  // CopyDone and CopyFail messages the client sent
 	copying     bool // the server is in COPY FROM STDIN, taking what the client sends
+	undos       int  // changes to the statements rollback undid
 
 	goodbye []byte // the FATAL error for the client when the proxy refused a message
 }
@@ -164,8 +167,8 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			}
 		}
 		if o.refused == nil {
-			for _, s := range stmts {
-				a.sessionEffects(o, s)
+			for i, s := range stmts {
+				a.sessionEffects(o, s, i)
 			}
 		}
 		a.burstSyncs++
@@ -176,7 +179,7 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			return
 		}
 		o = &op{kind: 'P', sql: m.Query, name: m.Name}
-		o.remember(a.statements, m.Name)
+		a.change(o, m.Name, 0)
 		a.statements[m.Name] = m.Query
 		if setting := refusedSetting(m.Query); setting != "" {
 			o.refused = refusal(setting)
@@ -191,13 +194,13 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			params = digest(rest)
 		}
 		sql, known := a.statements[stmt]
-		o = &op{kind: 'B', sql: sql, name: name, stmt: stmt, params: params}
+		o = &op{kind: 'B', sql: sql, name: name, params: params, undos: a.undos}
 		a.portals[name] = portal{sql: sql, params: params, unknown: !known, bind: o}
 	case 'E':
 		name := cstring(body)
 		p, known := a.portals[name]
 		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params, unknown: p.unknown || !known, bound: p.bind}
-		a.sessionEffects(o, p.sql)
+		a.sessionEffects(o, p.sql, 0)
 	case 'D':
 		if len(body) == 0 {
 			a.problem("malformed Describe from the client")
@@ -216,7 +219,7 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		}
 		o = &op{kind: 'C', target: body[0], name: cstring(body[1:])}
 		if body[0] == 'S' {
-			o.remember(a.statements, o.name)
+			a.change(o, o.name, 0)
 			delete(a.statements, o.name)
 		} else {
 			delete(a.portals, o.name)
@@ -255,64 +258,70 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 
 // sessionEffects applies what a statement run by a Query or an Execute
 // does to the session's prepared statements, as the client sends it (later
-// messages of the same burst see the change); o's undo puts them back if
-// the server refuses it. DEALLOCATE ALL and DISCARD ALL drop the named
+// messages of the same burst see the change; see rollback for when the
+// server refuses it). DEALLOCATE ALL and DISCARD ALL drop the named
 // statements, not the unnamed one.
-func (a *account) sessionEffects(o *op, sql string) {
+func (a *account) sessionEffects(o *op, sql string, i int) {
 	name, all, ok := sqlshape.Deallocated(sql)
 	switch {
 	case ok && !all:
-		o.remember(a.statements, name)
+		a.change(o, name, i)
 		delete(a.statements, name)
 	case ok && all, sqlshape.DiscardsAll(sql):
 		for n := range a.statements {
 			if n != "" {
-				o.remember(a.statements, n)
+				a.change(o, n, i)
 				delete(a.statements, n)
 			}
 		}
 	}
 }
 
-// remember notes, once, what name held in m before o changed it.
-func (o *op) remember(m map[string]string, name string) {
-	if o.undo == nil {
-		o.undo = map[string]*string{}
-	}
-	if _, seen := o.undo[name]; seen {
-		return
-	}
-	if prev, ok := m[name]; ok {
-		o.undo[name] = &prev
-	} else {
-		o.undo[name] = nil
-	}
+// change is a prepared statement name an op changed when the client sent
+// it.
+type change struct {
+	name string
+	prev *string // what the name held before (nil: nothing)
+	stmt int     // Q: the index of the statement that changed it
 }
 
-// rollback puts back the prepared statements o changed, marks a Bind
-// unrun and the Binds in flight of a Parse's name unknown: the server
-// refused or skipped o.
-func (a *account) rollback(o *op) {
-	switch o.kind {
-	case 'B':
+// change notes that o (its statement i, for a Query) changes the
+// statement name.
+func (a *account) change(o *op, name string, i int) {
+	c := change{name: name, stmt: i}
+	if prev, ok := a.statements[name]; ok {
+		c.prev = &prev
+	}
+	o.changes = append(o.changes, c)
+}
+
+// rollback handles o refused or skipped by the server, after its first
+// ran statements (a Query's that completed before its error): a Bind is
+// unrun, and what the rest of o did to the prepared statements is undone.
+// A name goes back to what it held before o only when no op was sent
+// since (still waiting in line): one may have changed it again, and then
+// what the server holds under it is not known. The proxy forgets such a
+// name, and a Bind of it then counts as data (portal.unknown), rather than
+// as a text the proxy may name wrongly: a read passing for a catalog one.
+// A Bind sent before the undo counts as data too (see BindComplete).
+func (a *account) rollback(o *op, ran int) {
+	if o.kind == 'B' {
 		o.unrun = true
-	case 'P':
-		// A Bind of the name sent since (after a Sync, in the same burst)
-		// binds whatever the server kept under it, not o's text.
-		for _, b := range a.queue {
-			if b.kind == 'B' && b.stmt == o.name {
-				b.unknown = true
-			}
-		}
 	}
-	for name, prev := range o.undo {
-		if prev == nil {
-			delete(a.statements, name)
+	since := len(a.queue) > 1 || len(a.queue) == 1 && a.queue[0] != o
+	for i := len(o.changes) - 1; i >= 0; i-- {
+		c := o.changes[i]
+		if c.stmt < ran {
+			continue // its statement ran: the change holds
+		}
+		a.undos++
+		if since || c.prev == nil {
+			delete(a.statements, c.name)
 		} else {
-			a.statements[name] = *prev
+			a.statements[c.name] = *c.prev
 		}
 	}
-	o.undo = nil
+	o.changes = nil
 }
 
 // digest is a short digest of Bind parameter values.
@@ -376,10 +385,11 @@ func (a *account) server(typ byte, body []byte) (replace []byte) {
 		}
 	case '1': // ParseComplete
 		if h := a.pop('P'); h != nil {
-			h.undo = nil
+			h.changes = nil
 		}
 	case '2': // BindComplete
 		if h := a.pop('B'); h != nil {
+			h.unknown = h.undos != a.undos
 			// Binding a portal drops the one of that name, even suspended.
 			delete(a.suspended, h.name)
 		}
@@ -581,14 +591,14 @@ func (a *account) fail(head *op, body []byte) {
 	}
 	switch head.kind {
 	case 'Q':
-		a.rollback(head)
-		a.complete(head, "", msg) // the rest of its statements never run
+		a.rollback(head, head.next) // the statements before the failed one ran
+		a.complete(head, "", msg)   // the rest of its statements never run
 		return
 	case 'E':
-		a.rollback(head)
+		a.rollback(head, 0)
 		a.complete(head, "", msg)
 	case 'P', 'B', 'D':
-		a.rollback(head)
+		a.rollback(head, 0)
 		// The statement was meant to run but failed before it could: it
 		// counts as a failed statement, as the client saw it fail.
 		a.queue = a.queue[1:]
@@ -604,7 +614,7 @@ func (a *account) fail(head *op, body []byte) {
 		a.problem("error at Sync: " + msg)
 		return
 	default:
-		a.rollback(head)
+		a.rollback(head, 0)
 		a.queue = a.queue[1:]
 	}
 	for len(a.queue) > 0 && a.queue[0].kind != 'S' {
@@ -634,7 +644,7 @@ func (a *account) copyIn(head *op) {
 
 // skip forgets o, taken out of line: the server will not answer it.
 func (a *account) skip(o *op) {
-	a.rollback(o)
+	a.rollback(o, 0)
 	if o.kind != 'Q' && o.kind != 'S' && o.kind != 'F' {
 		return
 	}
@@ -655,7 +665,7 @@ func (a *account) ready(status byte) {
 		if o.kind == 'Q' || o.kind == 'S' || o.kind == 'F' {
 			break
 		}
-		a.rollback(o) // skipped by the server
+		a.rollback(o, 0) // skipped by the server
 	}
 	if status != 'T' {
 		clear(a.suspended)
