@@ -289,6 +289,11 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// no longer puts back over a statement parsed since the text it
 		// held before.
 		{"../redteam6/deallocshow", "statements", "data statements in one request"},
+		// A message the proxy cannot read (a Describe with no body) keeps
+		// its place in line, and what the server skips after an error up
+		// to a Sync waits for no answer: the answers are tied to the
+		// messages they answer, not to the one before.
+		{"../redteam6/emptydescribe", "statements", "data statements in one request"},
 		// A -- comment ends at a carriage return as at a line feed: a
 		// lookup the proxy read as all comment failed with the user in its
 		// error, and counted as no data statement.

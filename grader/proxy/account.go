@@ -103,6 +103,7 @@ type account struct {
 	executed    bool // the round trip under way ran a statement
 	copyEnds    int  // CopyDone and CopyFail messages the client sent
 	copying     bool // the server is in COPY FROM STDIN, taking what the client sends
+	skipping    bool // the server skips what the client sends up to its next Sync, not sent yet
 	undos       int  // changes to the statements rollback undid
 
 	goodbye []byte // the FATAL error for the client when the proxy refused a message
@@ -148,6 +149,14 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		}
 		return
 	}
+	if a.skipping && typ != 'S' {
+		// After an error in the extended protocol the server skips
+		// every message up to Sync and answers none: what the client
+		// sent after the proxy saw the error waits for no answer. (Had
+		// it waited, the Sync's ReadyForQuery would answer it, and every
+		// answer after it be tied to the message before.)
+		return
+	}
 	var o *op
 	switch typ {
 	case 'Q':
@@ -175,8 +184,12 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 	case 'P':
 		var m pgproto3.Parse
 		if m.Decode(body) != nil {
+			// The server answers it all the same (with an error): it
+			// keeps its place in line, or every later answer would be
+			// tied to the message before it.
 			a.problem("malformed Parse from the client")
-			return
+			o = &op{kind: 'P'}
+			break
 		}
 		o = &op{kind: 'P', sql: m.Query, name: m.Name}
 		a.change(o, m.Name, 0)
@@ -204,7 +217,8 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 	case 'D':
 		if len(body) == 0 {
 			a.problem("malformed Describe from the client")
-			return
+			o = &op{kind: 'D'} // answered all the same, as a malformed Parse
+			break
 		}
 		name := cstring(body[1:])
 		sql := a.portals[name].sql
@@ -215,7 +229,8 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 	case 'C':
 		if len(body) == 0 {
 			a.problem("malformed Close from the client")
-			return
+			o = &op{kind: 'C'} // answered all the same, as a malformed Parse
+			break
 		}
 		o = &op{kind: 'C', target: body[0], name: cstring(body[1:])}
 		if body[0] == 'S' {
@@ -240,6 +255,7 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		a.burstSyncs++
 	case 'S':
 		o = &op{kind: 'S'}
+		a.skipping = false
 		a.burstSyncs++
 	case 'H':
 		a.burstFlush = true
@@ -621,6 +637,7 @@ func (a *account) fail(head *op, body []byte) {
 		a.skip(a.queue[0])
 		a.queue = a.queue[1:]
 	}
+	a.skipping = len(a.queue) == 0 // the client has not sent its Sync yet
 }
 
 // copyIn follows the server into COPY FROM STDIN for head: up to the

@@ -199,6 +199,71 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// A Describe or Close with no body, or a Parse cut short, is one the
+	// proxy cannot read, but the server answers it (with an error): the
+	// proxy must wait for that answer, or it ties every later answer to
+	// the message before, and a Sync sent ahead of each lookup took the
+	// lookup's rows uncounted (testdata/redteam6/emptydescribe).
+	t.Run("MalformedMessageKeepsItsPlace", func(t *testing.T) {
+		for _, bad := range [][]byte{{'D', 0, 0, 0, 4}, {'C', 0, 0, 0, 4}, {'P', 0, 0, 0, 6, 's', 0}} {
+			c := rawClient(t, h)
+			if _, err := c.Write(bad); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(exchange(t, c, &pgproto3.Query{String: "SHOW x"}, &pgproto3.Sync{}), " "); got != "ErrorResponse 08P01 ReadyForQuery I" {
+				t.Fatalf("%q: server answered %q", bad, got)
+			}
+			m := h.trace.Mark()
+			for i := 0; i < 3; i++ {
+				exchangeN(t, c, 2, &pgproto3.Sync{}, &pgproto3.Query{String: "SELECT g FROM generate_series(1, 3) g"})
+			}
+			ran := 0
+			stmts, _ := h.trace.Since(m)
+			for _, s := range stmts {
+				if s.Rows == 3 && s.Data {
+					ran++
+				}
+			}
+			if ran != 3 {
+				t.Errorf("%q: statements %+v, want 3 data statements of 3 rows; problems %q", bad, stmts, h.trace.Problems(m))
+			}
+			c.Close()
+		}
+	})
+
+	// After an error in the extended protocol the server skips what the
+	// client sends up to a Sync and answers none of it, sent after the
+	// client saw the error too: the Sync's ReadyForQuery answers the
+	// Sync, not a Query sent before it, or the proxy ties every later
+	// answer to the message before (testdata/redteam6/emptydescribe).
+	t.Run("SkippedUpToALaterSync", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		fe := pgproto3.NewFrontend(c, c)
+		fe.Send(&pgproto3.Parse{Query: "SELEC 1"})
+		fe.Send(&pgproto3.Flush{})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if m, err := fe.Receive(); err != nil {
+			t.Fatal(err)
+		} else if e, ok := m.(*pgproto3.ErrorResponse); !ok || e.Code != "42601" {
+			t.Fatalf("server answered %#v, want a syntax error", m)
+		}
+		if got := strings.Join(exchange(t, c, &pgproto3.Query{String: "SHOW x"}, &pgproto3.Sync{}), " "); got != "ReadyForQuery I" {
+			t.Fatalf("server answered %q, want only the Sync's ReadyForQuery", got)
+		}
+		m := h.trace.Mark()
+		for i := 0; i < 3; i++ {
+			exchangeN(t, c, 2, &pgproto3.Sync{}, &pgproto3.Query{String: "SELECT g FROM generate_series(1, 3) g"})
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 3 || !stmts[0].Data || stmts[0].Rows != 3 {
+			t.Errorf("statements %+v, want 3 data statements of 3 rows; problems %q", stmts, h.trace.Problems(m))
+		}
+	})
+
 	// An error can quote a Bind parameter, which costs no SQL bytes: the
 	// trace keeps 16 MiB of error text in all, and past it the start of
 	// each error only (testdata/redteam5/errorflood).
