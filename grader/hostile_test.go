@@ -281,6 +281,29 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// touched and detached) counts: a root grader's sandbox has a
 		// cgroup, v1 here, whose count and limit see it.
 		{"../redteam5/shmemhold", "start", "the 1GiB a solution may use, and was stopped"},
+		// Round 6 (testdata/redteam6): a Bind sent behind a Parse the
+		// server refuses (the name exists) binds what the server kept
+		// under the name, not the refused text.
+		{"../redteam6/parseswap", "statements", "data statements in one request"},
+		// A DEALLOCATE that ran before its Query's error holds: the proxy
+		// no longer puts back over a statement parsed since the text it
+		// held before.
+		{"../redteam6/deallocshow", "statements", "data statements in one request"},
+		// A message the proxy cannot read (a Describe with no body) keeps
+		// its place in line, and what the server skips after an error up
+		// to a Sync waits for no answer: the answers are tied to the
+		// messages they answer, not to the one before.
+		{"../redteam6/emptydescribe", "statements", "data statements in one request"},
+		// A -- comment ends at a carriage return as at a line feed: a
+		// lookup the proxy read as all comment failed with the user in its
+		// error, and counted as no data statement.
+		{"../redteam6/crcomment", "statements", "data statements in one request"},
+		// SET U&"standard_conforming_strings" = off, its name written
+		// with Unicode escapes, is refused as the plain one is.
+		{"../redteam6/uescape", "start", "the program exited before it listened"}, // its panic names the refusal
+		// SET sort_mem and vacuum_mem, the old names of work_mem and
+		// maintenance_work_mem, are refused as those are.
+		{"../redteam6/sortmem", "start", "the program exited before it listened"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

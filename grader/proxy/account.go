@@ -26,10 +26,10 @@ type op struct {
 	name   string   // P: statement name; B, E: portal name; C: what is closed
 	target byte     // C: 'S' (statement) or 'P' (portal)
 	params string   // B, E: digest of the Bind's parameter values; F: of the arguments ("": not known)
-	// undo restores the prepared statements a Parse, DEALLOCATE or
-	// DISCARD changed when the client sent it, if the server refuses it.
-	undo map[string]*string
-	sent time.Time
+	// changes: what a Parse, Close, DEALLOCATE or DISCARD did to the
+	// prepared statements when the client sent it, for rollback.
+	changes []change
+	sent    time.Time
 	// start is when the statement under way began: when the op was sent,
 	// or for the second statement of a Query, when the first completed.
 	start time.Time
@@ -43,9 +43,14 @@ type op struct {
 	// unsplit: the server ran more statements of this Query than the
 	// proxy read in it; the rest count as data.
 	unsplit bool
-	// unknown: an Execute of a portal or statement the proxy never saw
-	// prepared: it counts as data.
+	// unknown: E: an Execute of a portal or statement the proxy never saw
+	// prepared: it counts as data. B: the proxy undid what an op sent
+	// before it did to the statements (see rollback) while it waited: it
+	// may bind another text than the proxy read, and an Execute of its
+	// portal counts as data.
 	unknown bool
+	// undos: B: account.undos when the client sent it.
+	undos int
 	// bound: E: the Bind that made its portal, if the proxy saw one.
 	bound *op
 	// unrun: B: the server refused or skipped it, and kept whatever
@@ -98,6 +103,8 @@ type account struct {
 	executed    bool // the round trip under way ran a statement
 	copyEnds    int  // CopyDone and CopyFail messages the client sent
 	copying     bool // the server is in COPY FROM STDIN, taking what the client sends
+	skipping    bool // the server skips what the client sends up to its next Sync, not sent yet
+	undos       int  // changes to the statements rollback undid
 
 	goodbye []byte // the FATAL error for the client when the proxy refused a message
 }
@@ -142,6 +149,14 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		}
 		return
 	}
+	if a.skipping && typ != 'S' {
+		// After an error in the extended protocol the server skips
+		// every message up to Sync and answers none: what the client
+		// sent after the proxy saw the error waits for no answer. (Had
+		// it waited, the Sync's ReadyForQuery would answer it, and every
+		// answer after it be tied to the message before.)
+		return
+	}
 	var o *op
 	switch typ {
 	case 'Q':
@@ -161,19 +176,23 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			}
 		}
 		if o.refused == nil {
-			for _, s := range stmts {
-				a.sessionEffects(o, s)
+			for i, s := range stmts {
+				a.sessionEffects(o, s, i)
 			}
 		}
 		a.burstSyncs++
 	case 'P':
 		var m pgproto3.Parse
 		if m.Decode(body) != nil {
+			// The server answers it all the same (with an error): it
+			// keeps its place in line, or every later answer would be
+			// tied to the message before it.
 			a.problem("malformed Parse from the client")
-			return
+			o = &op{kind: 'P'}
+			break
 		}
 		o = &op{kind: 'P', sql: m.Query, name: m.Name}
-		o.remember(a.statements, m.Name)
+		a.change(o, m.Name, 0)
 		a.statements[m.Name] = m.Query
 		if setting := refusedSetting(m.Query); setting != "" {
 			o.refused = refusal(setting)
@@ -188,17 +207,18 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 			params = digest(rest)
 		}
 		sql, known := a.statements[stmt]
-		o = &op{kind: 'B', sql: sql, name: name, params: params}
+		o = &op{kind: 'B', sql: sql, name: name, params: params, undos: a.undos}
 		a.portals[name] = portal{sql: sql, params: params, unknown: !known, bind: o}
 	case 'E':
 		name := cstring(body)
 		p, known := a.portals[name]
 		o = &op{kind: 'E', sql: p.sql, name: name, params: p.params, unknown: p.unknown || !known, bound: p.bind}
-		a.sessionEffects(o, p.sql)
+		a.sessionEffects(o, p.sql, 0)
 	case 'D':
 		if len(body) == 0 {
 			a.problem("malformed Describe from the client")
-			return
+			o = &op{kind: 'D'} // answered all the same, as a malformed Parse
+			break
 		}
 		name := cstring(body[1:])
 		sql := a.portals[name].sql
@@ -209,11 +229,12 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 	case 'C':
 		if len(body) == 0 {
 			a.problem("malformed Close from the client")
-			return
+			o = &op{kind: 'C'} // answered all the same, as a malformed Parse
+			break
 		}
 		o = &op{kind: 'C', target: body[0], name: cstring(body[1:])}
 		if body[0] == 'S' {
-			o.remember(a.statements, o.name)
+			a.change(o, o.name, 0)
 			delete(a.statements, o.name)
 		} else {
 			delete(a.portals, o.name)
@@ -234,6 +255,7 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 		a.burstSyncs++
 	case 'S':
 		o = &op{kind: 'S'}
+		a.skipping = false
 		a.burstSyncs++
 	case 'H':
 		a.burstFlush = true
@@ -252,54 +274,70 @@ func (a *account) client(typ byte, body []byte, whole bool) (replace []byte) {
 
 // sessionEffects applies what a statement run by a Query or an Execute
 // does to the session's prepared statements, as the client sends it (later
-// messages of the same burst see the change); o's undo puts them back if
-// the server refuses it. DEALLOCATE ALL and DISCARD ALL drop the named
+// messages of the same burst see the change; see rollback for when the
+// server refuses it). DEALLOCATE ALL and DISCARD ALL drop the named
 // statements, not the unnamed one.
-func (a *account) sessionEffects(o *op, sql string) {
+func (a *account) sessionEffects(o *op, sql string, i int) {
 	name, all, ok := sqlshape.Deallocated(sql)
 	switch {
 	case ok && !all:
-		o.remember(a.statements, name)
+		a.change(o, name, i)
 		delete(a.statements, name)
 	case ok && all, sqlshape.DiscardsAll(sql):
 		for n := range a.statements {
 			if n != "" {
-				o.remember(a.statements, n)
+				a.change(o, n, i)
 				delete(a.statements, n)
 			}
 		}
 	}
 }
 
-// remember notes, once, what name held in m before o changed it.
-func (o *op) remember(m map[string]string, name string) {
-	if o.undo == nil {
-		o.undo = map[string]*string{}
-	}
-	if _, seen := o.undo[name]; seen {
-		return
-	}
-	if prev, ok := m[name]; ok {
-		o.undo[name] = &prev
-	} else {
-		o.undo[name] = nil
-	}
+// change is a prepared statement name an op changed when the client sent
+// it.
+type change struct {
+	name string
+	prev *string // what the name held before (nil: nothing)
+	stmt int     // Q: the index of the statement that changed it
 }
 
-// rollback puts back the prepared statements o changed, and marks a Bind
-// unrun: the server refused or skipped o.
-func (a *account) rollback(o *op) {
+// change notes that o (its statement i, for a Query) changes the
+// statement name.
+func (a *account) change(o *op, name string, i int) {
+	c := change{name: name, stmt: i}
+	if prev, ok := a.statements[name]; ok {
+		c.prev = &prev
+	}
+	o.changes = append(o.changes, c)
+}
+
+// rollback handles o refused or skipped by the server, after its first
+// ran statements (a Query's that completed before its error): a Bind is
+// unrun, and what the rest of o did to the prepared statements is undone.
+// A name goes back to what it held before o only when no op was sent
+// since (still waiting in line): one may have changed it again, and then
+// what the server holds under it is not known. The proxy forgets such a
+// name, and a Bind of it then counts as data (portal.unknown), rather than
+// as a text the proxy may name wrongly: a read passing for a catalog one.
+// A Bind sent before the undo counts as data too (see BindComplete).
+func (a *account) rollback(o *op, ran int) {
 	if o.kind == 'B' {
 		o.unrun = true
 	}
-	for name, prev := range o.undo {
-		if prev == nil {
-			delete(a.statements, name)
+	since := len(a.queue) > 1 || len(a.queue) == 1 && a.queue[0] != o
+	for i := len(o.changes) - 1; i >= 0; i-- {
+		c := o.changes[i]
+		if c.stmt < ran {
+			continue // its statement ran: the change holds
+		}
+		a.undos++
+		if since || c.prev == nil {
+			delete(a.statements, c.name)
 		} else {
-			a.statements[name] = *prev
+			a.statements[c.name] = *c.prev
 		}
 	}
-	o.undo = nil
+	o.changes = nil
 }
 
 // digest is a short digest of Bind parameter values.
@@ -363,10 +401,11 @@ func (a *account) server(typ byte, body []byte) (replace []byte) {
 		}
 	case '1': // ParseComplete
 		if h := a.pop('P'); h != nil {
-			h.undo = nil
+			h.changes = nil
 		}
 	case '2': // BindComplete
 		if h := a.pop('B'); h != nil {
+			h.unknown = h.undos != a.undos
 			// Binding a portal drops the one of that name, even suspended.
 			delete(a.suspended, h.name)
 		}
@@ -522,7 +561,7 @@ func (a *account) continues(o *op) {
 // first PortalSuspended, updates it. It returns the time it ends.
 func (a *account) record(o *op, sql, tag, errMsg string) time.Time {
 	end := a.now()
-	unknown := o.unknown || o.bound != nil && o.bound.unrun
+	unknown := o.unknown || o.bound != nil && (o.bound.unrun || o.bound.unknown)
 	data := o.kind == 'F' || o.unsplit || unknown || sqlshape.IsData(tag, sql)
 	catalog := data && o.kind != 'F' && !unknown && !o.unsplit && sqlshape.CatalogOnly(sql)
 	s := Statement{
@@ -568,14 +607,14 @@ func (a *account) fail(head *op, body []byte) {
 	}
 	switch head.kind {
 	case 'Q':
-		a.rollback(head)
-		a.complete(head, "", msg) // the rest of its statements never run
+		a.rollback(head, head.next) // the statements before the failed one ran
+		a.complete(head, "", msg)   // the rest of its statements never run
 		return
 	case 'E':
-		a.rollback(head)
+		a.rollback(head, 0)
 		a.complete(head, "", msg)
 	case 'P', 'B', 'D':
-		a.rollback(head)
+		a.rollback(head, 0)
 		// The statement was meant to run but failed before it could: it
 		// counts as a failed statement, as the client saw it fail.
 		a.queue = a.queue[1:]
@@ -591,13 +630,14 @@ func (a *account) fail(head *op, body []byte) {
 		a.problem("error at Sync: " + msg)
 		return
 	default:
-		a.rollback(head)
+		a.rollback(head, 0)
 		a.queue = a.queue[1:]
 	}
 	for len(a.queue) > 0 && a.queue[0].kind != 'S' {
 		a.skip(a.queue[0])
 		a.queue = a.queue[1:]
 	}
+	a.skipping = len(a.queue) == 0 // the client has not sent its Sync yet
 }
 
 // copyIn follows the server into COPY FROM STDIN for head: up to the
@@ -621,7 +661,7 @@ func (a *account) copyIn(head *op) {
 
 // skip forgets o, taken out of line: the server will not answer it.
 func (a *account) skip(o *op) {
-	a.rollback(o)
+	a.rollback(o, 0)
 	if o.kind != 'Q' && o.kind != 'S' && o.kind != 'F' {
 		return
 	}
@@ -642,7 +682,7 @@ func (a *account) ready(status byte) {
 		if o.kind == 'Q' || o.kind == 'S' || o.kind == 'F' {
 			break
 		}
-		a.rollback(o) // skipped by the server
+		a.rollback(o, 0) // skipped by the server
 	}
 	if status != 'T' {
 		clear(a.suspended)

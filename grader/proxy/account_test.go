@@ -658,3 +658,24 @@ func TestUnknownStatementCountsAsData(t *testing.T) {
 		t.Fatalf("statements %+v, want one data statement", stmts)
 	}
 }
+
+// Undoing what a pipeline's skipped messages did to the prepared
+// statements costs the same for each, however long the pipeline: a client
+// cannot make the proxy scan its queue once per skipped message.
+func TestLongSkippedPipelineIsUndoneInLinearTime(t *testing.T) {
+	s, _ := newScript(t)
+	const n = 200000
+	burst := []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "none"}}
+	for i := 0; i < n; i++ {
+		burst = append(burst, &pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Bind{PreparedStatement: "s"})
+	}
+	s.client(append(burst, &pgproto3.Sync{})...)
+	start := time.Now()
+	s.server(errResp("26000", `prepared statement "none" does not exist`), ready)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("undoing %d skipped messages took %s", 2*n, took)
+	}
+	if len(s.acc.queue) != 0 {
+		t.Errorf("%d messages still waiting", len(s.acc.queue))
+	}
+}

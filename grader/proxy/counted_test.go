@@ -113,6 +113,157 @@ func TestEveryStatementCounted(t *testing.T) {
 		}
 	})
 
+	// A Parse over a statement name the server keeps (it exists already:
+	// 42P05; or it is skipped after an error) changes nothing, but a Bind
+	// of that name sent before the proxy hears of it, after a Sync in the
+	// same burst, was read as binding the new text: the old statement's
+	// run is data, not the catalog read the refused Parse named
+	// (testdata/redteam6/parseswap).
+	t.Run("BindAfterARefusedParse", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		const data, catalog = "SELECT g FROM generate_series(1, 3) g WHERE g > $1", "SELECT relname FROM pg_catalog.pg_class WHERE oid = $1::oid"
+		exchange(t, c, &pgproto3.Parse{Name: "s", Query: data}, &pgproto3.Sync{})
+		run := []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("0")}}, &pgproto3.Execute{}, &pgproto3.Sync{}}
+		for _, tt := range []struct {
+			name string
+			send []pgproto3.FrontendMessage
+			want string
+		}{
+			{"exists", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Sync{}},
+				"ErrorResponse 42P05 ReadyForQuery I BindComplete DataRow DataRow DataRow CommandComplete ReadyForQuery I"},
+			{"skipped", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "none"}, &pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Sync{}},
+				"ErrorResponse 26000 ReadyForQuery I BindComplete DataRow DataRow DataRow CommandComplete ReadyForQuery I"},
+		} {
+			m := h.trace.Mark()
+			if got := strings.Join(exchangeN(t, c, 2, append(tt.send, run...)...), " "); got != tt.want {
+				t.Fatalf("%s: server answered %q, want %q", tt.name, got, tt.want)
+			}
+			stmts, _ := h.trace.Since(m)
+			ran := 0
+			for _, s := range stmts {
+				if s.Rows == 3 {
+					ran++
+					if !s.Data || s.Catalog {
+						t.Errorf("%s: the old statement's run %+v, want a data statement", tt.name, s)
+					}
+				}
+			}
+			if ran != 1 {
+				t.Errorf("%s: statements %+v, want one run of 3 rows", tt.name, stmts)
+			}
+		}
+		// Later runs too: the proxy no longer says what s is.
+		m := h.trace.Mark()
+		exchange(t, c, run...)
+		if stmts, _ := h.trace.Since(m); len(stmts) != 1 || !stmts[0].Data || stmts[0].Rows != 3 {
+			t.Errorf("a later run: %+v, want a data statement of 3 rows", stmts)
+		}
+	})
+
+	// What the proxy knows of a statement name after a burst that failed
+	// is never another text than the server's: the server keeps a DEALLOCATE
+	// that ran before the error of its Query, and a Close skipped after a
+	// failed Parse leaves the old statement, so that a statement the proxy
+	// once named a catalog read is not one when it runs later
+	// (testdata/redteam6/deallocshow).
+	t.Run("NameAfterAFailedBurst", func(t *testing.T) {
+		const data, catalog = "SELECT g FROM generate_series(1, 3) g WHERE g > $1", "SELECT relname FROM pg_catalog.pg_class WHERE oid = $1::oid"
+		run := []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("0")}}, &pgproto3.Execute{}, &pgproto3.Sync{}}
+		for _, tt := range []struct {
+			name        string
+			setup, send []pgproto3.FrontendMessage
+			syncs       int
+			want        string
+		}{
+			{"deallocate", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Sync{}},
+				[]pgproto3.FrontendMessage{&pgproto3.Query{String: "DEALLOCATE s; SHOW nplus1.nope"}, &pgproto3.Parse{Name: "s", Query: data}, &pgproto3.Sync{}}, 2,
+				"CommandComplete ErrorResponse 42704 ReadyForQuery I ParseComplete ReadyForQuery I"},
+			{"close", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: data}, &pgproto3.Sync{}},
+				[]pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: catalog}, &pgproto3.Close{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{}}, 1,
+				"ErrorResponse 42P05 ReadyForQuery I"},
+		} {
+			c := rawClient(t, h)
+			exchange(t, c, tt.setup...)
+			if got := strings.Join(exchangeN(t, c, tt.syncs, tt.send...), " "); got != tt.want {
+				t.Fatalf("%s: server answered %q, want %q", tt.name, got, tt.want)
+			}
+			m := h.trace.Mark()
+			if got := strings.Join(exchange(t, c, run...), " "); got != "BindComplete DataRow DataRow DataRow CommandComplete ReadyForQuery I" {
+				t.Fatalf("%s: the run: server answered %q", tt.name, got)
+			}
+			if stmts, _ := h.trace.Since(m); len(stmts) != 1 || !stmts[0].Data || stmts[0].Catalog {
+				t.Errorf("%s: the run of the server's statement: %+v, want a data statement", tt.name, stmts)
+			}
+			c.Close()
+		}
+	})
+
+	// A Describe or Close with no body, or a Parse cut short, is one the
+	// proxy cannot read, but the server answers it (with an error): the
+	// proxy must wait for that answer, or it ties every later answer to
+	// the message before, and a Sync sent ahead of each lookup took the
+	// lookup's rows uncounted (testdata/redteam6/emptydescribe).
+	t.Run("MalformedMessageKeepsItsPlace", func(t *testing.T) {
+		for _, bad := range [][]byte{{'D', 0, 0, 0, 4}, {'C', 0, 0, 0, 4}, {'P', 0, 0, 0, 6, 's', 0}} {
+			c := rawClient(t, h)
+			if _, err := c.Write(bad); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(exchange(t, c, &pgproto3.Query{String: "SHOW x"}, &pgproto3.Sync{}), " "); got != "ErrorResponse 08P01 ReadyForQuery I" {
+				t.Fatalf("%q: server answered %q", bad, got)
+			}
+			m := h.trace.Mark()
+			for i := 0; i < 3; i++ {
+				exchangeN(t, c, 2, &pgproto3.Sync{}, &pgproto3.Query{String: "SELECT g FROM generate_series(1, 3) g"})
+			}
+			ran := 0
+			stmts, _ := h.trace.Since(m)
+			for _, s := range stmts {
+				if s.Rows == 3 && s.Data {
+					ran++
+				}
+			}
+			if ran != 3 {
+				t.Errorf("%q: statements %+v, want 3 data statements of 3 rows; problems %q", bad, stmts, h.trace.Problems(m))
+			}
+			c.Close()
+		}
+	})
+
+	// After an error in the extended protocol the server skips what the
+	// client sends up to a Sync and answers none of it, sent after the
+	// client saw the error too: the Sync's ReadyForQuery answers the
+	// Sync, not a Query sent before it, or the proxy ties every later
+	// answer to the message before (testdata/redteam6/emptydescribe).
+	t.Run("SkippedUpToALaterSync", func(t *testing.T) {
+		c := rawClient(t, h)
+		defer c.Close()
+		fe := pgproto3.NewFrontend(c, c)
+		fe.Send(&pgproto3.Parse{Query: "SELEC 1"})
+		fe.Send(&pgproto3.Flush{})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if m, err := fe.Receive(); err != nil {
+			t.Fatal(err)
+		} else if e, ok := m.(*pgproto3.ErrorResponse); !ok || e.Code != "42601" {
+			t.Fatalf("server answered %#v, want a syntax error", m)
+		}
+		if got := strings.Join(exchange(t, c, &pgproto3.Query{String: "SHOW x"}, &pgproto3.Sync{}), " "); got != "ReadyForQuery I" {
+			t.Fatalf("server answered %q, want only the Sync's ReadyForQuery", got)
+		}
+		m := h.trace.Mark()
+		for i := 0; i < 3; i++ {
+			exchangeN(t, c, 2, &pgproto3.Sync{}, &pgproto3.Query{String: "SELECT g FROM generate_series(1, 3) g"})
+		}
+		stmts, _ := h.trace.Since(m)
+		if len(stmts) != 3 || !stmts[0].Data || stmts[0].Rows != 3 {
+			t.Errorf("statements %+v, want 3 data statements of 3 rows; problems %q", stmts, h.trace.Problems(m))
+		}
+	})
+
 	// An error can quote a Bind parameter, which costs no SQL bytes: the
 	// trace keeps 16 MiB of error text in all, and past it the start of
 	// each error only (testdata/redteam5/errorflood).

@@ -14,8 +14,10 @@
 // prepared statement name → SQL and portal → statement, follows Close,
 // DEALLOCATE and DISCARD ALL, and skips what the server skips: after an
 // error, everything until Sync (a Query or FunctionCall there gets no
-// ReadyForQuery); during COPY FROM STDIN, the Sync and Flush the client
-// sends, and the message that fails the COPY.
+// ReadyForQuery), sent before or after the error reached the client;
+// during COPY FROM STDIN, the Sync and Flush the client sends, and the
+// message that fails the COPY. A message it cannot read (a Describe with
+// no body) still waits in line for the server's answer.
 //
 // The upstream role's bounds (work_mem, statement_timeout, read-only
 // transactions, ...) are the grader's, not the solution's. Of the client's
@@ -32,7 +34,9 @@
 // statements, or a Parse whose statement, would SET [SESSION|LOCAL] one of
 // work_mem, hash_mem_multiplier, maintenance_work_mem, temp_buffers,
 // max_parallel_workers_per_gather, statement_timeout, lock_timeout,
-// idle_in_transaction_session_timeout, or ALTER ROLE or ALTER USER, is
+// idle_in_transaction_session_timeout (or sort_mem and vacuum_mem, the old
+// names of work_mem and maintenance_work_mem), or any setting named with
+// Unicode escapes (U&"..."), or ALTER ROLE or ALTER USER, is
 // refused (READ WRITE is not: drivers ask for it, lib/pq's BeginTx among
 // them, and the role's grants keep it from writing whatever the mode): none of it is forwarded, and the client gets an error
 // (SQLSTATE 42501, "nplus1: the grader does not let a solution change
@@ -52,7 +56,11 @@
 // as data; SQL PREPARE is refused (drivers prepare with Parse, which the
 // proxy reads whole), and a portal over a statement the proxy never saw
 // prepared counts as data, as does one whose Bind the server refused or
-// skipped (the server keeps the portal of that name it had). A statement counts at its first row or COPY
+// skipped (the server keeps the portal of that name it had), or one bound
+// while the proxy undid what a refused or skipped message did to the
+// statements; a name such a message changed is forgotten, not put back,
+// when messages were sent since it (the server may hold another text
+// under it). A statement counts at its first row or COPY
 // data reaching the client, not only at its completion: a client that
 // reads the row it wants and leaves, never sending the Sync that would
 // complete it, still ran it.

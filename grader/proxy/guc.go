@@ -19,6 +19,10 @@ var bounds = map[string]bool{
 	"statement_timeout":                   true,
 	"lock_timeout":                        true,
 	"idle_in_transaction_session_timeout": true,
+	// The old names PostgreSQL still takes for work_mem and
+	// maintenance_work_mem.
+	"sort_mem":   true,
+	"vacuum_mem": true,
 }
 
 // refusedSetting names what a statement of sql would change of the role's
@@ -56,6 +60,10 @@ func refusedIn(stmt string) string {
 		if len(w) > i && (w[i] == "session" || w[i] == "local") {
 			i++
 		}
+		if len(w) > i && w[i] == "u&" {
+			// The server decodes the name; the proxy does not read it.
+			return `a setting named with Unicode escapes (U&"..."): write the name plainly`
+		}
 		if len(w) > i && bounds[w[i]] {
 			return w[i]
 		}
@@ -92,7 +100,9 @@ func settingValue(stmt string) string {
 }
 
 // words returns the first max words and quoted identifiers of a statement,
-// lower-cased; comments, strings and punctuation are skipped.
+// lower-cased; comments, strings and punctuation are skipped. A quoted
+// identifier written with Unicode escapes, U&"...", is the word "u&" and
+// then its text as written.
 func words(s string, max int) []string {
 	var out []string
 	for len(s) > 0 && len(out) < max {
@@ -107,8 +117,12 @@ func words(s string, max int) []string {
 			for n < len(s) && (isWordByte(s[n]) || s[n] == '$') {
 				n++
 			}
-			out = append(out, strings.ToLower(s[:n]))
+			word := strings.ToLower(s[:n])
 			s = s[n:]
+			if word == "u" && strings.HasPrefix(s, `&"`) {
+				word, s = "u&", s[1:] // U&"...": a name with Unicode escapes follows
+			}
+			out = append(out, word)
 		case c == '"':
 			var b strings.Builder
 			n := 1

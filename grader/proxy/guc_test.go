@@ -83,6 +83,13 @@ func TestBoundsRefused(t *testing.T) {
 		"SET max_parallel_workers_per_gather = 8":           "max_parallel_workers_per_gather",
 		"ALTER ROLE reader SET work_mem = '1GB'":            "its role (ALTER ROLE)",
 		"alter user current_user set statement_timeout = 0": "its role (ALTER USER)",
+		// The server ends a -- comment at a carriage return too.
+		"-- x\rSET work_mem = '1GB'": "work_mem",
+		// work_mem's old name (testdata/redteam6/sortmem).
+		"SET sort_mem = '1GB'": "sort_mem",
+		// A name with Unicode escapes is decoded by the server only.
+		`SET U&"standard_conforming_strings" = off`: `a setting named with Unicode escapes (U&"..."): write the name plainly`,
+		`set session u&"wor\006b_mem" TO '1GB'`:     `a setting named with Unicode escapes (U&"..."): write the name plainly`,
 	} {
 		m := tr.Mark()
 		refused(simple(sql), setting)

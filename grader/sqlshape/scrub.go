@@ -406,11 +406,7 @@ func LeadingComments(sql string) int {
 		case s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' || s[0] == '\f':
 			s = s[1:]
 		case strings.HasPrefix(s, "--"):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				end = len(s)
-			}
-			s = s[end:]
+			s = s[lineCommentEnd(s):]
 		case strings.HasPrefix(s, "/*"):
 			s = s[blockCommentEnd(s):]
 		default:
@@ -418,6 +414,16 @@ func LeadingComments(sql string) int {
 		}
 	}
 	return len(sql)
+}
+
+// lineCommentEnd returns the index of the end of a -- comment: the server
+// ends one at a carriage return as well as at a line feed, so a text the
+// proxy read to the line feed hid from it a statement the server runs.
+func lineCommentEnd(s string) int {
+	if end := strings.IndexAny(s, "\r\n"); end >= 0 {
+		return end
+	}
+	return len(s)
 }
 
 // blockCommentEnd returns the index just past a (possibly nested) /* */.
@@ -473,11 +479,7 @@ func scrubSplit(sql string) []string {
 		c := s[i]
 		switch {
 		case strings.HasPrefix(s[i:], "--"):
-			end := strings.IndexByte(s[i:], '\n')
-			if end < 0 {
-				end = len(s) - i
-			}
-			i += end
+			i += lineCommentEnd(s[i:])
 		case strings.HasPrefix(s[i:], "/*"):
 			i += blockCommentEnd(s[i:])
 		case c == '\'':

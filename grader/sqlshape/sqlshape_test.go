@@ -207,6 +207,10 @@ func TestSplit(t *testing.T) {
 			[]string{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "SELECT f()"}},
 		// The server rejects a query that does not parse before running any of it.
 		{"SELECT 1; SELEC 2", []string{"SELECT 1; SELEC 2"}},
+		// The server ends a -- comment at a carriage return too
+		// (testdata/redteam6/crcomment).
+		{"-- x\rSELECT 1", []string{"-- x\rSELECT 1"}},
+		{"SELECT 1 -- x\r; SELECT 2", []string{"SELECT 1 -- x", "SELECT 2"}},
 	}
 	for range 2 { // the second time, with what the first one cached
 		for _, tt := range tests {
@@ -237,6 +241,9 @@ func TestIsData(t *testing.T) {
 		{"", "-- ping", false},
 		{"", "", false},
 		{"PREPARE", "PREPARE q AS SELECT 1", false},
+		// A -- comment ends at a carriage return as at a line feed.
+		{"", "-- x\rSELECT CAST(name AS int) FROM users", true},
+		{"", "-- x\r\nSET search_path = public", false},
 	}
 	for _, tt := range tests {
 		if got := IsData(tt.tag, tt.sql); got != tt.want {
