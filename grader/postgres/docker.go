@@ -151,6 +151,7 @@ func (p *dockerProvider) start(ctx context.Context) (*dockerInstance, error) {
 		),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.PortBindings = network.PortMap{port5432: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}
+			hc.Ulimits = []*container.Ulimit{{Name: "data", Soft: BackendMemory, Hard: BackendMemory}}
 		}),
 		testcontainers.WithWaitStrategyAndDeadline(dockerStartTimeout, ready),
 		testcontainers.WithAdditionalLifecycleHooks(guard.hooks()),

@@ -442,7 +442,8 @@ func (i *localInstance) run(bin string, as *runAs, log *os.File, settings map[st
 	for _, name := range slices.Sorted(maps.Keys(settings)) {
 		args = append(args, "-c", name+"="+settings[name])
 	}
-	i.cmd = exec.Command(filepath.Join(bin, "postgres"), args...)
+	name, argv := bounded(filepath.Join(bin, "postgres"), args)
+	i.cmd = exec.Command(name, argv...)
 	i.cmd.Dir = i.dir
 	i.cmd.Stdout, i.cmd.Stderr = log, log
 	i.cmd.SysProcAttr = procAttr(as)

@@ -49,3 +49,15 @@ type Instance interface {
 // machine at all (no binaries, no unprivileged user, ...), as opposed to a
 // failure while starting. The message says what to install or change.
 var ErrNotAvailable = errors.New("postgres provider not available")
+
+// BackendMemory is the private memory (RLIMIT_DATA: heap and private
+// mappings, not the shared buffers) each process of a server that the
+// local and docker providers start may hold. PostgreSQL has no such bound
+// of its own: a solution's statement that builds a large value (say
+// repeat('x', 300000000)) on each of its connections could take the
+// machine's memory. Bounded, such a statement fails with "out of memory"
+// (SQLSTATE 53200) and the server stays up; the solution's 100
+// connections then hold at most about 13 GiB. The grader's own statements
+// and an honest solution's need a few MiB. A url provider's server is as
+// its owner set it up.
+const BackendMemory = 128 << 20

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/nplus1/nplus1/internal/leaktest"
 )
@@ -60,7 +61,8 @@ func startLocal(t *testing.T) Instance {
 }
 
 // runProviderSuite is the test every Provider must pass: start, create a
-// role, a table and a grant, read as that role, copy the database (see
+// role, a table and a grant, read as that role (a server of its own
+// bounding the role's memory: checkMemoryBound), copy the database (see
 // checkCopy), terminate twice, and leave nothing behind (checked by the
 // provider-specific leftovers).
 //
@@ -117,6 +119,9 @@ func runProviderSuite(t *testing.T, p Provider, leftovers func(t *testing.T, ins
 	}
 	if _, err := reader.Exec(ctx, "DELETE FROM suite_items"); err == nil {
 		t.Errorf("DELETE as %s succeeded, want permission denied", role)
+	}
+	if p.Name() != "url" { // a url server is as its owner set it up
+		checkMemoryBound(t, reader)
 	}
 	reader.Close(ctx)
 	conn.Close(ctx)
@@ -198,5 +203,20 @@ func noLeftovers(t *testing.T, dir string) {
 	}
 	for _, p := range processesUsing(dir) {
 		t.Errorf("left running: %s", p)
+	}
+}
+
+// checkMemoryBound: on conn, a statement that builds a value of twice
+// BackendMemory fails with out of memory, and the server goes on
+// answering (unbounded, the value is built).
+func checkMemoryBound(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	var n int
+	err := conn.QueryRow(t.Context(), "SELECT length(repeat('x', $1::int))", 2*BackendMemory).Scan(&n)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "53200" {
+		t.Errorf("a value of %d MiB: length %d, error %v; want out of memory (53200)", 2*BackendMemory>>20, n, err)
+	}
+	if err := conn.QueryRow(t.Context(), "SELECT 1").Scan(&n); err != nil {
+		t.Errorf("after out of memory: %v, want the server to answer", err)
 	}
 }
