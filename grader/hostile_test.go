@@ -46,7 +46,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"trailing", reports.Fail, "correct", "request 1: the body must be one JSON value, but 7 more bytes follow it: garbage", nil},
 		{"notimeout", reports.Fail, "correct", "42501: nplus1: the grader does not let a solution change statement_timeout", func(o *grader.Options) { o.StatementTimeout = time.Second }},
 		{"rolesettings", reports.Fail, "correct", "nplus1: the grader does not let a solution change its role (ALTER ROLE)", nil},
-		{"tempfiles", reports.Fail, "correct", "temporary file size exceeds temp_file_limit (65536kB)", nil},
+		{"tempfiles", reports.Fail, "correct", "temporary file size exceeds temp_file_limit (16384kB)", nil},
 		{"killsbackend", reports.Fail, "correct", "the database server ended the solution's connection while it ran `SELECT pg_terminate_backend(pg_backend_pid())`: 57P01: terminating connection due to administrator command", nil},
 		// Unsandboxed, a solution can kill the server, and fails for it;
 		// sandboxed, it cannot see the server's processes at all.

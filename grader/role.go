@@ -17,7 +17,7 @@ import (
 const (
 	roleConnections   = 100
 	graderConnections = 4
-	roleTempFiles     = "64MB" // temp_file_limit: ample for these tables' sorts
+	roleTempFiles     = "16MB" // temp_file_limit, per session: ample for these tables' sorts; 100 sessions hold at most 1.6 GB
 	roleWorkMem       = "4MB"  // work_mem, PostgreSQL's default
 )
 
