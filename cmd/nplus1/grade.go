@@ -65,12 +65,13 @@ type GradeOptions struct {
 func NewCmdGrade(f *Factory, runF func(context.Context, *GradeOptions) error) *cobra.Command {
 	opts := &GradeOptions{IO: f.IO, Now: f.Now, Provider: f.Provider}
 	cmd := &cobra.Command{
-		Use:   "grade DIR [DIR...]",
+		Use:   "grade [DIR...]",
 		Short: "Grade a solution against a challenge on a real PostgreSQL",
-		Long: `Grade the solution in DIR: build it, start a throwaway PostgreSQL, seed the
-challenge's data, start the solution behind a tracing proxy, send the
-challenge's requests, and judge the response, the data statements per request
-and the latency at a simulated network round trip.
+		Long: `Grade the solution in DIR (default: the working directory, when it holds
+an nplus1.yaml): build it, start a throwaway PostgreSQL, seed the challenge's
+data, start the solution behind a tracing proxy, send the challenge's
+requests, and judge the response, the data statements per request and the
+latency at a simulated network round trip.
 
 The solution is an HTTP program serving the challenge's endpoint on
 127.0.0.1:$PORT and reading DATABASE_URL. Its nplus1.yaml may name the
@@ -91,7 +92,10 @@ one seed for the batch, each challenge's data seeded once and copied per
 solution, the starter measured once for every card; each card goes to its
 own directory as above, or to --out/<directory name>/.
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
-		Example: `  # Grade the Go reference solution of orders-users
+		Example: `  # Grade the solution in the working directory (it holds nplus1.yaml)
+  cd solution && nplus1 grade
+
+  # Grade the Go reference solution of orders-users
   nplus1 grade challenges/orders-users/reference/go --challenge orders-users
 
   # Reproduce an earlier grade exactly (the seed is on its card)
@@ -113,11 +117,17 @@ Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not grade.`,
   nplus1 grade submissions/* --jobs 2 --out cards --no-baseline`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 {
-				return usageError("grade takes one or more solution directories (see nplus1 grade --help)")
+				if _, err := os.Stat("nplus1.yaml"); err == nil {
+					return nil // the solution is the working directory
+				}
+				return usageError("grade takes one or more solution directories, e.g. nplus1 grade ./solution (or, with no argument, run it in a solution directory: one holding nplus1.yaml, as nplus1 init writes)")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
 			opts.Solutions = args
 			if opts.DatabaseURL == "" {
 				opts.DatabaseURL = f.Getenv("NPLUS1_DATABASE_URL")

@@ -372,3 +372,22 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestGradeWithNoArgument: `nplus1 grade` in a solution directory (one
+// holding nplus1.yaml, as init writes) grades that directory; elsewhere it
+// says what to give it.
+func TestGradeWithNoArgument(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, errOut := run(t, "grade", "--out", t.TempDir())
+	if code != exitUsage || !strings.Contains(errOut, "e.g. nplus1 grade ./solution") || !strings.Contains(errOut, "nplus1.yaml") {
+		t.Errorf("nplus1 grade outside a solution: exit %d, stderr %q; want 2 saying to name a directory or run it in one with nplus1.yaml", code, errOut)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte("challenge: orders-users\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := run(t, "grade", "--out", t.TempDir())
+	if code != exitFail || !strings.Contains(stdout, "nothing to run in .:") {
+		t.Errorf("nplus1 grade in a solution directory: exit %d, stdout %q, stderr %q; want . graded (a fail: it holds no program)", code, stdout, errOut)
+	}
+}
