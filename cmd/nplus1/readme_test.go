@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,5 +64,27 @@ func TestCIRunsTheReadmeCommands(t *testing.T) {
 	readme, _ := os.ReadFile("../../README.md")
 	if !strings.Contains(string(readme), "Run every test with:\n\n    "+test+"\n") {
 		t.Errorf("README's Develop section does not give the test command %q", test)
+	}
+}
+
+// TestNoBuiltProgramIsCommitted: a clone holds sources, not a build of
+// nplus1 (`go build` in cmd/nplus1 writes one there, 40 MB, which a
+// `git commit -a` takes along).
+func TestNoBuiltProgramIsCommitted(t *testing.T) {
+	out, err := exec.Command("git", "-C", "../..", "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("not a git checkout (git ls-files: %v)", err)
+	}
+	for _, name := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		f, err := os.Open(filepath.Join("../..", name))
+		if err != nil {
+			continue // deleted in the working tree
+		}
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		if string(head[:n]) == "\x7fELF" {
+			t.Errorf("%s is a compiled program and is committed: git rm --cached it (and list it in .gitignore)", name)
+		}
 	}
 }
