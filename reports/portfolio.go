@@ -340,7 +340,8 @@ func (p *Portfolio) JSON() ([]byte, error) {
 }
 
 // Markdown renders the portfolio for a GitHub profile README: a table of
-// the challenges and their before → after figures, then each one's line.
+// the challenges, in each language, and their before → after figures, then
+// each one's line.
 func (p *Portfolio) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", inline(p.Title))
@@ -354,9 +355,9 @@ func (p *Portfolio) Markdown() string {
 	}
 	fmt.Fprintf(&b, "%s\n\n", p.summary())
 	if p.EachCard {
-		b.WriteString("| solution | challenge | result | queries per request | p95 latency | technique |\n|---|---|---|---:|---:|---|\n")
+		b.WriteString("| solution | challenge | language | result | queries per request | p95 latency | technique |\n|---|---|---|---|---:|---:|---|\n")
 	} else {
-		b.WriteString("| challenge | result | queries per request | p95 latency | technique |\n|---|---|---:|---:|---|\n")
+		b.WriteString("| challenge | language | result | queries per request | p95 latency | technique |\n|---|---|---|---:|---:|---|\n")
 	}
 	for _, e := range p.Entries {
 		q, l := "", ""
@@ -370,7 +371,7 @@ func (p *Portfolio) Markdown() string {
 		if p.EachCard {
 			fmt.Fprintf(&b, "| %s ", cell(e.Solution))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(e.Title), cell(e.result()), q, l, cell(e.Technique))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(e.Title), cell(e.Language), cell(e.result()), q, l, cell(e.Technique))
 	}
 	b.WriteString("\n")
 	for _, e := range p.Entries {
@@ -382,7 +383,11 @@ func (p *Portfolio) Markdown() string {
 			text = "Could not be graded: " + e.Error
 		}
 		if text != "" {
-			fmt.Fprintf(&b, "- **%s**: %s\n", inline(e.Title), cell(text))
+			title := inline(e.Title)
+			if e.Language != "" {
+				title += " (" + inline(e.Language) + ")"
+			}
+			fmt.Fprintf(&b, "- **%s**: %s\n", title, cell(text))
 		}
 	}
 	fmt.Fprintf(&b, "\n<sub>Graded by nplus1 %s on a real PostgreSQL; each figure is per request at the simulated network round trip it states.</sub>\n", p.Tool.Version)

@@ -127,7 +127,7 @@ func TestExportEach(t *testing.T) {
 		t.Fatalf("export --each: exit %d\n%s%s", code, stdout, stderr)
 	}
 	b, _ := os.ReadFile(out)
-	for _, want := range []string{"2 of 4 solutions passed.", "| solution | challenge |", "| submissions/alice | Orders and their users | ✅", "| submissions/bob |", "| submissions/carol |", "| submissions/dave | (unknown challenge) |"} {
+	for _, want := range []string{"2 of 4 solutions passed.", "| solution | challenge |", "| submissions/alice | Orders and their users | go | ✅", "| submissions/bob |", "| submissions/carol |", "| submissions/dave | (unknown challenge) |"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("class.md lacks %q:\n%s", want, b)
 		}
