@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"mime"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -146,6 +147,44 @@ func Refusals(stmts []proxy.Statement) string {
 }
 
 func snippet(b []byte) string { return snippetN(b, 200) }
+
+// serverError reports whether a request was answered with a 5xx status:
+// the program's own output then says why, not its body.
+func serverError(reqs []Request) bool {
+	return slices.ContainsFunc(reqs, func(r Request) bool { return r.Response.Status >= 500 })
+}
+
+// outputTail quotes the last n distinct lines of a program's output for a
+// message, escaped as a snippet ("" when there are none): without the
+// HTTP access log's lines, which say only what the grader sent, and
+// without the time a logger put first, so that an error repeated for
+// every request is quoted once.
+func outputTail(output string, n int) string {
+	var lines []string
+	seen := map[string]bool{}
+	all := strings.Split(output, "\n")
+	for i := len(all) - 1; i >= 0 && len(lines) < n; i-- {
+		l := strings.TrimSpace(logPrefix.ReplaceAllString(all[i], ""))
+		if l == "" || accessLog.MatchString(l) || seen[l] {
+			continue
+		}
+		seen[l] = true
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	slices.Reverse(lines)
+	return "; the last of its output: " + snippetN([]byte(strings.Join(lines, "; ")), 600)
+}
+
+// logPrefix is what loggers put before a line: the client and time of
+// Python's http.server and WEBrick ("127.0.0.1 - - [03/Dec/2026 14:09:34] "),
+// the time of Go's log package ("2026/12/03 14:09:34 "), an ISO time.
+var logPrefix = regexp.MustCompile(`^\s*(\S+ - - )?\[[^\]]*\] |^\s*\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z? `)
+
+// accessLog matches a line of an HTTP server's access log.
+var accessLog = regexp.MustCompile(`"[A-Z]+ \S+ HTTP/[0-9.]+" \d{3}`)
 
 // snippetN is snippet cut to max characters.
 func snippetN(b []byte, max int) string {

@@ -116,7 +116,11 @@ func judgeTimed(m Measurement, l Limits) []reports.Check {
 		for _, r := range all {
 			stmts = append(stmts, r.Statements...)
 		}
-		correct.Message += Refusals(stmts)
+		refused := Refusals(stmts)
+		correct.Message += refused
+		if refused == "" && serverError(all) {
+			correct.Message += outputTail(m.Output, 3)
+		}
 		if m.Cancelled > 0 {
 			correct.Message += fmt.Sprintf("; the grader cancelled %s that ran past the statement timeout of %s", reports.Count(m.Cancelled, "statement"), l.StatementTimeout)
 		}

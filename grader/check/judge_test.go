@@ -97,6 +97,21 @@ func TestJudge(t *testing.T) {
 			check: "correct", say: "the database refused `SELECT query_to_xml('x')`: 42501: permission denied for function query_to_xml; the grader cancelled 2 statements that ran past the statement timeout of 10s",
 		},
 		{
+			name: "a 500 the database did not cause: the message quotes the program's last output, which says why",
+			tweak: func(m *Measurement) {
+				m.Timed.Requests = answers(4, []byte("<html>Error code: 500</html>"), 1, 5*time.Millisecond)
+				for i := range m.Timed.Requests {
+					m.Timed.Requests[i].Response.Status = 500
+				}
+				m.Output = "listening on http://127.0.0.1:8080\n"
+				for range 4 {
+					m.Output += "127.0.0.1 - - [03/Dec/2026 14:09:34] list orders: The unique() method must be invoked on this Result\n127.0.0.1 - - [03/Dec/2026 14:09:34] code 500, message Internal Server Error\n127.0.0.1 - - [03/Dec/2026 14:09:35] \"GET /api/orders HTTP/1.1\" 500 -\n"
+				}
+			},
+			want:  "correct=fail statements=skipped latency=skipped fresh=skipped scaling=skipped read-only=skipped",
+			check: "correct", say: `request 1: status 500, want 200; body: <html>Error code: 500</html>; the last of its output: listening on http://127.0.0.1:8080; list orders: The unique() method must be invoked on this Result; code 500, message Internal Server Error`,
+		},
+		{
 			name: "a cache found by fresh: the answer stayed what it was, so what passed is skipped",
 			tweak: func(m *Measurement) {
 				m.Fresh.Requests = answers(1, rightBody, 0, time.Millisecond)
