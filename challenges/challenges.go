@@ -216,6 +216,22 @@ func (c *Challenge) Languages(kind string) []string {
 	return langs
 }
 
+// StackFix returns the fix the brief names for a stack, from the row of
+// its table whose first cell names the stack as `lang` ("Django
+// (`django`)"): the stack's name ("Django") and the last cell. Both are ""
+// when the brief has no such row (the plain go and python stacks).
+func (c *Challenge) StackFix(lang string) (name, fix string) {
+	tag := " (`" + lang + "`)"
+	for _, line := range strings.Split(c.Brief, "\n") {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if len(cells) < 2 || !strings.HasSuffix(strings.TrimSpace(cells[0]), tag) {
+			continue
+		}
+		return strings.TrimSuffix(strings.TrimSpace(cells[0]), tag), strings.TrimSpace(cells[len(cells)-1])
+	}
+	return "", ""
+}
+
 // catalogIDs returns the ids of the embedded challenges, sorted.
 func catalogIDs() ([]string, error) {
 	entries, err := fs.ReadDir(catalog, ".")

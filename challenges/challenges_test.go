@@ -363,3 +363,29 @@ func TestUnknownChallengeSuggestsTheNearest(t *testing.T) {
 		t.Errorf("Load(order-users) = %v, want an ErrUnknown suggesting orders-users", err)
 	}
 }
+
+// Every challenge's brief names the fix of each ORM stack in its table,
+// which a grade's N+1 finding quotes; the plain stacks have none.
+func TestStackFix(t *testing.T) {
+	list, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		for _, lang := range []string{"sqlalchemy", "django", "gorm", "rails", "node"} {
+			if name, fix := c.StackFix(lang); name == "" || fix == "" || strings.Contains(name, "`") {
+				t.Errorf("%s: StackFix(%q) = %q, %q; want the stack's name and the fix of its row in the brief", c.ID, lang, name, fix)
+			}
+		}
+		if name, fix := c.StackFix("go"); name != "" || fix != "" {
+			t.Errorf("%s: StackFix(go) = %q, %q; want none", c.ID, name, fix)
+		}
+	}
+	c, err := Load("orders-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, fix := c.StackFix("django"); name != "Django" || fix != "`select_related(\"user\")` (or `prefetch_related`)" {
+		t.Errorf("orders-users: StackFix(django) = %q, %q", name, fix)
+	}
+}

@@ -3,6 +3,7 @@ package grader
 import (
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/nplus1/nplus1/grader/check"
 	"github.com/nplus1/nplus1/grader/proxy"
@@ -48,6 +49,7 @@ func (g *grade) assemble(m check.Measurement) *reports.Card {
 		c.Shapes = check.Shapes(busiest.Statements)
 		c.Overhead = check.Shapes(catalogOf(m))
 		c.Findings = append(check.NPlusOne(busiest.Statements), check.OverFetch(busiest.Statements)...)
+		g.stackFix(c.Findings)
 		if s := c.Check("statements"); s != nil && s.Status == reports.Fail {
 			g.progress("statements of the busiest request:\n%s", check.Listing(busiest.Statements))
 		}
@@ -71,6 +73,21 @@ func (g *grade) assemble(m check.Measurement) *reports.Card {
 	}
 	c.Decide()
 	return c
+}
+
+// stackFix adds to each N+1 finding of a read the fix that the brief names
+// for the solution's stack (an ORM's eager load, where the SQL advice alone
+// would send its learner to write SQL by hand).
+func (g *grade) stackFix(findings []reports.Finding) {
+	name, fix := g.ch.StackFix(g.sol.Language)
+	if fix == "" {
+		return
+	}
+	for i, f := range findings {
+		if f.Kind == "n+1" && !strings.HasPrefix(f.Normalized, "insert") {
+			findings[i].Message += "; the brief's fix for " + name + ": " + fix
+		}
+	}
 }
 
 // catalogOf is the statements of the timed requests (timed twice: both

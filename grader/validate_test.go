@@ -47,6 +47,12 @@ func TestCatalogValidates(t *testing.T) {
 				if lang := path.Base(r.Program); r.Card != nil && (lang == "go" || lang == "python") {
 					t.Run(strings.ReplaceAll(r.Program, "/", "-"), func(t *testing.T) { goldenCard(t, goldenName(t), r.Card) })
 				}
+				// An ORM starter's N+1 finding names the brief's fix in its stack.
+				if name, fix := ch.StackFix(path.Base(r.Program)); r.Card != nil && fix != "" && strings.HasPrefix(r.Program, "starter/") {
+					if len(r.Card.Findings) == 0 || !strings.HasSuffix(r.Card.Findings[0].Message, "; the brief's fix for "+name+": "+fix) {
+						t.Errorf("%s: the N+1 finding does not name the brief's fix for %s (%s): %+v", r.Program, name, fix, r.Card.Findings)
+					}
+				}
 			}
 			// Every stack's programs ran: none is skipped, and one whose
 			// packages are missing failed above.
