@@ -85,7 +85,8 @@ directory keeps the latest card on top and every card in
 history/<time>-<verdict>/, so a later failure never hides an earlier pass
 (the terminal says where that pass is). Input that cannot be graded (no
 such directory, a bad flag) writes no card, but to an --out that holds
-none of a real grade, so CI finds one.
+none of a real grade, so CI finds one; a grade stopped with Ctrl-C writes
+none but to --out.
 
 With several directories, one Postgres serves them all, --jobs at a time:
 one seed for the batch, each challenge's data seeded once and copied per
@@ -313,6 +314,13 @@ func runGrade(ctx context.Context, opts *GradeOptions) error {
 	dir := opts.Out
 	if dir == "" {
 		dir = defaultCardDir(card.Challenge.ID, opts.Solutions[0])
+		if ctx.Err() != nil && card.Verdict == reports.Error {
+			// Ctrl-C is no grade: the card and badge of the last one stay
+			// (--out, for CI, gets a card whatever happened).
+			reports.Summary(opts.IO.Out, card)
+			fmt.Fprintf(opts.IO.Out, "no card written: the grade was interrupted; %s keeps the last one\n", dir)
+			return verdictExit(card.Verdict)
+		}
 	}
 	if err := opts.writeCard(card, dir); err != nil {
 		return err

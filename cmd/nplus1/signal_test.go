@@ -67,3 +67,44 @@ func TestInterruptInEachPhase(t *testing.T) {
 		})
 	}
 }
+
+// SIGINT in a grade to the default card directory writes no card there: an
+// interrupted grade is none, and the last card and badge stay on top.
+func TestInterruptKeepsTheLastCard(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "nplus1")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build nplus1: %v\n%s", err, out)
+	}
+	solution, err := filepath.Abs("../../challenges/orders-users/reference/go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, tmp := t.TempDir(), leaktest.PrivateTmp(t)
+	cmd := exec.Command(bin, "grade", solution, "--requests", "50")
+	cmd.Dir, cmd.Env = wd, append(os.Environ(), "TMPDIR="+tmp)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "| measure:") {
+			cmd.Process.Signal(syscall.SIGINT)
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitGradeError {
+		t.Errorf("exit %v, want %d (not graded)", err, exitGradeError)
+	}
+	dir := filepath.Join("nplus1-results", "orders-users", "go")
+	if !strings.Contains(stdout.String(), "no card written: the grade was interrupted; "+dir+" keeps the last one") {
+		t.Errorf("stdout does not say that no card was written:\n%s", stdout.String())
+	}
+	if _, err := os.Stat(filepath.Join(wd, dir)); !os.IsNotExist(err) {
+		t.Errorf("an interrupted grade made %s (%v)", dir, err)
+	}
+	leaktest.AssertNothingLeft(t, tmp)
+}
