@@ -34,6 +34,7 @@ func TestHostileSolutions(t *testing.T) {
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "wall-time", "the grade ran past its wall-time limit of 4s and was stopped while the solution ran", func(o *grader.Options) { o.WallTime, o.RequestTimeout = 4*time.Second, time.Hour }},
 		{"status500", reports.Fail, "correct", "status 500", nil},
+		{"shortbody", reports.Fail, "correct", "request 1: the solution closed the connection before its answer was complete (did the handler fail, or send a Content-Length longer than its body?)", nil},
 		// Per-row queries inside one statement are refused, not hidden.
 		{"serverloop", reports.Fail, "correct", "42501: permission denied for function query_to_xml", nil},
 		{"tablexml", reports.Fail, "correct", "42501: permission denied for function table_to_xml", nil},

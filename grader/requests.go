@@ -92,7 +92,7 @@ func (g *grade) send(ctx context.Context, t *target, n int, failCheck string, st
 			if exited, exitErr := t.proc.Exited(); exited {
 				msg = fmt.Sprintf("request %d: the solution exited (%v)", i+1, exitErr)
 			} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-				msg = fmt.Sprintf("request %d: the solution closed the connection before its answer was complete (did the handler panic?)", i+1) + panicNote(t.proc.Output())
+				msg = fmt.Sprintf("request %d: the solution closed the connection before its answer was complete", i+1) + panicNote(t.proc.Output())
 			}
 			return nil, learnerFailure(failCheck, msg, t.proc.Output())
 		}
@@ -140,30 +140,28 @@ func firstLines(s string, n int) string {
 	return strings.Join(l[:min(n, len(l))], "; ")
 }
 
-// outputNote quotes the last n non-blank lines of a program's output for a
-// message, "; the last of its output: …", or is "" if there are none.
-func outputNote(output string, n int) string {
-	l := nonBlankLines(output)
-	if len(l) == 0 {
-		return ""
-	}
-	return "; the last of its output: " + strings.Join(l[max(0, len(l)-n):], "; ")
-}
+// outputNote quotes the last n distinct lines of a program's output for a
+// message, "; the last of its output: …", or is "" if there are none (see
+// check.OutputTail).
+func outputNote(output string, n int) string { return check.OutputTail(output, n) }
 
-// panicNote quotes the last line of output that tells of a Go panic
-// ("http: panic serving …" or "panic: …"), or else, as outputNote, its last
-// lines: after a panic they are frames of the stack, the message above them.
+// panicNote asks why a connection was closed mid-answer and quotes the
+// last line of output that tells of a Go panic ("http: panic serving …" or
+// "panic: …"), or else, as outputNote, its last lines: after a panic or an
+// exception they are frames of the stack, the message above them; with
+// nothing of the kind, the handler may have sent a Content-Length longer
+// than its body.
 func panicNote(output string) string {
 	lines := nonBlankLines(output)
 	for i := len(lines) - 1; i >= 0; i-- {
 		if at := strings.Index(lines[i], "http: panic serving"); at >= 0 {
-			return "; its output says: " + lines[i][at:] // without the log's timestamp
+			return " (did the handler panic?); its output says: " + lines[i][at:] // without the log's timestamp
 		}
 		if strings.HasPrefix(lines[i], "panic: ") {
-			return "; its output says: " + lines[i]
+			return " (did the handler panic?); its output says: " + lines[i]
 		}
 	}
-	return outputNote(output, 3)
+	return " (did the handler fail, or send a Content-Length longer than its body?)" + outputNote(output, 3)
 }
 
 func nonBlankLines(s string) []string {

@@ -154,12 +154,12 @@ func serverError(reqs []Request) bool {
 	return slices.ContainsFunc(reqs, func(r Request) bool { return r.Response.Status >= 500 })
 }
 
-// outputTail quotes the last n distinct lines of a program's output for a
+// OutputTail quotes the last n distinct lines of a program's output for a
 // message, escaped as a snippet ("" when there are none): without the
 // HTTP access log's lines, which say only what the grader sent, and
 // without the time a logger put first, so that an error repeated for
 // every request is quoted once.
-func outputTail(output string, n int) string {
+func OutputTail(output string, n int) string {
 	var lines []string
 	seen := map[string]bool{}
 	all := strings.Split(output, "\n")

@@ -119,7 +119,7 @@ func judgeTimed(m Measurement, l Limits) []reports.Check {
 		refused := Refusals(stmts)
 		correct.Message += refused
 		if refused == "" && serverError(all) {
-			correct.Message += outputTail(m.Output, 3)
+			correct.Message += OutputTail(m.Output, 3)
 		}
 		if m.Cancelled > 0 {
 			correct.Message += fmt.Sprintf("; the grader cancelled %s that ran past the statement timeout of %s", reports.Count(m.Cancelled, "statement"), l.StatementTimeout)
