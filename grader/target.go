@@ -120,6 +120,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 				// The program says so; the machine is to blame only if
 				// its interpreter lacks the driver indeed.
 				if has, _ := built.HasModule(ctx, missing.Module, g.iso); !has {
+					built.Locate(ctx, missing, g.iso)
 					f := machineFailure(missing) // the machine's setup: exit 3, not a red fail
 					f.Output = le.LearnerOutput()
 					return nil, f

@@ -29,8 +29,14 @@ var noModule = regexp.MustCompile(`ModuleNotFoundError: No module named '([A-Za-
 type DriverMissingError struct {
 	Module      string // psycopg2 or psycopg
 	Interpreter string // as configured: --python, or python3
+	Path        string // where Interpreter was found ("" if unknown); see Built.Locate
+	SystemHas   bool   // the system's interpreter, systemPython, has the driver
 	Custom      bool   // nplus1.yaml's run command chose the interpreter
 }
+
+// systemPython is the interpreter the system's packages (apt-get install
+// python3-psycopg2) install into.
+const systemPython = "/usr/bin/python3"
 
 func (e *DriverMissingError) Error() string {
 	d := pythonDrivers[e.Module]
@@ -39,9 +45,18 @@ func (e *DriverMissingError) Error() string {
 			"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into that interpreter), or make the run command use one that has it",
 			e.Module, e.Module, d.apt, d.pip)
 	}
+	who := e.Interpreter
+	if e.Path != "" && e.Path != e.Interpreter {
+		who += " (" + e.Path + ")"
+	}
+	if e.SystemHas {
+		return fmt.Sprintf("the Python interpreter %s has no %s (ModuleNotFoundError: No module named '%s'): the machine's setup, not the solution. "+
+			"%s has it: choose it with %s, or pip install %s into %s",
+			who, e.Module, e.Module, systemPython, setting.Python, d.pip, who)
+	}
 	return fmt.Sprintf("the Python interpreter %s has no %s (ModuleNotFoundError: No module named '%s'): the machine's setup, not the solution. "+
 		"Install the driver (apt-get install %s for the system's /usr/bin/python3, or pip install %s into %s), or choose with %s an interpreter that has it, such as /usr/bin/python3 once %s is installed",
-		e.Interpreter, e.Module, e.Module, d.apt, d.pip, e.Interpreter, setting.Python, d.apt)
+		who, e.Module, e.Module, d.apt, d.pip, who, setting.Python, d.apt)
 }
 
 // MissingDriver reports a solution that stopped because the interpreter
@@ -110,6 +125,28 @@ func (b *Built) HasModule(ctx context.Context, module string, iso *Isolation) (b
 	default:
 		return false, fmt.Errorf("not a Python program: %s", b.lang)
 	}
+	return b.hasModuleAt(ctx, path, module, iso)
+}
+
+// Locate tells e where the interpreter that lacks the driver is, and
+// whether the system's interpreter has the driver: a learner whose python3
+// is a virtualenv's or pyenv's then learns which one to choose.
+func (b *Built) Locate(ctx context.Context, e *DriverMissingError, iso *Isolation) {
+	if e.Custom || baseOf(b.lang) != Python || len(b.argv) == 0 {
+		return
+	}
+	e.Path = b.argv[0]
+	if real, err := filepath.EvalSymlinks(e.Path); err == nil && real == systemPython || e.Path == systemPython {
+		return
+	}
+	if _, err := os.Stat(systemPython); err == nil {
+		e.SystemHas, _ = b.hasModuleAt(ctx, systemPython, e.Module, iso)
+	}
+}
+
+// hasModuleAt reports whether the interpreter at path finds module, as
+// HasModule checks it.
+func (b *Built) hasModuleAt(ctx context.Context, path, module string, iso *Isolation) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	out, err := b.probe(ctx, []string{path, "-c", pyMissing, module}, nil, BuildOptions{Isolation: iso})

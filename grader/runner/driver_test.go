@@ -42,6 +42,13 @@ func TestMissingDriver(t *testing.T) {
 			t.Errorf("%s: %v, want the driver %s", tt.name, got, tt.want)
 		}
 	}
+	// A python3 found on PATH is named with where it is; the system's
+	// interpreter, when it has the driver, is the one to choose.
+	venv := &DriverMissingError{Module: "psycopg2", Interpreter: "python3", Path: "/home/ada/venv/bin/python3", SystemHas: true}
+	if got, want := venv.Error(), "the Python interpreter python3 (/home/ada/venv/bin/python3) has no psycopg2 (ModuleNotFoundError: No module named 'psycopg2'): the machine's setup, not the solution. "+
+		"/usr/bin/python3 has it: choose it with "+setting.Python.String()+", or pip install psycopg2-binary into python3 (/home/ada/venv/bin/python3)"; got != want {
+		t.Errorf("message\n%s\nwant\n%s", got, want)
+	}
 	msg := MissingDriver(py, "ModuleNotFoundError: No module named 'psycopg2'", "/opt/py/bin/python3").Error()
 	for _, want := range []string{"/opt/py/bin/python3 has no psycopg2", "not the solution", "apt-get install python3-psycopg2", "pip install psycopg2-binary into /opt/py/bin/python3", setting.Python.String()} {
 		if !strings.Contains(msg, want) {
