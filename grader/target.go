@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -43,10 +44,14 @@ func (t *target) stop() {
 }
 
 // sandboxPorts are the ports a sandboxed program is given: its network is
-// its own, so they are always free.
+// its own, so they are always free. Its HTTP port is one of
+// sandboxHTTPPorts from sandboxHTTPPort on, picked per grade, so that a
+// program that serves on a port of its own choosing (8080, 3000, 8000)
+// rather than $PORT fails here as it does unsandboxed.
 const (
 	sandboxDatabasePort = 5432
-	sandboxHTTPPort     = 8080
+	sandboxHTTPPort     = 20000
+	sandboxHTTPPorts    = 20000
 )
 
 // start starts a built program behind a new proxy, in a sandbox when the
@@ -95,7 +100,7 @@ func (g *grade) start(ctx context.Context, built *runner.Built, upstream *pgconn
 		port int
 	)
 	for attempt := 0; attempt < 3; attempt++ {
-		port = sandboxHTTPPort
+		port = sandboxHTTPPort + rand.IntN(sandboxHTTPPorts)
 		if !place.Sandboxed() {
 			if port, err = procgroup.FreePort(); err != nil {
 				break
