@@ -31,6 +31,8 @@ func TestHostileSolutions(t *testing.T) {
 		{"neverlistens", reports.Fail, "start", "did not listen", func(o *grader.Options) { o.ReadyTimeout = time.Second }},
 		{"wrongaddr", reports.Fail, "start", "instead", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
 		{"port8080", reports.Fail, "start", "it listens on 127.0.0.1:8080 instead: serve on 127.0.0.1 and the port in $PORT", func(o *grader.Options) { o.ReadyTimeout = 2 * time.Second }},
+		// Listening elsewhere for 3 s ends the wait, long before the timeout.
+		{"port8080", reports.Fail, "start", "the program listens on 127.0.0.1:8080, not on 127.0.0.1:", func(o *grader.Options) { o.ReadyTimeout = 40 * time.Second }},
 		{"hangs", reports.Fail, "correct", "request 1: no answer within 1s (Options.RequestTimeout)", func(o *grader.Options) { o.RequestTimeout = time.Second }},
 		{"hangs", reports.Fail, "correct", "request 1: the solution's requests took more than 2s in all", func(o *grader.Options) { o.SolutionTimeout = 2 * time.Second }},
 		{"hangs", reports.Fail, "wall-time", "the grade ran past its wall-time limit of 4s and was stopped while the solution ran", func(o *grader.Options) { o.WallTime, o.RequestTimeout = 4*time.Second, time.Hour }},

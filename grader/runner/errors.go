@@ -134,9 +134,15 @@ type NotListeningError struct {
 	Listening []string
 	// Output is what the program printed, its last 64 KiB at most.
 	Output string
+	// Early: Start stopped waiting before the timeout, as the program
+	// kept listening elsewhere (for Timeout) and not on Addr.
+	Early bool
 }
 
 func (e *NotListeningError) Error() string {
+	if e.Early {
+		return fmt.Sprintf("the program listens on %s, not on %s, where it was asked to (it did so for %s, and was stopped): serve on 127.0.0.1 and the port in $PORT", joinAddrs(e.Listening), e.Addr, e.Timeout)
+	}
 	msg := fmt.Sprintf("the program did not listen on %s within %s", e.Addr, e.Timeout)
 	if len(e.Listening) > 0 {
 		msg += fmt.Sprintf("; it listens on %s instead: serve on 127.0.0.1 and the port in $PORT", joinAddrs(e.Listening))

@@ -211,15 +211,31 @@ func (b *Built) startIn(ctx context.Context, pl *Place, addr string, timeout tim
 	return p.run(ctx, timeout)
 }
 
+// elsewhereGrace is how long a program may listen only on other addresses
+// than its own before waitReady stops waiting for it: a server that opens
+// another port first has that long to open its own.
+const elsewhereGrace = 3 * time.Second
+
 // waitReady polls the program's address until it accepts a connection, the
-// program exits, the timeout passes or ctx is done. On error the program is
-// stopped.
+// program exits, the timeout passes, it has listened only elsewhere for
+// elsewhereGrace, or ctx is done. On error the program is stopped.
 func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for {
+	var elsewhere time.Time // since when it listens only on other addresses
+	for n := 0; ; n++ {
+		if n%25 == 0 { // every half second
+			if listening := listenAddrs(p.pgid); len(listening) == 0 {
+				elsewhere = time.Time{}
+			} else if elsewhere.IsZero() {
+				elsewhere = time.Now()
+			} else if d := time.Since(elsewhere); d >= elsewhereGrace && !accepts(ctx, p.place, p.addr) {
+				_ = p.Stop()
+				return &NotListeningError{Addr: p.addr, Timeout: d.Round(time.Second), Listening: listening, Output: p.Output(), Early: true}
+			}
+		}
 		select {
 		case <-p.exited:
 			_ = p.Stop() // the rest of the group, and drain the output
