@@ -49,7 +49,7 @@ func (g *grade) assemble(m check.Measurement) *reports.Card {
 		c.Shapes = check.Shapes(busiest.Statements)
 		c.Overhead = check.Shapes(catalogOf(m))
 		c.Findings = append(check.NPlusOne(busiest.Statements), check.OverFetch(busiest.Statements)...)
-		g.stackFix(c.Findings)
+		g.stackFix(c.Findings, c.Shapes)
 		if s := c.Check("statements"); s != nil && s.Status == reports.Fail {
 			g.progress("statements of the busiest request:\n%s", check.Listing(busiest.Statements))
 		}
@@ -75,16 +75,24 @@ func (g *grade) assemble(m check.Measurement) *reports.Card {
 	return c
 }
 
-// stackFix adds to each N+1 finding of a read the fix that the brief names
-// for the solution's stack (an ORM's eager load, where the SQL advice alone
-// would send its learner to write SQL by hand).
-func (g *grade) stackFix(findings []reports.Finding) {
+// stackFix adds to each N+1 finding where the solution's code writes the
+// repeated statement, when it is there to find, and, for a read, the fix
+// that the brief names for the solution's stack (an ORM's eager load,
+// where the SQL advice alone would send its learner to write SQL by hand).
+func (g *grade) stackFix(findings []reports.Finding, shapes []reports.Shape) {
 	name, fix := g.ch.StackFix(g.sol.Language)
-	if fix == "" {
-		return
-	}
 	for i, f := range findings {
-		if f.Kind == "n+1" && !strings.HasPrefix(f.Normalized, "insert") {
+		if f.Kind != "n+1" {
+			continue
+		}
+		example := ""
+		if at := slices.IndexFunc(shapes, func(s reports.Shape) bool { return s.Fingerprint == f.Fingerprint }); at >= 0 {
+			example = shapes[at].Example
+		}
+		if where := sentFrom(g.sol.Dir, example, f.Normalized); where != "" {
+			findings[i].Message += "; it is sent from " + where
+		}
+		if fix != "" && !strings.HasPrefix(f.Normalized, "insert") {
 			findings[i].Message += "; the brief's fix for " + name + ": " + fix
 		}
 	}

@@ -1,10 +1,12 @@
 package grader
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -83,3 +85,66 @@ func findIdioms(dir string) []string {
 	}
 	return found
 }
+
+// sentFrom finds where the solution's code writes a statement: the file
+// (relative to dir) and line of the first line of source holding the
+// statement's text up to its first parameter or literal, case and spacing
+// aside, as sent (example) or as normalized. It is "" when no line does,
+// as when an ORM writes the statement. It reads at most 2 MiB of source.
+func sentFrom(dir, example, normalized string) string {
+	var prefixes []string
+	for _, sql := range []string{example, normalized} {
+		if at := firstValue.FindStringIndex(sql); at != nil {
+			sql = sql[:at[0]]
+		}
+		if p := strings.ToLower(strings.Join(strings.Fields(sql), " ")); len(p) >= 20 {
+			prefixes = append(prefixes, p)
+		}
+	}
+	if len(prefixes) == 0 {
+		return ""
+	}
+	found, read := "", 0
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if path != dir && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if _, ok := comments[filepath.Ext(path)]; !ok || read > 2<<20 || !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		read += len(b)
+		lines := strings.Split(strings.ToLower(string(b)), "\n")
+		// The statement may span lines: it starts on the last line of
+		// those whose next few lines hold it.
+		holds := func(i int) bool {
+			text := strings.Join(strings.Fields(strings.Join(lines[i:min(i+8, len(lines))], " ")), " ")
+			return slices.ContainsFunc(prefixes, func(p string) bool { return strings.Contains(text, p) })
+		}
+		for i := range lines {
+			if holds(i) {
+				for i+1 < len(lines) && holds(i+1) {
+					i++
+				}
+				rel, _ := filepath.Rel(dir, path)
+				found = fmt.Sprintf("%s:%d", filepath.ToSlash(rel), i+1)
+				return filepath.SkipAll
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+// firstValue is where a statement's first parameter or literal begins: a
+// placeholder ($1, ?, %s, :name), a string, or a number after an operator.
+var firstValue = regexp.MustCompile(`[$?%']|:[a-z_]|[=(,<> ]\s*-?\d`)

@@ -37,3 +37,26 @@ func TestFindIdioms(t *testing.T) {
 		}
 	}
 }
+
+// A repeated statement is found where the starter writes it, whether the
+// driver sent it with placeholders or with its values inlined; an ORM's
+// statement is in no source.
+func TestSentFrom(t *testing.T) {
+	tests := []struct {
+		dir, example, normalized, want string
+	}{
+		{"../challenges/orders-users/starter/go", "SELECT name, email FROM users WHERE id = $1", "select name, email from users where id = ?", "main.go:65"},
+		{"../challenges/orders-items/starter/python", "SELECT id, name, quantity, note FROM items WHERE order_id = 42 ORDER BY id", "select id, name, quantity, note from items where order_id = ? order by id", "main.py:54"},
+		{"../challenges/orders-items/starter/node", "SELECT id, name, quantity, note FROM items WHERE order_id = $1 ORDER BY id", "select id, name, quantity, note from items where order_id = ? order by id", "main.js:23"},
+		{"../challenges/orders-items/starter/django", `SELECT "items"."id", "items"."order_id" FROM "items" WHERE "items"."order_id" = 5`, `select "items"."id", "items"."order_id" from "items" where "items"."order_id" = ?`, ""},
+		// A statement over several lines is found where it starts.
+		{"../challenges/posts-latest-comments/starter/go", "\n\t\t\tSELECT id, author, body FROM comments\n\t\t\tWHERE post_id = $1\n\t\t\tORDER BY created_at DESC, id DESC\n\t\t\tLIMIT 3", "select id, author, body from comments where post_id = ? order by created_at desc, id desc limit ?", "main.go:54"},
+		// Too short to say where it is from.
+		{"../challenges/orders-users/starter/go", "SELECT 1", "select ?", ""},
+	}
+	for _, tt := range tests {
+		if got := sentFrom(tt.dir, tt.example, tt.normalized); got != tt.want {
+			t.Errorf("sentFrom(%s, %q) = %q, want %q", tt.dir, tt.example, got, tt.want)
+		}
+	}
+}
