@@ -98,8 +98,10 @@ func learnerReadme(ch *challenges.Challenge, lang, dir string) string {
 	run, deps := st.run, st.deps
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n%s\n\n%s\n\n", ch.Title, ch.Summary, strings.TrimSpace(ch.Brief))
-	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`:\n\n", deps, ch.Endpoint.Method, ch.Endpoint.Path)
-	fmt.Fprintf(&b, "    PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db %s\n\n", run)
+	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`. ", deps, ch.Endpoint.Method, ch.Endpoint.Path)
+	fmt.Fprintf(&b, "To run it on the challenge's tables and data, with every SQL statement it sends listed and its N+1 named, send it requests while `nplus1 trace` runs it (it prints the port; Ctrl-C when done):\n\n")
+	fmt.Fprintf(&b, "    nplus1 trace --challenge %s -- %s\n    curl http://127.0.0.1:PORT%s\n\n", ch.ID, run, ch.Endpoint.Path)
+	fmt.Fprintf(&b, "Or on a database of your own that has the tables:\n\n    PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db %s\n\n", run)
 	fmt.Fprintf(&b, "## Grade it\n\n    nplus1 grade .\n\n")
 	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/%s/%s/` (`result.md`, `badge.svg`; the latest on top, every earlier one in `history/`).\n",
 		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT, ch.ID, dirName(dir))

@@ -36,6 +36,10 @@ func TestInitStacks(t *testing.T) {
 			if !strings.Contains(string(readme), tt.readme) {
 				t.Errorf("README does not say %q:\n%s", tt.readme, readme)
 			}
+			// How to run it on the challenge's data: under nplus1 trace.
+			if want := "nplus1 trace --challenge orders-items -- " + starterStacks[tt.lang].run + "\n    curl http://127.0.0.1:PORT/api/orders\n"; !strings.Contains(string(readme), want) {
+				t.Errorf("README does not say how to run the starter on the challenge's data (%q):\n%s", want, readme)
+			}
 			if tt.lang == "gorm" {
 				mod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
 				if !strings.Contains(string(mod), "gorm.io/gorm v") || !strings.Contains(string(mod), "gorm.io/driver/postgres v") {
