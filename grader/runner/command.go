@@ -15,7 +15,8 @@ import (
 // Command is any program run to its end in a process group of its own,
 // with the caller's terminal: how `nplus1 trace` runs the command it
 // traces. Unlike a solution, it gets the grader's whole environment, less
-// the variables that would point it at another database.
+// the variables that would point it at another database, and, as a
+// solution does, Debian's Node.js modules on NODE_PATH after the caller's.
 type Command struct {
 	// Argv is the program and its arguments.
 	Argv []string
@@ -42,7 +43,7 @@ func (c Command) Run(ctx context.Context) (code int, interrupted bool, err error
 		grace = 5 * time.Second
 	}
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Env = environ(notDatabaseEnv, c.Env...)
+	cmd.Env = environ(notDatabaseEnv, append([]string{"NODE_PATH=" + nodePath()}, c.Env...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = time.Second // output pipes a leftover child holds do not block Wait

@@ -20,6 +20,7 @@ func TestCommandRun(t *testing.T) {
 	t.Setenv("PGPASSWORD", "real-secret")
 	t.Setenv("DATABASE_URL", "postgres://real-secret@example.com/db")
 	t.Setenv("CI_DEPLOY_TOKEN", "kept") // the caller's own program may use it
+	t.Setenv("NODE_PATH", "/home/ada/node_modules")
 	var out bytes.Buffer
 	code, interrupted, err := Command{
 		Argv:   []string{"sh", "-c", `sleep 60 & echo "left $!"; env; exit 7`},
@@ -29,7 +30,8 @@ func TestCommandRun(t *testing.T) {
 	if err != nil || code != 7 || interrupted {
 		t.Fatalf("Run = %d, %v, %v; want 7, false, nil\n%s", code, interrupted, err, &out)
 	}
-	for _, want := range []string{"PGHOST=127.0.0.1\n", "CI_DEPLOY_TOKEN=kept\n"} {
+	// Node.js finds Debian's node-pg, as in a grade, after the caller's own.
+	for _, want := range []string{"PGHOST=127.0.0.1\n", "CI_DEPLOY_TOKEN=kept\n", "NODE_PATH=/home/ada/node_modules:/usr/share/nodejs\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the command's environment lacks %q:\n%s", want, &out)
 		}
