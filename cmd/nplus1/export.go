@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +72,9 @@ is what was signed. A card edited after signing is marked so, either way.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if len(opts.Paths) == 0 {
+				if _, err := os.Stat(defaultOut); errors.Is(err, fs.ErrNotExist) {
+					return usageError("no cards to export: there is no %s here, where nplus1 grade writes them; run export where you graded, or name the directories or result.json files that hold cards (nplus1 export DIR...)", defaultOut)
+				}
 				opts.Paths = []string{defaultOut}
 			}
 			if runF != nil {

@@ -157,6 +157,12 @@ func TestExportUsageErrors(t *testing.T) {
 			t.Errorf("nplus1 %s: exit %d, stderr %q; want 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.want)
 		}
 	}
+	// With no argument where nothing was graded, it says where cards are.
+	t.Chdir(dir)
+	code, _, stderr := runWith(t, nil, "export")
+	if want := "no cards to export: there is no nplus1-results here, where nplus1 grade writes them"; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("nplus1 export with nothing graded: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+	}
 }
 
 func TestNewCommandsHaveExamples(t *testing.T) {
