@@ -99,18 +99,19 @@ type ExitError struct {
 	// Output is what the program printed, its last 64 KiB at most.
 	Output string
 	// MemoryLimit is the memory limit it ran under, in bytes (0: none);
-	// MemoryUsed, if not 0, is the memory of its group when the runner
-	// killed it for passing the limit, or the limit itself when the kernel
-	// stopped it there (its sandbox's cgroup).
+	// MemoryUsed, if not 0, is the memory of its group when it was stopped
+	// for reaching the limit: by the runner's watch, or by the kernel (its
+	// sandbox's cgroup, whose peak it is then, or the limit).
 	MemoryLimit, MemoryUsed int64
 }
 
 func (e *ExitError) Error() string {
 	state := e.State
-	if e.MemoryUsed > 0 && e.MemoryUsed == e.MemoryLimit {
-		state += fmt.Sprintf("; it reached its memory limit, the %s a solution may use, and was stopped", units.BytesSize(float64(e.MemoryLimit)))
-	} else if e.MemoryUsed > 0 {
-		state += fmt.Sprintf("; it used %s of memory, over the %s a solution may use, and was stopped",
+	if e.MemoryUsed > 0 {
+		// Which of the two stopped it, and so how it ended (killed, or
+		// its sandbox ended), is the machine's detail and a race: the
+		// message is the same.
+		state = fmt.Sprintf("it used %s of memory, reaching the %s a solution may use, and was stopped",
 			units.BytesSize(float64(e.MemoryUsed)), units.BytesSize(float64(e.MemoryLimit)))
 	}
 	if e.Addr != "" {

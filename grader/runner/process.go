@@ -362,8 +362,8 @@ func (p *Process) exitError() *ExitError {
 	if p.place.Sandboxed() {
 		st := stateOf(p.place.sb)
 		e.Code, e.State = st.code, st.state
-		if _, killed := p.place.sb.OutOfMemory(); killed && e.MemoryUsed == 0 {
-			e.MemoryUsed = p.memory // the kernel stopped it at its cgroup's limit
+		if peak, killed := p.place.sb.OutOfMemory(); killed && e.MemoryUsed == 0 {
+			e.MemoryUsed = max(peak, p.memory) // the kernel stopped it at its cgroup's limit
 		}
 		if used := p.overDisk.Load(); used > 0 {
 			e.State += "; " + overDiskNote(used, "a solution")

@@ -1,6 +1,8 @@
 # Tries to lift temp_file_limit, then runs a query that spills far more
-# than the limit to temporary files.
-import json, os
+# than the limit to temporary files. Each answer waits half a second, far
+# over the latency budget, so that the grader stops timing after as many
+# requests every time (the card is golden).
+import json, os, time
 import psycopg2
 from http.server import HTTPServer, BaseHTTPRequestHandler
 conn = psycopg2.connect(os.environ["DATABASE_URL"])
@@ -25,6 +27,7 @@ class H(BaseHTTPRequestHandler):
         try:
             cur.execute("SELECT count(*) FROM generate_series(1, 50000000)")
         except psycopg2.Error as e:
+            time.sleep(0.5)
             answer(self, 500, str(e).encode())
             return
         answer(self, 200, orders(cur))
