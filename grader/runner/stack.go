@@ -32,17 +32,18 @@ const (
 	Node       = "node"       // main.js run with node; node-pg
 	Ruby       = "ruby"       // main.rb run with ruby
 	Rails      = "rails"      // main.rb with Rails' ActiveRecord, pg and WEBrick
+	Java       = "java"       // Main.java compiled with javac, run with java; JDBC with pgjdbc
 )
 
 // stack is how a stack's programs run and what they need.
 type stack struct {
-	base  string     // Go, Python, Node or Ruby: how the program builds and runs
+	base  string     // Go, Python, Node, Ruby or Java: how the program builds and runs
 	entry string     // the file that starts the program ("" for Go: the package)
 	needs []package_ // packages the program loads, checked before it starts
 }
 
-// package_ is a package a stack needs: its name as the language loads it,
-// and how to install it.
+// package_ is a package a stack needs: its name as the language loads it
+// (for Java, a class it holds: see systemJars), and how to install it.
 type package_ struct {
 	name, install string
 }
@@ -68,6 +69,9 @@ var stacks = map[string]stack{
 		{"active_record", "apt-get install ruby-activerecord, or gem install activerecord"},
 		{"pg", "apt-get install ruby-pg, or gem install pg"},
 		{"webrick", "apt-get install ruby-webrick, or gem install webrick"},
+	}},
+	Java: {base: Java, entry: "Main.java", needs: []package_{
+		{"org.postgresql.Driver", "apt-get install libpostgresql-jdbc-java, or put PostgreSQL's JDBC driver jar in the solution directory"},
 	}},
 }
 
@@ -179,6 +183,8 @@ func interpreter(base, name string, asOthers bool) (string, error) {
 			return "", fmt.Errorf("node solution: %s is not installed or not on PATH (apt-get install nodejs): %w", name, err)
 		case Ruby:
 			return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
+		case Java:
+			return "", fmt.Errorf("java solution: %s is not installed or not on PATH (apt-get install default-jdk-headless, a JDK 11 or newer): %w", name, err)
 		}
 		return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
 	}
