@@ -184,7 +184,7 @@ func interpreter(base, name string, asOthers bool) (string, error) {
 		case Ruby:
 			return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
 		case Java:
-			return "", fmt.Errorf("java solution: %s is not installed or not on PATH (apt-get install default-jdk-headless, a JDK 11 or newer): %w", name, err)
+			return "", fmt.Errorf("java solution: %s is not installed or not on PATH (apt-get install default-jdk-headless: a JDK, Java 17 or newer): %w", name, err)
 		}
 		return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
 	}
