@@ -46,7 +46,7 @@ overwrites a file: DIR must not already hold any of the files it writes.`,
 			return runInit(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language or stack of the starter: go, python, sqlalchemy, django, gorm, node or rails")
+	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language or stack of the starter: go, python, sqlalchemy, django, gorm, node, rails or java")
 	return cmd
 }
 
@@ -87,6 +87,7 @@ var starterStacks = map[string]struct{ run, deps string }{
 	"django":     {"python3 main.py", "Python 3 with Django and psycopg2 (Debian's `python3-django python3-psycopg2`, or `pip install Django psycopg2-binary`); no project scaffolding: main.py configures Django itself."},
 	"node":       {"node main.js", "Node.js with the pg package (Debian's `node-pg`, or `npm install pg` here)."},
 	"rails":      {"ruby main.rb", "Ruby with ActiveRecord, pg and WEBrick (Debian's `ruby-activerecord ruby-pg ruby-webrick`, or `gem install activerecord pg webrick`); no Rails app: main.rb loads ActiveRecord alone."},
+	"java":       {"java -cp /usr/share/java/postgresql.jar Main.java", "a JDK, Java 17 or newer, and PostgreSQL's JDBC driver (Debian's `default-jdk-headless libpostgresql-jdbc-java`; the driver's jar may also sit here, in `lib/`, which the grader puts on the classpath); no Maven or Gradle: plain JDBC and the JDK's own HTTP server."},
 }
 
 // learnerReadme is the README written next to a starter, in dir.
