@@ -29,32 +29,39 @@ import (
 // any character).
 func TestJavaProgramsReadTheDatabaseURL(t *testing.T) {
 	const size = 5
-	// The code that reads the URL, the same in every program.
-	read := func(p string) string {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(b)
-		i, j := strings.Index(s, "    static Connection connect("), strings.Index(s, "    static void handle(")
-		if i < 0 || j < i {
-			t.Fatalf("%s: no connect method before handle", p)
-		}
-		return s[i:j]
+	// Each Java stack: the method that reads the URL, and the classpath.
+	stacks := []struct{ name, method, classpath string }{
+		{"java", "    static Connection connect(", "/usr/share/java/postgresql.jar"},
+		{"hibernate", "    static Properties settings(", hibernateClasspath},
 	}
-	programs, err := filepath.Glob("../challenges/*/*/java/Main.java")
-	if err != nil || len(programs) != 10 {
-		t.Fatalf("Java programs: %q, %v; want a starter and a reference for each of the 5 challenges", programs, err)
-	}
-	first := programs[0]
-	for _, p := range programs[1:] {
-		if read(p) != read(first) {
-			t.Errorf("%s reads DATABASE_URL otherwise than %s", p, first)
+	for _, st := range stacks {
+		// The code that reads the URL, the same in every program.
+		read := func(p string) string {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := string(b)
+			i, j := strings.Index(s, st.method), strings.Index(s, "    static void handle(")
+			if i < 0 || j < i {
+				t.Fatalf("%s: no %q before handle", p, strings.TrimSpace(st.method))
+			}
+			return s[i:j]
+		}
+		programs, err := filepath.Glob("../challenges/*/*/" + st.name + "/Main.java")
+		if err != nil || len(programs) != 10 {
+			t.Fatalf("%s programs: %q, %v; want a starter and a reference for each of the 5 challenges", st.name, programs, err)
+		}
+		for _, p := range programs[1:] {
+			if read(p) != read(programs[0]) {
+				t.Errorf("%s reads DATABASE_URL otherwise than %s", p, programs[0])
+			}
 		}
 	}
 
-	if out, err := exec.Command("sh", "-c", "javac -version && test -r /usr/share/java/postgresql.jar").CombinedOutput(); err != nil {
-		pgtest.Need(t, "a JDK and PostgreSQL's JDBC driver (default-jdk-headless libpostgresql-jdbc-java)", fmt.Errorf("%w: %s", err, out))
+	probe := "javac -version && test -r /usr/share/java/postgresql.jar && test -r /usr/share/java/hibernate3.jar && test -r /usr/share/java/javassist.jar"
+	if out, err := exec.Command("sh", "-c", probe).CombinedOutput(); err != nil {
+		pgtest.Need(t, "a JDK, Hibernate and PostgreSQL's JDBC driver (default-jdk-headless libhibernate3-java libjavassist-java libpostgresql-jdbc-java)", fmt.Errorf("%w: %s", err, out))
 	}
 	ctx := context.Background()
 	inst := pgtest.Start(t)
@@ -84,17 +91,33 @@ func TestJavaProgramsReadTheDatabaseURL(t *testing.T) {
 	if err := loadSchemas(ctx, u.String(), ch, 1, size, nil, nil, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-
-	classes := t.TempDir()
-	src := "../challenges/orders-users/reference/java/Main.java"
-	if out, err := exec.Command("javac", "-J-XX:-UsePerfData", "-d", classes, "-cp", "/usr/share/java/postgresql.jar", src).CombinedOutput(); err != nil {
-		t.Fatalf("javac %s: %v\n%s", src, err, out)
+	for _, st := range stacks {
+		t.Run(st.name, func(t *testing.T) {
+			classes := t.TempDir()
+			src := "../challenges/orders-users/reference/" + st.name + "/Main.java"
+			if out, err := exec.Command("javac", "-J-XX:-UsePerfData", "-d", classes, "-cp", st.classpath, src).CombinedOutput(); err != nil {
+				t.Fatalf("javac %s: %v\n%s", src, err, out)
+			}
+			getOrders(t, []string{"java", "-XX:-UsePerfData", "-cp", classes + ":" + st.classpath, "Main"}, u, size)
+		})
 	}
+}
+
+// hibernateClasspath holds Hibernate 3.6, what it loads, and the driver,
+// as Debian installs them.
+const hibernateClasspath = "/usr/share/java/hibernate3.jar:/usr/share/java/hibernate-commons-annotations.jar:/usr/share/java/geronimo-jpa_2.0_spec.jar:" +
+	"/usr/share/java/geronimo-jta-1.2-spec.jar:/usr/share/java/dom4j.jar:/usr/share/java/antlr.jar:/usr/share/java/commons-collections3.jar:" +
+	"/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar:/usr/share/java/javassist.jar:/usr/share/java/postgresql.jar"
+
+// getOrders runs the program argv with DATABASE_URL u, and checks that it
+// answers GET /api/orders with size orders.
+func getOrders(t *testing.T, argv []string, u *url.URL, size int) {
+	t.Helper()
 	port, err := procgroup.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("java", "-XX:-UsePerfData", "-cp", classes+":/usr/share/java/postgresql.jar", "Main")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "DATABASE_URL="+u.String())
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

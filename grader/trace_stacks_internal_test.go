@@ -111,6 +111,10 @@ func TestTraceCountsAsPgStatStatements(t *testing.T) {
 			probe:   []string{"sh", "-c", "javac -version && test -r /usr/share/java/postgresql.jar"},
 			build:   []string{"javac", "-J-XX:-UsePerfData", "-d", filepath.Join(bin, "java"), "-cp", "/usr/share/java/postgresql.jar", main("java", "Main.java")},
 			command: []string{"java", "-XX:-UsePerfData", "-cp", filepath.Join(bin, "java") + ":/usr/share/java/postgresql.jar", "Main"}},
+		{name: "hibernate", what: "a JDK, Hibernate and PostgreSQL's JDBC driver (default-jdk-headless libhibernate3-java libjavassist-java libpostgresql-jdbc-java)",
+			probe:   []string{"sh", "-c", "javac -version && test -r /usr/share/java/hibernate3.jar && test -r /usr/share/java/javassist.jar && test -r /usr/share/java/postgresql.jar"},
+			build:   []string{"javac", "-J-XX:-UsePerfData", "-d", filepath.Join(bin, "hibernate"), "-cp", hibernateClasspath, main("hibernate", "Main.java")},
+			command: []string{"java", "-XX:-UsePerfData", "-cp", filepath.Join(bin, "hibernate") + ":" + hibernateClasspath, "Main"}},
 	}
 
 	var table strings.Builder

@@ -50,7 +50,7 @@ func TestCatalogValidates(t *testing.T) {
 			}
 			// Every stack's programs ran: none is skipped, and one whose
 			// packages are missing failed above.
-			for _, stack := range []string{"go", "python", "sqlalchemy", "django", "gorm", "node", "rails", "java"} {
+			for _, stack := range []string{"go", "python", "sqlalchemy", "django", "gorm", "node", "rails", "java", "hibernate"} {
 				for _, kind := range []string{"reference", "starter"} {
 					if !ran[kind+"/"+stack] {
 						t.Errorf("%s/%s was not validated", kind, stack)

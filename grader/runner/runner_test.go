@@ -158,6 +158,8 @@ func TestDetect(t *testing.T) {
 		{"main.rb", map[string]string{"main.rb": "require \"pg\"\n"}, Ruby, Manifest{}},
 		{"active_record", map[string]string{"main.rb": "require \"json\"\nrequire \"active_record\"\n"}, Rails, Manifest{}},
 		{"Main.java", map[string]string{"Main.java": "public class Main {}\n"}, Java, Manifest{}},
+		{"hibernate import", map[string]string{"Main.java": "import java.util.List;\nimport org.hibernate.Session;\n"}, Hibernate, Manifest{}},
+		{"hibernate in a comment", map[string]string{"Main.java": "// import org.hibernate.Session;\npublic class Main {}\n"}, Java, Manifest{}},
 		{"java stack", map[string]string{"nplus1.yaml": "stack: java\n", "Main.java": ""}, Java, Manifest{Stack: "java", StackLine: 1}},
 	}
 	for _, tt := range tests {
@@ -600,7 +602,7 @@ func TestDetectStackErrors(t *testing.T) {
 		files map[string]string
 		want  string
 	}{
-		{"unknown", map[string]string{"nplus1.yaml": "challenge: x\nstack: laravel\n", "main.py": ""}, `nplus1.yaml:2: unknown stack "laravel" (known: django, go, gorm, java, node, python, rails, ruby, sqlalchemy)`},
+		{"unknown", map[string]string{"nplus1.yaml": "challenge: x\nstack: laravel\n", "main.py": ""}, `nplus1.yaml:2: unknown stack "laravel" (known: django, go, gorm, hibernate, java, node, python, rails, ruby, sqlalchemy)`},
 		{"no entry", map[string]string{"nplus1.yaml": "stack: node\n", "main.py": ""}, "nplus1.yaml:1: stack node runs main.js, which is not in"},
 		{"no go", map[string]string{"nplus1.yaml": "stack: gorm\n"}, "stack gorm runs go.mod or main.go, which is not in"},
 		{"no Main.java", map[string]string{"nplus1.yaml": "stack: java\n", "App.java": ""}, "stack java runs Main.java, which is not in"},
