@@ -39,7 +39,7 @@ type Manifest struct {
 	// solution directory. With it, the directory may hold any language.
 	Run string `yaml:"run"`
 	// Stack names the language and ORM or driver of the program (go, gorm,
-	// python, sqlalchemy, django, node, ruby, rails, java: see StackNames): how
+	// python, sqlalchemy, django, node, ruby, rails, java, hibernate: see StackNames): how
 	// it runs when Run is not given, which packages it needs, and which of
 	// the challenge's starters its baseline is. Without it, Detect reads
 	// the stack from the program's files.
