@@ -27,7 +27,7 @@ func TestCatalogLoads(t *testing.T) {
 			t.Errorf("List not sorted by id: %q before %q", list[i-1].ID, c.ID)
 		}
 		// Every challenge comes in Go, in Python, and in every ORM stack.
-		want := []string{"django", "go", "gorm", "node", "python", "rails", "sqlalchemy"}
+		want := []string{"django", "go", "gorm", "hibernate", "java", "node", "python", "rails", "sqlalchemy"}
 		for _, kind := range []string{"starter", "reference"} {
 			if got := c.Languages(kind); !cmp.Equal(got, want) {
 				t.Errorf("%s: Languages(%q) = %q, want %q", c.ID, kind, got, want)

@@ -82,10 +82,12 @@ func TestTraceCountsAsPgStatStatements(t *testing.T) {
 	}
 	bin := t.TempDir()
 	// Each stack: how it is checked for (a missing one skips, or fails
-	// under CI) and the command a learner would trace.
+	// under CI), how it is built (go build when there is no probe) and the
+	// command a learner would trace.
 	type stack struct {
 		name, what string
 		probe      []string
+		build      []string
 		command    []string
 	}
 	main := func(stack, file string) string { return filepath.Join(starters, stack, file) }
@@ -104,6 +106,15 @@ func TestTraceCountsAsPgStatStatements(t *testing.T) {
 			command: []string{"env", "NODE_PATH=/usr/share/nodejs", "node", main("node", "main.js")}},
 		{name: "rails", what: "ruby with ActiveRecord, pg and WEBrick", probe: []string{"ruby", "-e", `require "active_record"; require "pg"; require "webrick"`},
 			command: []string{"ruby", main("rails", "main.rb")}},
+		// javac, and java with pgjdbc, as the grader runs them (runner's jvmFlags).
+		{name: "java", what: "a JDK and PostgreSQL's JDBC driver (default-jdk-headless libpostgresql-jdbc-java)",
+			probe:   []string{"sh", "-c", "javac -version && test -r /usr/share/java/postgresql.jar"},
+			build:   []string{"javac", "-J-XX:-UsePerfData", "-d", filepath.Join(bin, "java"), "-cp", "/usr/share/java/postgresql.jar", main("java", "Main.java")},
+			command: []string{"java", "-XX:-UsePerfData", "-cp", filepath.Join(bin, "java") + ":/usr/share/java/postgresql.jar", "Main"}},
+		{name: "hibernate", what: "a JDK, Hibernate and PostgreSQL's JDBC driver (default-jdk-headless libhibernate3-java libjavassist-java libpostgresql-jdbc-java)",
+			probe:   []string{"sh", "-c", "javac -version && test -r /usr/share/java/hibernate3.jar && test -r /usr/share/java/javassist.jar && test -r /usr/share/java/postgresql.jar"},
+			build:   []string{"javac", "-J-XX:-UsePerfData", "-d", filepath.Join(bin, "hibernate"), "-cp", hibernateClasspath, main("hibernate", "Main.java")},
+			command: []string{"java", "-XX:-UsePerfData", "-cp", filepath.Join(bin, "hibernate") + ":" + hibernateClasspath, "Main"}},
 	}
 
 	var table strings.Builder
@@ -121,6 +132,11 @@ func TestTraceCountsAsPgStatStatements(t *testing.T) {
 					err = fmt.Errorf("%s: %w: %s", strings.Join(st.probe, " "), err, out)
 				}
 				pgtest.Need(t, st.what, err)
+				if st.build != nil {
+					if out, err := exec.Command(st.build[0], st.build[1:]...).CombinedOutput(); err != nil {
+						t.Fatalf("%s: %v\n%s", strings.Join(st.build, " "), err, out)
+					}
+				}
 			} else {
 				build := exec.Command("go", "build", "-o", st.command[0], ".")
 				build.Dir = filepath.Join(starters, st.name)

@@ -46,7 +46,7 @@ overwrites a file: DIR must not already hold any of the files it writes.`,
 			return runInit(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language or stack of the starter: go, python, sqlalchemy, django, gorm, node or rails")
+	cmd.Flags().StringVarP(&opts.Lang, "lang", "l", "go", "language or stack of the starter: go, python, sqlalchemy, django, gorm, node, rails, java or hibernate")
 	return cmd
 }
 
@@ -87,6 +87,10 @@ var starterStacks = map[string]struct{ run, deps string }{
 	"django":     {"python3 main.py", "Python 3 with Django and psycopg2 (Debian's `python3-django python3-psycopg2`, or `pip install Django psycopg2-binary`); no project scaffolding: main.py configures Django itself."},
 	"node":       {"node main.js", "Node.js with the pg package (Debian's `node-pg`, or `npm install pg` here)."},
 	"rails":      {"ruby main.rb", "Ruby with ActiveRecord, pg and WEBrick (Debian's `ruby-activerecord ruby-pg ruby-webrick`, or `gem install activerecord pg webrick`); no Rails app: main.rb loads ActiveRecord alone."},
+	"java":       {"java -cp /usr/share/java/postgresql.jar Main.java", "a JDK, Java 17 or newer, and PostgreSQL's JDBC driver (Debian's `default-jdk-headless libpostgresql-jdbc-java`; the driver's jar may also sit here, in `lib/`, which the grader puts on the classpath); no Maven or Gradle: plain JDBC and the JDK's own HTTP server."},
+	// Hibernate looks its entities up by name, which the classes java runs
+	// from a source file (java Main.java) do not have: javac first.
+	"hibernate": {"javac -d classes -cp /usr/share/java/hibernate3.jar:/usr/share/java/hibernate-commons-annotations.jar:/usr/share/java/geronimo-jpa_2.0_spec.jar:/usr/share/java/geronimo-jta-1.2-spec.jar:/usr/share/java/dom4j.jar:/usr/share/java/antlr.jar:/usr/share/java/commons-collections3.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar:/usr/share/java/javassist.jar:/usr/share/java/postgresql.jar Main.java && java -cp classes:/usr/share/java/hibernate3.jar:/usr/share/java/hibernate-commons-annotations.jar:/usr/share/java/geronimo-jpa_2.0_spec.jar:/usr/share/java/geronimo-jta-1.2-spec.jar:/usr/share/java/dom4j.jar:/usr/share/java/antlr.jar:/usr/share/java/commons-collections3.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar:/usr/share/java/javassist.jar:/usr/share/java/postgresql.jar Main", "a JDK, Java 17 or newer, Hibernate 3.6 and PostgreSQL's JDBC driver (Debian's `default-jdk-headless libhibernate3-java libjavassist-java libpostgresql-jdbc-java`); no Maven or Gradle: Hibernate configured in code, and the JDK's own HTTP server."},
 }
 
 // learnerReadme is the README written next to a starter, in dir.
@@ -101,7 +105,7 @@ func learnerReadme(ch *challenges.Challenge, lang, dir string) string {
 	fmt.Fprintf(&b, "## Run it\n\nNeeds %s The program serves `%s %s` on `127.0.0.1:$PORT` and reads `DATABASE_URL`. ", deps, ch.Endpoint.Method, ch.Endpoint.Path)
 	fmt.Fprintf(&b, "To run it on the challenge's tables and data, with every SQL statement it sends listed and its N+1 named, send it requests while `nplus1 trace` runs it (it prints the port; Ctrl-C when done):\n\n")
 	fmt.Fprintf(&b, "    nplus1 trace --challenge %s -- %s\n    curl http://127.0.0.1:PORT%s\n\n", ch.ID, run, ch.Endpoint.Path)
-	fmt.Fprintf(&b, "Or on a database of your own that has the tables:\n\n    PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db %s\n\n", run)
+	fmt.Fprintf(&b, "Or on a database of your own that has the tables:\n\n    export PORT=8080 DATABASE_URL=postgres://user:password@localhost:5432/db\n    %s\n\n", run)
 	fmt.Fprintf(&b, "## Grade it\n\n    nplus1 grade .\n\n")
 	fmt.Fprintf(&b, "The grader starts a throwaway PostgreSQL, seeds it, runs this program behind a proxy that counts every SQL statement, and checks the response, at most %d data statements per request, that the count does not grow with the data, and a p95 latency under %s with a simulated %s network round trip. It writes its card to `nplus1-results/%s/%s/` (`result.md`, `badge.svg`; the latest on top, every earlier one in `history/`).\n",
 		ch.Limits.Statements, ch.Limits.P95, ch.Limits.RTT, ch.ID, dirName(dir))

@@ -18,6 +18,8 @@ func TestInitStacks(t *testing.T) {
 		{"gorm", "main.go", "GORM"},
 		{"node", "main.js", "node main.js"},
 		{"rails", "main.rb", "ruby-activerecord"},
+		{"java", "Main.java", "libpostgresql-jdbc-java"},
+		{"hibernate", "Main.java", "libhibernate3-java"},
 	} {
 		t.Run(tt.lang, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "solution")

@@ -44,7 +44,7 @@ func TestChallenges(t *testing.T) {
 		t.Errorf("challenges list: exit %d:\n%s", code, out)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "orders-users ") && !strings.Contains(line, " django, go, gorm, node, python, rails, sqlalchemy ") {
+		if strings.HasPrefix(line, "orders-users ") && !strings.Contains(line, " django, go, gorm, hibernate, java, node, python, rails, sqlalchemy ") {
 			t.Errorf("challenges list does not give orders-users's languages: %q", line)
 		}
 	}
@@ -168,7 +168,7 @@ func TestInitWritesTheStarterAndRefusesToOverwrite(t *testing.T) {
 		t.Error("init overwrote the learner's main.py")
 	}
 	code, _, errOut = run(t, "init", "orders-users", t.TempDir(), "--lang", "cobol")
-	if code != exitUsage || !strings.Contains(errOut, "go, gorm, node, python, rails, sqlalchemy") {
+	if code != exitUsage || !strings.Contains(errOut, "go, gorm, hibernate, java, node, python, rails, sqlalchemy") {
 		t.Errorf("init --lang cobol: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -171,6 +171,8 @@ func (b *Built) build(ctx context.Context, s *Solution, opts BuildOptions) error
 			return err
 		}
 		b.argv, b.display = []string{path, "main.rb"}, "ruby main.rb"
+	case Java:
+		return b.buildJava(ctx, lang, opts, asOthers)
 	case Custom:
 		sh, err := exec.LookPath("sh")
 		if err != nil {

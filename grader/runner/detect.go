@@ -39,7 +39,7 @@ type Manifest struct {
 	// solution directory. With it, the directory may hold any language.
 	Run string `yaml:"run"`
 	// Stack names the language and ORM or driver of the program (go, gorm,
-	// python, sqlalchemy, django, node, ruby, rails: see StackNames): how
+	// python, sqlalchemy, django, node, ruby, rails, java, hibernate: see StackNames): how
 	// it runs when Run is not given, which packages it needs, and which of
 	// the challenge's starters its baseline is. Without it, Detect reads
 	// the stack from the program's files.
@@ -66,7 +66,7 @@ type Solution struct {
 // and run the solution in dir: with a stack in nplus1.yaml, that stack
 // (run by nplus1.yaml's run command when it has one); else with a run
 // command, that command (Custom); else go.mod or main.go means Go, main.py
-// Python, main.js Node.js and main.rb Ruby, each made more precise by what
+// Python, main.js Node.js, main.rb Ruby and Main.java Java, each made more precise by what
 // the files use (a go.mod requiring gorm.io/gorm is GORM, a main.py
 // importing django Django, ...).
 //
@@ -134,8 +134,10 @@ func Detect(dir string) (*Solution, error) {
 		s.Language = Node
 	case isFile(filepath.Join(abs, "main.rb")):
 		s.Language = sniff(abs, Ruby)
+	case isFile(filepath.Join(abs, "Main.java")):
+		s.Language = sniff(abs, Java)
 	default:
-		return nil, &ManifestError{Msg: fmt.Sprintf("nothing to run in %s: looked for go.mod or main.go (Go), main.py (Python), main.js (Node.js) and main.rb (Ruby); "+
+		return nil, &ManifestError{Msg: fmt.Sprintf("nothing to run in %s: looked for go.mod or main.go (Go), main.py (Python), main.js (Node.js), main.rb (Ruby) and Main.java (Java); "+
 			"for anything else, name the command that starts the program in %s as `run: <command>`", dir, mpath)}
 	}
 	return s, nil

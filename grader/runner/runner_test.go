@@ -157,6 +157,10 @@ func TestDetect(t *testing.T) {
 		{"main.js", map[string]string{"main.js": "require('pg')\n"}, Node, Manifest{}},
 		{"main.rb", map[string]string{"main.rb": "require \"pg\"\n"}, Ruby, Manifest{}},
 		{"active_record", map[string]string{"main.rb": "require \"json\"\nrequire \"active_record\"\n"}, Rails, Manifest{}},
+		{"Main.java", map[string]string{"Main.java": "public class Main {}\n"}, Java, Manifest{}},
+		{"hibernate import", map[string]string{"Main.java": "import java.util.List;\nimport org.hibernate.Session;\n"}, Hibernate, Manifest{}},
+		{"hibernate in a comment", map[string]string{"Main.java": "// import org.hibernate.Session;\npublic class Main {}\n"}, Java, Manifest{}},
+		{"java stack", map[string]string{"nplus1.yaml": "stack: java\n", "Main.java": ""}, Java, Manifest{Stack: "java", StackLine: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +245,7 @@ func TestDetectErrors(t *testing.T) {
 		if err == nil {
 			t.Fatal("Detect of a directory with nothing to run succeeded")
 		}
-		for _, want := range []string{"go.mod", "main.go", "main.py", "nplus1.yaml", "run:"} {
+		for _, want := range []string{"go.mod", "main.go", "main.py", "Main.java", "nplus1.yaml", "run:"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("err = %q, does not mention %q", err, want)
 			}
@@ -598,9 +602,10 @@ func TestDetectStackErrors(t *testing.T) {
 		files map[string]string
 		want  string
 	}{
-		{"unknown", map[string]string{"nplus1.yaml": "challenge: x\nstack: laravel\n", "main.py": ""}, `nplus1.yaml:2: unknown stack "laravel" (known: django, go, gorm, node, python, rails, ruby, sqlalchemy)`},
+		{"unknown", map[string]string{"nplus1.yaml": "challenge: x\nstack: laravel\n", "main.py": ""}, `nplus1.yaml:2: unknown stack "laravel" (known: django, go, gorm, hibernate, java, node, python, rails, ruby, sqlalchemy)`},
 		{"no entry", map[string]string{"nplus1.yaml": "stack: node\n", "main.py": ""}, "nplus1.yaml:1: stack node runs main.js, which is not in"},
 		{"no go", map[string]string{"nplus1.yaml": "stack: gorm\n"}, "stack gorm runs go.mod or main.go, which is not in"},
+		{"no Main.java", map[string]string{"nplus1.yaml": "stack: java\n", "App.java": ""}, "stack java runs Main.java, which is not in"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -32,17 +32,19 @@ const (
 	Node       = "node"       // main.js run with node; node-pg
 	Ruby       = "ruby"       // main.rb run with ruby
 	Rails      = "rails"      // main.rb with Rails' ActiveRecord, pg and WEBrick
+	Java       = "java"       // Main.java compiled with javac, run with java; JDBC with pgjdbc
+	Hibernate  = "hibernate"  // Main.java with Hibernate 3.6 (Debian's) over pgjdbc
 )
 
 // stack is how a stack's programs run and what they need.
 type stack struct {
-	base  string     // Go, Python, Node or Ruby: how the program builds and runs
+	base  string     // Go, Python, Node, Ruby or Java: how the program builds and runs
 	entry string     // the file that starts the program ("" for Go: the package)
 	needs []package_ // packages the program loads, checked before it starts
 }
 
-// package_ is a package a stack needs: its name as the language loads it,
-// and how to install it.
+// package_ is a package a stack needs: its name as the language loads it
+// (for Java, a class it holds: see systemJars), and how to install it.
 type package_ struct {
 	name, install string
 }
@@ -69,6 +71,8 @@ var stacks = map[string]stack{
 		{"pg", "apt-get install ruby-pg, or gem install pg"},
 		{"webrick", "apt-get install ruby-webrick, or gem install webrick"},
 	}},
+	Java:      {base: Java, entry: "Main.java", needs: []package_{pgjdbc}},
+	Hibernate: {base: Java, entry: "Main.java", needs: hibernateNeeds},
 }
 
 // StackNames returns the names of the stacks nplus1.yaml may give, sorted.
@@ -114,6 +118,7 @@ var (
 	pyDjango     = regexp.MustCompile(`(?m)^\s*(import|from)\s+django\b`)
 	pySQLAlchemy = regexp.MustCompile(`(?m)^\s*(import|from)\s+sqlalchemy\b`)
 	rbRails      = regexp.MustCompile(`(?m)^\s*require\s*\(?\s*["']active_record["']`)
+	javaHiber    = regexp.MustCompile(`(?m)^\s*import\s+(static\s+)?org\.hibernate\.`)
 )
 
 // sniffLimit is how much of a file stack detection reads.
@@ -122,7 +127,8 @@ const sniffLimit = 1 << 20
 // sniff returns the stack of a program of the base language lang in dir,
 // read from its files: "gorm" for a go.mod requiring gorm.io/gorm, "django"
 // or "sqlalchemy" for a main.py importing them, "rails" for a main.rb
-// requiring active_record; else lang.
+// requiring active_record, "hibernate" for a Main.java importing
+// org.hibernate; else lang.
 func sniff(dir, lang string) string {
 	read := func(name string) []byte {
 		f, err := os.Open(filepath.Join(dir, name))
@@ -149,6 +155,10 @@ func sniff(dir, lang string) string {
 	case Ruby:
 		if rbRails.Match(read("main.rb")) {
 			return Rails
+		}
+	case Java:
+		if javaHiber.Match(read("Main.java")) {
+			return Hibernate
 		}
 	}
 	return lang
@@ -179,6 +189,8 @@ func interpreter(base, name string, asOthers bool) (string, error) {
 			return "", fmt.Errorf("node solution: %s is not installed or not on PATH (apt-get install nodejs): %w", name, err)
 		case Ruby:
 			return "", fmt.Errorf("ruby solution: %s is not installed or not on PATH (apt-get install ruby): %w", name, err)
+		case Java:
+			return "", fmt.Errorf("java solution: %s is not installed or not on PATH (apt-get install default-jdk-headless: a JDK, Java 17 or newer): %w", name, err)
 		}
 		return "", fmt.Errorf("%s solution: %s not found: %w", base, name, err)
 	}

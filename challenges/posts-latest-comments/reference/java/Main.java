@@ -1,0 +1,188 @@
+
+// Serves GET /api/posts: every post with its 3 latest comments, as JSON
+// sorted by post id, with plain JDBC (PostgreSQL's pgjdbc driver) and the
+// JDK's own HTTP server.
+//
+// It is the fixed version of the starter. Instead of one query per post for
+// its latest comments (N+1 queries), it fetches the posts, then the latest
+// comments of all of them in one query, passing the post ids as one array
+// parameter (WHERE post_id = ANY(?), a java.sql.Array from
+// Connection.createArrayOf): a window function numbers each post's comments,
+// newest first, and the query keeps numbers 1 to 3. Two queries per request
+// however many posts there are. "id DESC" breaks ties between comments made
+// at the same instant. Every post starts with an empty list, so the posts
+// without comments keep "latest_comments": [].
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+public class Main {
+    // One connection, kept between requests: a connect per request would
+    // cost several round trips every time. The server handles one request at
+    // a time, so they take turns on it.
+    static Connection conn;
+
+    record Post(int id, String title) {
+        String json(List<String> latestComments) {
+            return "{\"id\":" + id + ",\"title\":" + quote(title) + ",\"latest_comments\":" + array(latestComments) + "}";
+        }
+    }
+
+    // author is null (JSON null) for an anonymous comment.
+    record Comment(int id, String author, String body) {
+        String json() {
+            return "{\"id\":" + id + ",\"author\":" + quote(author) + ",\"body\":" + quote(body) + "}";
+        }
+
+        static Comment of(ResultSet rs) throws SQLException {
+            return new Comment(rs.getInt("id"), rs.getString("author"), rs.getString("body"));
+        }
+    }
+
+    static List<Post> posts() throws SQLException {
+        List<Post> posts = new ArrayList<>();
+        try (PreparedStatement st = conn.prepareStatement("SELECT id, title FROM posts ORDER BY id");
+             ResultSet rs = st.executeQuery()) {
+            while (rs.next()) posts.add(new Post(rs.getInt("id"), rs.getString("title")));
+        }
+        return posts;
+    }
+
+    static final String LATEST_COMMENTS_SQL = """
+        SELECT post_id, id, author, body
+        FROM (
+            SELECT post_id, id, author, body,
+                   row_number() OVER (PARTITION BY post_id ORDER BY created_at DESC, id DESC) AS rank
+            FROM comments
+            WHERE post_id = ANY(?)
+        ) AS ranked
+        WHERE rank <= 3
+        ORDER BY post_id, rank""";
+
+    static String listPosts() throws SQLException {
+        List<Post> posts = posts();
+        Map<Integer, List<String>> comments = new LinkedHashMap<>(); // by post id
+        for (Post post : posts) comments.put(post.id(), new ArrayList<>());
+        // one query for the latest comments of all the posts - the fix;
+        // sorted by post and rank, so each post's list comes out newest first
+        try (PreparedStatement st = conn.prepareStatement(LATEST_COMMENTS_SQL)) {
+            st.setArray(1, conn.createArrayOf("int4", comments.keySet().toArray()));
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) comments.get(rs.getInt("post_id")).add(Comment.of(rs).json());
+            }
+        }
+        List<String> result = new ArrayList<>();
+        for (Post post : posts) result.add(post.json(comments.get(post.id())));
+        return array(result);
+    }
+
+    // quote writes s as a JSON string, or null for a SQL NULL.
+    static String quote(String s) {
+        if (s == null) return "null";
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                    else b.append(c);
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    // array writes the JSON values as a JSON array.
+    static String array(List<String> values) {
+        return "[" + String.join(",", values) + "]";
+    }
+
+    // connect opens a connection to DATABASE_URL, a libpq URL
+    // (postgres://user:password@host:port/db?sslmode=disable): JDBC wants
+    // jdbc:postgresql://host:port/db?sslmode=disable, with the user and the
+    // password, which the URL holds percent-encoded, given apart.
+    static Connection connect(String databaseUrl) throws SQLException {
+        URI u = URI.create(databaseUrl);
+        Properties props = new Properties();
+        String userInfo = u.getRawUserInfo();
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            props.setProperty("user", decode(colon < 0 ? userInfo : userInfo.substring(0, colon)));
+            if (colon >= 0) props.setProperty("password", decode(userInfo.substring(colon + 1)));
+        }
+        String host = u.getHost() == null ? "" : u.getHost();
+        String port = u.getPort() < 0 ? "" : ":" + u.getPort();
+        String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
+        return DriverManager.getConnection("jdbc:postgresql://" + host + port + u.getRawPath() + query, props);
+    }
+
+    // decode undoes a URL's percent-encoding ("%40" is "@"; a "+" stays "+").
+    static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    static void handle(HttpExchange ex) throws IOException {
+        int status = 200;
+        String type = "application/json", body;
+        if (!ex.getRequestMethod().equals("GET") || !ex.getRequestURI().getPath().equals("/api/posts")) {
+            status = 404;
+            type = "text/plain";
+            body = "not found\n";
+        } else {
+            try {
+                if (conn == null || conn.isClosed()) conn = connect(System.getenv("DATABASE_URL"));
+                body = listPosts();
+            } catch (SQLException e) {
+                System.err.println("list posts: " + e.getMessage());
+                try {
+                    conn.close(); // a new connection for the next request
+                } catch (Exception ignored) {
+                }
+                status = 500;
+                type = "text/plain";
+                body = "internal server error\n";
+            }
+        }
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        conn = connect(System.getenv("DATABASE_URL"));
+        int port = Integer.parseInt(System.getenv("PORT"));
+        // Without it the JDK's server holds a small response back until the
+        // client acknowledges its headers (Nagle's algorithm): tens of
+        // milliseconds more on every request.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        // No executor: one thread serves the requests, one at a time.
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        server.createContext("/", Main::handle);
+        server.start();
+        System.out.println("listening on http://127.0.0.1:" + port);
+    }
+}
