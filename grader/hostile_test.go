@@ -308,6 +308,12 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// SET sort_mem and vacuum_mem, the old names of work_mem and
 		// maintenance_work_mem, are refused as those are.
 		{"../redteam6/sortmem", "start", "the program exited before it listened"},
+		// Round 7 (testdata/redteam7): the grader reads a solution's own
+		// files only: an nplus1.yaml linked to a file out of the directory
+		// (/etc/shadow, the grader's /proc/self/environ) no longer puts
+		// that file's lines into the card, nor /dev/zero the grader's
+		// memory (runner's TestDetectReadsOnlyTheSolutionsFiles).
+		{"../redteam7/yamllink", "setup", "nplus1.yaml: a link to /etc/passwd, out of the solution directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
