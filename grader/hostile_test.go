@@ -314,6 +314,14 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// that file's lines into the card, nor /dev/zero the grader's
 		// memory (runner's TestDetectReadsOnlyTheSolutionsFiles).
 		{"../redteam7/yamllink", "setup", "nplus1.yaml: a link to /etc/passwd, out of the solution directory"},
+		// The copy the sandbox and go list work on keeps no link out of the
+		// solution: go list, run as the grader, wrote go.sum through one to
+		// a missing /var/tmp file (and would to /etc/cron.d/x as root), and
+		// read go.mod through one to /dev/zero until the machine's memory
+		// ran out (runner's TestCopyDropsLinksOut,
+		// TestGoBuildStaysInTheSolution).
+		{"../redteam7/sumlink", "statements", "data statements in one request"},
+		{"../redteam7/modzero", "build", "go.mod is a link out of the solution directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,10 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		}
 	}
 	if baseOf(b.lang) == Go {
-		if !isFile(filepath.Join(b.dir, "go.mod")) {
+		if !isFile(filepath.Join(b.work, "go.mod")) {
+			if _, err := os.Lstat(filepath.Join(b.dir, "go.mod")); err == nil {
+				return outOfSolution("go.mod is a link out of the solution directory, or not a regular file")
+			}
 			b.module = enclosingModule(b.dir)
 		}
 		if err := prepareCache(iso); err != nil {
@@ -53,7 +57,13 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 // them), then builds in a sandbox with no network and no module proxy.
 func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin string, opts BuildOptions) error {
 	mod := filepath.Join(opts.Isolation.Cache, "gomod")
-	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off"}
+	// GOWORK=off: a go.work would name modules anywhere on the machine.
+	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off", "GOWORK=off"}
+	if b.module == "" {
+		if err := replacesInside(ctx, goBin, b.work, env); err != nil {
+			return err
+		}
+	}
 	download := b.downloadModules(ctx, goBin, env, opts)
 	env = append(env,
 		"GOCACHE="+filepath.Join(opts.Isolation.Cache, "gocache"),
@@ -85,7 +95,7 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 	var out strings.Builder
 	cmd := exec.CommandContext(ctx, goBin, "list", "-e", "-deps", "-f", "{{with .Error}}{{.}}{{end}}", ".")
 	cmd.Dir, env = b.work, append(env, "GOFLAGS=-mod=mod")
-	if !isFile(filepath.Join(b.dir, "go.mod")) {
+	if !isFile(filepath.Join(b.work, "go.mod")) {
 		cmd.Dir, env = b.dir, append(env, "GOFLAGS=-mod=readonly")
 	}
 	cmd.Env = cleanEnv(env...)
@@ -104,6 +114,51 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 		msg = err.Error()
 	}
 	return msg
+}
+
+// replacesInside returns a *BuildError if the go.mod in dir (the
+// solution's copy) replaces a module with a directory out of dir: go list
+// runs as the grader, which would read that directory's files (a go.mod
+// linked to /dev/zero fills its memory), and the build would not be the
+// solution's own.
+func replacesInside(ctx context.Context, goBin, dir string, env []string) error {
+	cmd := exec.CommandContext(ctx, goBin, "mod", "edit", "-json")
+	cmd.Dir, cmd.Env = dir, cleanEnv(append(env, "GOFLAGS=")...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil // a go.mod go cannot read: go build says why
+	}
+	var mod struct{ Replace []struct{ Old, New struct{ Path, Version string } } }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return fmt.Errorf("build: go mod edit -json: %w", err)
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	for _, r := range mod.Replace {
+		to := r.New.Path
+		if r.New.Version != "" {
+			continue // a module, not a directory
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(root, to)
+		}
+		if real, err := filepath.EvalSymlinks(to); err == nil {
+			to = real
+		}
+		if !within(root, filepath.Clean(to)) {
+			return outOfSolution(fmt.Sprintf("go.mod replaces %s with the directory %s, out of the solution directory", r.Old.Path, r.New.Path))
+		}
+	}
+	return nil
+}
+
+// outOfSolution is the build error of a Go solution that reaches out of
+// its directory (why).
+func outOfSolution(why string) *BuildError {
+	return &BuildError{Command: goBuildDisplay, Output: why + ": the grader builds only the files inside the solution directory; put the files there (a replaced module in a subdirectory, named by a relative path)",
+		Err: errors.New(why)}
 }
 
 // runSandboxed runs a build command in a sandbox, in the solution's

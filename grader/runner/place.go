@@ -140,12 +140,12 @@ func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
 var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
 
 // copySolution copies the solution directory to dst for the sandbox, owned
-// by the sandbox's uid: regular files, directories and symbolic links, but
-// notCopied.
+// by the sandbox's uid: regular files, directories and symbolic links that
+// lead to one of them in the copy (see dropLinksOut), but notCopied.
 func copySolution(src, dst string) error {
 	uid, gid := sandbox.HostUID(), sandbox.HostGID()
 	chown := os.Geteuid() == 0
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -175,6 +175,38 @@ func copySolution(src, dst string) error {
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return dropLinksOut(dst)
+}
+
+// dropLinksOut removes the symbolic links under dir that lead out of it,
+// nowhere or round in a loop, until none is left. The grader's own steps
+// on the copy (go list, which runs as the grader to fetch modules and
+// writes go.mod and go.sum) would read and write through them: a go.sum
+// linked to a missing /etc/cron.d/x is a file the grader makes, as root.
+func dropLinksOut(dir string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	for {
+		dropped := false
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.Type()&fs.ModeSymlink == 0 {
+				return err
+			}
+			if to, err := filepath.EvalSymlinks(path); err == nil && within(root, to) {
+				return nil
+			}
+			dropped = true
+			return os.Remove(path)
+		})
+		if err != nil || !dropped {
+			return err
+		}
+	}
 }
 
 // shareWithSandbox gives the sandbox's uid the directory dir (a root
