@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procgroup"
 )
@@ -64,14 +65,17 @@ func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin str
 			return err
 		}
 	}
-	download := b.downloadModules(ctx, goBin, env, opts)
+	download, err := b.downloadModules(ctx, goBin, env, opts)
+	if err != nil {
+		return err
+	}
 	env = append(env,
 		"GOCACHE="+filepath.Join(opts.Isolation.Cache, "gocache"),
 		"GOPATH="+filepath.Join(scratch, "home", "go"),
 		"HOME="+filepath.Join(scratch, "home"),
 		"GOPROXY=off", "GOFLAGS=")
 	argv := []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", bin, "."}
-	err := b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
+	err = b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
 	var be *BuildError
 	if errors.As(err, &be) && strings.Contains(be.Output, "GOPROXY=off") && download != "" {
 		// A module the download could not fetch: its reason comes first.
@@ -85,8 +89,10 @@ func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin str
 // errors it met, if any. It works in the solution's private copy, which
 // may gain go.mod or go.sum lines (the learner's files are not touched); a
 // solution without a go.mod of its own belongs to the module around it,
-// whose files are used as they are.
-func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) string {
+// whose files are used as they are. It runs as the grader, outside any
+// sandbox, so its memory is watched: past goListMemory (a file it reads
+// that never ends) it is stopped, a *BuildError.
+func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) (string, error) {
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
@@ -104,16 +110,54 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = 3 * time.Second
 	stop := opts.progress.step("fetching modules (go list -deps .)")
-	err := cmd.Run()
-	stop()
-	if cmd.Process != nil {
+	err := cmd.Start()
+	var over atomic.Int64
+	if err == nil {
+		watched := make(chan struct{})
+		go watchMemory(cmd.Process.Pid, goListMemory, watched, &over)
+		err = cmd.Wait()
+		close(watched)
 		_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	}
+	stop()
 	msg := strings.TrimSpace(out.String())
+	if used := over.Load(); used > 0 {
+		why := fmt.Sprintf("go list -deps . (fetching modules before the build) used %s of memory, over the %s it may, and was stopped: a file of the module's that never ends (a link to /dev/zero)?",
+			units.BytesSize(float64(used)), units.BytesSize(goListMemory))
+		return "", &BuildError{Command: goBuildDisplay, Output: why + "\n" + msg, Err: errors.New(why)}
+	}
 	if err != nil && msg == "" {
 		msg = err.Error()
 	}
-	return msg
+	return msg, nil
+}
+
+// goListMemory is how much memory go list may use to fetch a solution's
+// modules: a few hundred MiB for the largest module graphs.
+const goListMemory = 1 << 30
+
+// watchMemory kills the process group pgid once its resident memory passes
+// limit, until done is closed; it stores what was used in over.
+func watchMemory(pgid int, limit int64, done <-chan struct{}, over *atomic.Int64) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		members, _ := groupMembers(pgid)
+		pids := make([]int, len(members))
+		for i, m := range members {
+			pids[i] = m.pid
+		}
+		if used := resident(pids); used > limit {
+			over.Store(used)
+			_ = procgroup.Signal(pgid, syscall.SIGKILL)
+			return
+		}
+	}
 }
 
 // replacesInside returns a *BuildError if the go.mod in dir (the
@@ -128,7 +172,11 @@ func replacesInside(ctx context.Context, goBin, dir string, env []string) error 
 	if err != nil {
 		return nil // a go.mod go cannot read: go build says why
 	}
-	var mod struct{ Replace []struct{ Old, New struct{ Path, Version string } } }
+	var mod struct {
+		Replace []struct {
+			Old, New struct{ Path, Version string }
+		}
+	}
 	if err := json.Unmarshal(out, &mod); err != nil {
 		return fmt.Errorf("build: go mod edit -json: %w", err)
 	}

@@ -178,3 +178,42 @@ func TestGoBuildStaysInTheSolution(t *testing.T) {
 		})
 	}
 }
+
+// go list, which runs as the grader outside any sandbox, is stopped past
+// goListMemory: a module around the solution may have a replaced module
+// whose go.mod is /dev/zero, which it would read until the machine's
+// memory ran out.
+func TestGoListMemoryIsBounded(t *testing.T) {
+	module := t.TempDir()
+	os.Chmod(module, 0o755)
+	os.Chmod(filepath.Dir(module), 0o755)
+	files := map[string]string{
+		"go.mod":           "module example.com/m\n\ngo 1.22\n\nrequire example.com/x v0.0.0\n\nreplace example.com/x => ./evil\n",
+		"evil/x.go":        "package x\n",
+		"solution/main.go": "package main\n\nimport _ \"example.com/x\"\n\nfunc main() {}\n",
+	}
+	for name, text := range files {
+		path := filepath.Join(module, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(module, "evil", "go.mod")); err != nil {
+		t.Fatal(err)
+	}
+	sol, err := Detect(filepath.Join(module, "solution"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := &Isolation{Cache: filepath.Join(t.TempDir(), "cache")}
+	os.Chmod(filepath.Dir(iso.Cache), 0o755)
+	built, err := sol.Build(context.Background(), BuildOptions{Isolation: iso, Timeout: time.Minute})
+	if err == nil {
+		built.Close()
+	}
+	var be *BuildError
+	if !errors.As(err, &be) || !strings.Contains(be.Output, "over the 1GiB it may, and was stopped") {
+		t.Fatalf("build: %v; want go list stopped for its memory", err)
+	}
+}
