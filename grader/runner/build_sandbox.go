@@ -27,7 +27,10 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		return fmt.Errorf("build: %w", err)
 	}
 	b.work = filepath.Join(b.tmp, "work")
-	if err := copySolution(b.dir, b.work); err != nil {
+	var be *BuildError
+	if err := copySolution(b.dir, b.work); errors.As(err, &be) {
+		return err
+	} else if err != nil {
 		return fmt.Errorf("build: copy the solution for its sandbox: %w", err)
 	}
 	for _, d := range []string{"tmp", "home"} {

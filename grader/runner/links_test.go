@@ -217,3 +217,26 @@ func TestGoListMemoryIsBounded(t *testing.T) {
 		t.Fatalf("build: %v; want go list stopped for its memory", err)
 	}
 }
+
+// The copy of a solution directory stops at what a sandbox may hold: a
+// sparse file of a terabyte filled the disk (redteam7/sparse).
+func TestCopyRefusesAHugeDirectory(t *testing.T) {
+	diskLimit = 16 << 20
+	t.Cleanup(func() { diskLimit = DiskLimit })
+	src := t.TempDir()
+	f, err := os.Create(filepath.Join(src, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(100 << 20)
+	f.Close()
+	dst := filepath.Join(t.TempDir(), "work")
+	err = copySolution(src, dst)
+	var be *BuildError
+	if !errors.As(err, &be) || !strings.Contains(be.Output, "the solution directory holds more than the 16MiB its sandbox may (big is 100MiB)") {
+		t.Fatalf("copy: %v; want a BuildError", err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "big")); err == nil {
+		t.Error("the file was copied")
+	}
+}

@@ -141,10 +141,13 @@ var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
 
 // copySolution copies the solution directory to dst for the sandbox, owned
 // by the sandbox's uid: regular files, directories and symbolic links that
-// lead to one of them in the copy (see dropLinksOut), but notCopied.
+// lead to one of them in the copy (see dropLinksOut), but notCopied. A
+// directory of more than diskLimit bytes (a sparse file of a terabyte
+// would fill the disk) is a *BuildError, before the copy passes it.
 func copySolution(src, dst string) error {
 	uid, gid := sandbox.HostUID(), sandbox.HostGID()
 	chown := os.Geteuid() == 0
+	var size int64
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -166,6 +169,11 @@ func copySolution(src, dst string) error {
 				err = os.Symlink(target, to)
 			}
 		case d.Type().IsRegular():
+			if size += info.Size(); size > diskLimit {
+				why := fmt.Sprintf("the solution directory holds more than the %s its sandbox may (%s is %s): keep in it what the program needs",
+					units.BytesSize(float64(diskLimit)), rel, units.BytesSize(float64(info.Size())))
+				return &BuildError{Command: "copy the solution directory", Output: why, Err: errors.New(why)}
+			}
 			err = copyFileMode(path, to, info.Mode().Perm())
 		default:
 			return nil // sockets, devices, fifos: not part of a solution
