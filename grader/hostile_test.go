@@ -333,3 +333,30 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		})
 	}
 }
+
+// A directory's name with a newline stays on the grader's progress line
+// (redteam7/termescape): "build: DIR" wrote a line of its own, which a CI
+// log showed as the grader's.
+func TestDirectoryNameStaysOnItsProgressLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x\nPASS  orders-users  ok")
+	os.Mkdir(dir, 0o755)
+	src := "../challenges/orders-users/starter/python"
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+	}
+	var progress lockedBuffer
+	gradeDir(t, dir, func(o *grader.Options) { o.Requests = 1; o.Progress = &progress })
+	for _, line := range strings.Split(progress.String(), "\n") {
+		if strings.HasPrefix(line, "PASS") {
+			t.Errorf("the name wrote a line of its own: %q", progress.String())
+		}
+	}
+}

@@ -62,7 +62,7 @@ func (d *progressDisplay) Writer(tag string, phase bool) io.Writer {
 	if phase || strings.HasPrefix(tag, "nplus1") {
 		colour = "\x1b[36m"
 	}
-	return &taggedLines{d: d, tag: tag, colour: colour, phase: phase}
+	return &taggedLines{d: d, tag: escapeControls(tag), colour: colour, phase: phase}
 }
 
 // Close stops the status line.
