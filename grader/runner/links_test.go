@@ -233,7 +233,7 @@ func TestCopyRefusesAHugeDirectory(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "work")
 	err = copySolution(src, dst)
 	var be *BuildError
-	if !errors.As(err, &be) || !strings.Contains(be.Output, "the solution directory holds more than the 16MiB its sandbox may (big is 100MiB)") {
+	if !errors.As(err, &be) || !strings.Contains(be.Output, "the solution directory takes more than the 16MiB its sandbox may hold (reached at big, of 100MiB;") {
 		t.Fatalf("copy: %v; want a BuildError", err)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "big")); err == nil {
