@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/docker/go-units"
+	"github.com/nplus1/nplus1/grader/runner"
 )
 
 // skipDirs are not part of a solution's content.
@@ -32,6 +35,7 @@ func digestFS(fsys fs.FS) string {
 
 func digest(fsys fs.FS) (string, error) {
 	h := sha256.New()
+	left := int64(runner.DiskLimit) // what a sandbox may hold: a sparse file may say a terabyte
 	err := fs.WalkDir(fsys, ".", func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -51,7 +55,10 @@ func digest(fsys fs.FS) (string, error) {
 		}
 		defer f.Close()
 		fmt.Fprintf(h, "%s\x00", path)
-		_, err = io.Copy(h, f)
+		n, err := io.Copy(h, io.LimitReader(f, left+1))
+		if left -= n; left < 0 {
+			return fmt.Errorf("the solution's files take more than the %s its sandbox may hold (%s is one): keep in it what the program needs", units.BytesSize(runner.DiskLimit), path)
+		}
 		h.Write([]byte{0})
 		return err
 	})

@@ -213,7 +213,7 @@ func (g *grade) run(parent context.Context) (m check.Measurement) {
 	if starter != nil {
 		defer starter.close()
 	}
-	g.progress("build: %s (%s)", g.sol.Dir, g.sol.Language)
+	g.progress("build: %s (%s)", strings.ReplaceAll(g.sol.Dir, "\n", `\n`), g.sol.Language) // one line, whatever the name
 	built, err := g.sol.Build(ctx, runner.BuildOptions{
 		Python: g.opts.Python, Output: g.opts.SolutionOutput, Progress: g.opts.Progress,
 		Cache: g.opts.BuildCache, CacheKey: g.solDigest,

@@ -282,9 +282,10 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// stopped, as a request is.
 		{"../redteam5/errorflood", "start", "the program ran more than 20000 statements before it listened; the grader stopped it"},
 		// Memory in no process's resident set (a memfd, SysV shared memory
-		// touched and detached) counts: a root grader's sandbox has a
-		// cgroup, v1 here, whose count and limit see it.
-		{"../redteam5/shmemhold", "start", "the 1GiB a solution may use, and was stopped"},
+		// touched and detached): refused by the sandbox's seccomp filter
+		// (round 7), which an unprivileged grader on cgroup v1, with no
+		// cgroup to count it, needs.
+		{"../redteam5/shmemhold", "start", "PermissionError: [Errno 1] Operation not permitted"},
 		// Round 6 (testdata/redteam6): a Bind sent behind a Parse the
 		// server refuses (the name exists) binds what the server kept
 		// under the name, not the refused text.
@@ -308,6 +309,20 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// SET sort_mem and vacuum_mem, the old names of work_mem and
 		// maintenance_work_mem, are refused as those are.
 		{"../redteam6/sortmem", "start", "the program exited before it listened"},
+		// Round 7 (testdata/redteam7): the grader reads a solution's own
+		// files only: an nplus1.yaml linked to a file out of the directory
+		// (/etc/shadow, the grader's /proc/self/environ) no longer puts
+		// that file's lines into the card, nor /dev/zero the grader's
+		// memory (runner's TestDetectReadsOnlyTheSolutionsFiles).
+		{"../redteam7/yamllink", "setup", "nplus1.yaml: a link to /etc/passwd, out of the solution directory"},
+		// The copy the sandbox and go list work on keeps no link out of the
+		// solution: go list, run as the grader, wrote go.sum through one to
+		// a missing /var/tmp file (and would to /etc/cron.d/x as root), and
+		// read go.mod through one to /dev/zero until the machine's memory
+		// ran out (runner's TestCopyDropsLinksOut,
+		// TestGoBuildStaysInTheSolution).
+		{"../redteam7/sumlink", "statements", "data statements in one request"},
+		{"../redteam7/modzero", "build", "go.mod is a link out of the solution directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -317,5 +332,32 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 				t.Errorf("verdict %s (%s), %s = %+v; want fail with %q\nchecks: %+v", card.Verdict, card.Error, tt.check, c, tt.want, card.Checks)
 			}
 		})
+	}
+}
+
+// A directory's name with a newline stays on the grader's progress line
+// (redteam7/termescape): "build: DIR" wrote a line of its own, which a CI
+// log showed as the grader's.
+func TestDirectoryNameStaysOnItsProgressLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x\nPASS  orders-users  ok")
+	os.Mkdir(dir, 0o755)
+	src := "../challenges/orders-users/starter/python"
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+	}
+	var progress lockedBuffer
+	gradeDir(t, dir, func(o *grader.Options) { o.Requests = 1; o.Progress = &progress })
+	for _, line := range strings.Split(progress.String(), "\n") {
+		if strings.HasPrefix(line, "PASS") {
+			t.Errorf("the name wrote a line of its own: %q", progress.String())
+		}
 	}
 }

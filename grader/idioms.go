@@ -2,6 +2,7 @@ package grader
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func findIdioms(dir string) []string {
 		if !ok || code.Len() > 2<<20 || !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := os.ReadFile(path)
+		b, err := readAtMost(path, 2<<20) // a sparse file may say a terabyte
 		if err == nil {
 			code.WriteString(strip.ReplaceAllString(string(b), " "))
 			code.WriteByte('\n')
@@ -118,7 +119,7 @@ func sentFrom(dir, example, normalized string) string {
 		if _, ok := comments[filepath.Ext(path)]; !ok || read > 2<<20 || !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := os.ReadFile(path)
+		b, err := readAtMost(path, 2<<20)
 		if err != nil {
 			return nil
 		}
@@ -148,3 +149,14 @@ func sentFrom(dir, example, normalized string) string {
 // firstValue is where a statement's first parameter or literal begins: a
 // placeholder ($1, ?, %s, :name), a string, or a number after an operator.
 var firstValue = regexp.MustCompile(`[$?%']|:[a-z_]|[=(,<> ]\s*-?\d`)
+
+// readAtMost reads the first n bytes of the file at path, or all of it if
+// it is shorter.
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
+}

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestFindIdioms(t *testing.T) {
@@ -58,5 +60,32 @@ func TestSentFrom(t *testing.T) {
 		if got := sentFrom(tt.dir, tt.example, tt.normalized); got != tt.want {
 			t.Errorf("sentFrom(%s, %q) = %q, want %q", tt.dir, tt.example, got, tt.want)
 		}
+	}
+}
+
+// A solution's files are read up to what a sandbox may hold: a sparse file
+// that says a terabyte (redteam7/sparse) took the grader's memory (idioms
+// and sentFrom read it whole) or minutes (the digest hashed it whole).
+func TestHugeSparseFileIsNotReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "huge.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 40); err != nil {
+		t.Skipf("no sparse files here: %v", err)
+	}
+	f.Close()
+	start := time.Now()
+	findIdioms(dir)
+	sentFrom(dir, "SELECT id, user_id, product FROM orders", "select id, user_id, product from orders")
+	if _, err := digestDir(dir); err == nil || !strings.Contains(err.Error(), "more than the 2GiB its sandbox may hold (huge.go is one)") {
+		t.Errorf("digest: %v; want it refused", err)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("took %s", d)
 	}
 }

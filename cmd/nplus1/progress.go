@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // progressDisplay shows the grader's progress lines and, with --verbose,
@@ -61,7 +62,7 @@ func (d *progressDisplay) Writer(tag string, phase bool) io.Writer {
 	if phase || strings.HasPrefix(tag, "nplus1") {
 		colour = "\x1b[36m"
 	}
-	return &taggedLines{d: d, tag: tag, colour: colour, phase: phase}
+	return &taggedLines{d: d, tag: escapeControls(tag), colour: colour, phase: phase}
 }
 
 // Close stops the status line.
@@ -143,8 +144,27 @@ func (t *taggedLines) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		t.d.line(t.tag, t.colour, strings.TrimRight(string(t.buf[:i]), "\r"), t.phase)
+		t.d.line(t.tag, t.colour, escapeControls(strings.TrimRight(string(t.buf[:i]), "\r")), t.phase)
 		t.buf = t.buf[i+1:]
 	}
 	return len(p), nil
 }
+
+// escapeControls shows the control characters of a line (but tab) as
+// \xNN: the solution's output, and a directory's name in the grader's
+// lines, must not move a terminal's cursor, retitle it, write its
+// clipboard or start a line of their own in a CI log.
+func escapeControls(s string) string {
+	var b strings.Builder // a byte that is no UTF-8 becomes U+FFFD
+	for _, r := range s {
+		if isEscaped(r) {
+			fmt.Fprintf(&b, `\x%02x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isEscaped reports whether escapeControls escapes r.
+func isEscaped(r rune) bool { return r != '\t' && unicode.IsControl(r) }

@@ -23,6 +23,22 @@ func TestProgressDisplayPlain(t *testing.T) {
 	}
 }
 
+// A line's control characters are shown escaped: a solution's output or a
+// directory's name (redteam7/termescape) must not write lines of its own
+// or move the cursor over the grader's.
+func TestProgressDisplayEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	d := newProgressDisplay(&buf, false, false)
+	fmt.Fprint(d.Grader(), "build: /tmp/x\rPASS\x1b[2K\x1b]52;c;aGk=\x07\u009b\x9b\n")
+	fmt.Fprint(d.Solution(), "a\tb\x00\r\n")
+	fmt.Fprint(d.Writer("nplus1 x\nPASS | ", false), "a batch's\n") // tagged with a directory's name
+	d.Close()
+	want := "nplus1   | build: /tmp/x\\x0dPASS\\x1b[2K\\x1b]52;c;aGk=\\x07\\x9b\ufffd\nsolution | a\tb\\x00\nnplus1 x\\x0aPASS | a batch's\n"
+	if buf.String() != want {
+		t.Errorf("display:\n%q\nwant\n%q", buf.String(), want)
+	}
+}
+
 func TestProgressDisplayLive(t *testing.T) {
 	var buf syncBuffer
 	d := newProgressDisplay(&buf, true, true)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/nplus1/nplus1/grader/sandbox"
 	"github.com/nplus1/nplus1/internal/procgroup"
 )
@@ -25,7 +27,10 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		return fmt.Errorf("build: %w", err)
 	}
 	b.work = filepath.Join(b.tmp, "work")
-	if err := copySolution(b.dir, b.work); err != nil {
+	var be *BuildError
+	if err := copySolution(b.dir, b.work); errors.As(err, &be) {
+		return err
+	} else if err != nil {
 		return fmt.Errorf("build: copy the solution for its sandbox: %w", err)
 	}
 	for _, d := range []string{"tmp", "home"} {
@@ -38,7 +43,10 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		}
 	}
 	if baseOf(b.lang) == Go {
-		if !isFile(filepath.Join(b.dir, "go.mod")) {
+		if !isFile(filepath.Join(b.work, "go.mod")) {
+			if _, err := os.Lstat(filepath.Join(b.dir, "go.mod")); err == nil {
+				return outOfSolution("go.mod is a link out of the solution directory, or not a regular file")
+			}
 			b.module = enclosingModule(b.dir)
 		}
 		if err := prepareCache(iso); err != nil {
@@ -53,15 +61,24 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 // them), then builds in a sandbox with no network and no module proxy.
 func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin string, opts BuildOptions) error {
 	mod := filepath.Join(opts.Isolation.Cache, "gomod")
-	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off"}
-	download := b.downloadModules(ctx, goBin, env, opts)
+	// GOWORK=off: a go.work would name modules anywhere on the machine.
+	env := []string{"GOMODCACHE=" + mod, "GOTOOLCHAIN=local", "GOENV=off", "GOWORK=off"}
+	if b.module == "" {
+		if err := replacesInside(ctx, goBin, b.work, env); err != nil {
+			return err
+		}
+	}
+	download, err := b.downloadModules(ctx, goBin, env, opts)
+	if err != nil {
+		return err
+	}
 	env = append(env,
 		"GOCACHE="+filepath.Join(opts.Isolation.Cache, "gocache"),
 		"GOPATH="+filepath.Join(scratch, "home", "go"),
 		"HOME="+filepath.Join(scratch, "home"),
 		"GOPROXY=off", "GOFLAGS=")
 	argv := []string{goBin, "build", "-trimpath", "-buildvcs=false", "-o", bin, "."}
-	err := b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
+	err = b.runSandboxed(ctx, argv, goBuildDisplay, env, opts)
 	var be *BuildError
 	if errors.As(err, &be) && strings.Contains(be.Output, "GOPROXY=off") && download != "" {
 		// A module the download could not fetch: its reason comes first.
@@ -75,8 +92,10 @@ func (b *Built) buildGoSandboxed(ctx context.Context, _, scratch, goBin, bin str
 // errors it met, if any. It works in the solution's private copy, which
 // may gain go.mod or go.sum lines (the learner's files are not touched); a
 // solution without a go.mod of its own belongs to the module around it,
-// whose files are used as they are.
-func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) string {
+// whose files are used as they are. It runs as the grader, outside any
+// sandbox, so its memory is watched: past goListMemory (a file it reads
+// that never ends) it is stopped, a *BuildError.
+func (b *Built) downloadModules(ctx context.Context, goBin string, env []string, opts BuildOptions) (string, error) {
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
@@ -85,7 +104,7 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 	var out strings.Builder
 	cmd := exec.CommandContext(ctx, goBin, "list", "-e", "-deps", "-f", "{{with .Error}}{{.}}{{end}}", ".")
 	cmd.Dir, env = b.work, append(env, "GOFLAGS=-mod=mod")
-	if !isFile(filepath.Join(b.dir, "go.mod")) {
+	if !isFile(filepath.Join(b.work, "go.mod")) {
 		cmd.Dir, env = b.dir, append(env, "GOFLAGS=-mod=readonly")
 	}
 	cmd.Env = cleanEnv(env...)
@@ -94,16 +113,103 @@ func (b *Built) downloadModules(ctx context.Context, goBin string, env []string,
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = 3 * time.Second
 	stop := opts.progress.step("fetching modules (go list -deps .)")
-	err := cmd.Run()
-	stop()
-	if cmd.Process != nil {
+	err := cmd.Start()
+	var over atomic.Int64
+	if err == nil {
+		watched := make(chan struct{})
+		go watchMemory(cmd.Process.Pid, goListMemory, watched, &over)
+		err = cmd.Wait()
+		close(watched)
 		_ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL)
 	}
+	stop()
 	msg := strings.TrimSpace(out.String())
+	if used := over.Load(); used > 0 {
+		why := fmt.Sprintf("go list -deps . (fetching modules before the build) used %s of memory, over the %s it may, and was stopped: a file of the module's that never ends (a link to /dev/zero)?",
+			units.BytesSize(float64(used)), units.BytesSize(goListMemory))
+		return "", &BuildError{Command: goBuildDisplay, Output: why + "\n" + msg, Err: errors.New(why)}
+	}
 	if err != nil && msg == "" {
 		msg = err.Error()
 	}
-	return msg
+	return msg, nil
+}
+
+// goListMemory is how much memory go list may use to fetch a solution's
+// modules: a few hundred MiB for the largest module graphs.
+const goListMemory = 1 << 30
+
+// watchMemory kills the process group pgid once its resident memory passes
+// limit, until done is closed; it stores what was used in over.
+func watchMemory(pgid int, limit int64, done <-chan struct{}, over *atomic.Int64) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		members, _ := groupMembers(pgid)
+		pids := make([]int, len(members))
+		for i, m := range members {
+			pids[i] = m.pid
+		}
+		if used := resident(pids); used > limit {
+			over.Store(used)
+			_ = procgroup.Signal(pgid, syscall.SIGKILL)
+			return
+		}
+	}
+}
+
+// replacesInside returns a *BuildError if the go.mod in dir (the
+// solution's copy) replaces a module with a directory out of dir: go list
+// runs as the grader, which would read that directory's files (a go.mod
+// linked to /dev/zero fills its memory), and the build would not be the
+// solution's own.
+func replacesInside(ctx context.Context, goBin, dir string, env []string) error {
+	cmd := exec.CommandContext(ctx, goBin, "mod", "edit", "-json")
+	cmd.Dir, cmd.Env = dir, cleanEnv(append(env, "GOFLAGS=")...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil // a go.mod go cannot read: go build says why
+	}
+	var mod struct {
+		Replace []struct {
+			Old, New struct{ Path, Version string }
+		}
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return fmt.Errorf("build: go mod edit -json: %w", err)
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	for _, r := range mod.Replace {
+		to := r.New.Path
+		if r.New.Version != "" {
+			continue // a module, not a directory
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(root, to)
+		}
+		if real, err := filepath.EvalSymlinks(to); err == nil {
+			to = real
+		}
+		if !within(root, filepath.Clean(to)) {
+			return outOfSolution(fmt.Sprintf("go.mod replaces %s with the directory %s, out of the solution directory", r.Old.Path, r.New.Path))
+		}
+	}
+	return nil
+}
+
+// outOfSolution is the build error of a Go solution that reaches out of
+// its directory (why).
+func outOfSolution(why string) *BuildError {
+	return &BuildError{Command: goBuildDisplay, Output: why + ": the grader builds only the files inside the solution directory; put the files there (a replaced module in a subdirectory, named by a relative path)",
+		Err: errors.New(why)}
 }
 
 // runSandboxed runs a build command in a sandbox, in the solution's

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/nplus1/nplus1/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
@@ -155,15 +156,26 @@ func isFile(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// maxManifest is the largest nplus1.yaml read: its two commands fit.
+const maxManifest = 3 * maxCommand
+
 // readManifest decodes the manifest at path into m, strictly. It reports
 // false, nil if there is no such file. name is the path as errors show it.
 func readManifest(path, name string, m *Manifest) (bool, error) {
-	b, err := os.ReadFile(path)
+	f, err := openInside(filepath.Dir(path), filepath.Base(path))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
+		return false, &ManifestError{Msg: fmt.Sprintf("%s: %v", name, err)}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
+	f.Close()
+	if err != nil {
 		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > maxManifest {
+		return false, &ManifestError{Msg: fmt.Sprintf("%s: larger than %d KiB, which no manifest needs: it names a challenge, a stack and two commands", name, maxManifest>>10)}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -191,6 +203,43 @@ func readManifest(path, name string, m *Manifest) (bool, error) {
 		msgs[i] = manifestMessage(name, msg)
 	}
 	return false, &ManifestError{Msg: strings.Join(msgs, "\n")}
+}
+
+// openInside opens the file name of the solution directory dir for the
+// grader to read: a regular file, reached through links that stay in dir.
+// The grader may read what a solution must not (a root grader's
+// /etc/shadow, its own /proc/self/environ), and a FIFO or /dev/zero never
+// ends, so a link out of dir, or to anything but a regular file, is an
+// error that says what the file is (for "NAME: ..."); a missing file
+// wraps fs.ErrNotExist.
+func openInside(dir, name string) (*os.File, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.EvalSymlinks(filepath.Join(root, name))
+	if err != nil {
+		return nil, err
+	}
+	if !within(root, path) {
+		return nil, fmt.Errorf("a link to %s, out of the solution directory: the grader reads only the directory's own files; put the file itself there", path)
+	}
+	// O_NONBLOCK: opening a FIFO does not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("not a regular file: the grader reads only regular files")
+	}
+	return f, nil
+}
+
+// within reports whether path is dir or under it (both clean and absolute).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // keyLine returns the line of the top-level key in the YAML document b, or

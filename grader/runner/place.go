@@ -140,12 +140,15 @@ func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
 var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
 
 // copySolution copies the solution directory to dst for the sandbox, owned
-// by the sandbox's uid: regular files, directories and symbolic links, but
-// notCopied.
+// by the sandbox's uid: regular files, directories and symbolic links that
+// lead to one of them in the copy (see dropLinksOut), but notCopied. A
+// directory of more than diskLimit bytes (a sparse file of a terabyte
+// would fill the disk) is a *BuildError, before the copy passes it.
 func copySolution(src, dst string) error {
 	uid, gid := sandbox.HostUID(), sandbox.HostGID()
 	chown := os.Geteuid() == 0
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	var size int64
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -155,9 +158,15 @@ func copySolution(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case d.IsDir() && path != src && notCopied[d.Name()]:
+		if d.IsDir() && path != src && notCopied[d.Name()] {
 			return fs.SkipDir
+		}
+		if size += max(info.Size(), entryCost); size > diskLimit { // as overDisk counts
+			why := fmt.Sprintf("the solution directory takes more than the %s its sandbox may hold (reached at %s, of %s; each file and directory counts for %s at least): keep in it what the program needs",
+				units.BytesSize(float64(diskLimit)), rel, units.BytesSize(float64(info.Size())), units.BytesSize(entryCost))
+			return &BuildError{Command: "copy the solution directory", Output: why, Err: errors.New(why)}
+		}
+		switch {
 		case d.IsDir():
 			err = os.MkdirAll(to, info.Mode().Perm()|0o700)
 		case d.Type()&fs.ModeSymlink != 0:
@@ -175,6 +184,38 @@ func copySolution(src, dst string) error {
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return dropLinksOut(dst)
+}
+
+// dropLinksOut removes the symbolic links under dir that lead out of it,
+// nowhere or round in a loop, until none is left. The grader's own steps
+// on the copy (go list, which runs as the grader to fetch modules and
+// writes go.mod and go.sum) would read and write through them: a go.sum
+// linked to a missing /etc/cron.d/x is a file the grader makes, as root.
+func dropLinksOut(dir string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	for {
+		dropped := false
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.Type()&fs.ModeSymlink == 0 {
+				return err
+			}
+			if to, err := filepath.EvalSymlinks(path); err == nil && within(root, to) {
+				return nil
+			}
+			dropped = true
+			return os.Remove(path)
+		})
+		if err != nil || !dropped {
+			return err
+		}
+	}
 }
 
 // shareWithSandbox gives the sandbox's uid the directory dir (a root
@@ -263,16 +304,22 @@ var diskLimit int64 = DiskLimit
 // measured.
 const diskPoll = time.Second
 
+// entryCost is the least an entry under a sandbox's directories counts
+// for: a block and an inode. Empty files and directories take disk too:
+// 700,000 directories, made in 27 s, took 2.7 GB and counted for none.
+const entryCost = 4 << 10
+
 // overDisk reports whether the files under dir take more than DiskLimit,
-// and how much they take (counted up to just past the limit).
+// and how much they take (counted up to just past the limit): each file,
+// directory or link its size, and at least entryCost.
 func overDisk(dir string) (bool, int64) {
 	var used int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil || used > diskLimit {
 			return fs.SkipAll
 		}
-		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
-			used += info.Size()
+		if info, err := d.Info(); err == nil {
+			used += max(info.Size(), entryCost)
 		}
 		return nil
 	})

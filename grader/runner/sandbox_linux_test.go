@@ -125,6 +125,19 @@ func TestSandboxedProgramThatFillsTheDisk(t *testing.T) {
 	}
 }
 
+// Directories count as disk too (redteam7/dirfill): a program that makes
+// them by the hundred thousand is stopped, though it writes no byte.
+func TestSandboxedProgramThatMakesDirectories(t *testing.T) {
+	diskLimit = 16 << 20
+	t.Cleanup(func() { diskLimit = DiskLimit })
+	built, place := sandboxedCustom(t, "mkdir $(seq -f d%g 5000); sleep 60")
+	_, err := built.Start(context.Background(), StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second})
+	var ee *ExitError
+	if !errors.As(err, &ee) || !strings.Contains(ee.Error(), "to disk, over the 16MiB a solution may, and was stopped") {
+		t.Fatalf("Start: %v, want the program stopped for the directories it made", err)
+	}
+}
+
 // What a sandboxed program keeps in its private tmpfs is memory: it counts
 // against the memory limit, though no process's resident memory shows it.
 func TestSandboxedTmpfsCountsAsMemory(t *testing.T) {

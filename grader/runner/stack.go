@@ -131,7 +131,7 @@ const sniffLimit = 1 << 20
 // org.hibernate; else lang.
 func sniff(dir, lang string) string {
 	read := func(name string) []byte {
-		f, err := os.Open(filepath.Join(dir, name))
+		f, err := openInside(dir, name)
 		if err != nil {
 			return nil
 		}

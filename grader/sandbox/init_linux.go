@@ -214,6 +214,11 @@ func startProgram(m message) (int, error) {
 			done <- started{err: fmt.Errorf("drop capabilities: %w", err)}
 			return
 		}
+		if err := denyHiddenMemory(); err != nil && err != unix.ENOSYS && err != unix.EINVAL {
+			// (A kernel without seccomp filters: the memory watch is left.)
+			done <- started{err: fmt.Errorf("seccomp filter: %w", err)}
+			return
+		}
 		cmd := &exec.Cmd{Path: m.Argv[0], Args: m.Argv, Env: m.Env, Dir: m.Dir, Stdout: os.Stdout, Stderr: os.Stderr}
 		if err := cmd.Start(); err != nil {
 			done <- started{err: err}

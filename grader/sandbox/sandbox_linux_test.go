@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as the hostile program run inside a sandbox:
@@ -46,6 +48,7 @@ type probeResult struct {
 	DaemonStarted   int      // pid of a setsid daemon it left behind
 	LeakedFDs       []string // the grader's descriptors it got (the test's marker file)
 	InitSignalError string
+	HiddenMemory    []string // memfd_create or shmget that worked: memory in no resident set
 }
 
 func probe() {
@@ -97,6 +100,14 @@ func probe() {
 		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
 			r.CapEff = strings.TrimSpace(v)
 		}
+	}
+	if fd, err := unix.MemfdCreate("hold", 0); err == nil {
+		r.HiddenMemory = append(r.HiddenMemory, "memfd_create")
+		unix.Close(fd)
+	}
+	if id, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600); err == nil {
+		r.HiddenMemory = append(r.HiddenMemory, "shmget")
+		_, _ = unix.SysvShmCtl(id, unix.IPC_RMID, nil)
 	}
 	daemon := exec.Command("/bin/sleep", "1000")
 	daemon.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -230,6 +241,9 @@ func TestSandboxIsolatesTheProgram(t *testing.T) {
 	}
 	if r.CapEff != "0000000000000000" {
 		t.Errorf("the program has capabilities %s, want none", r.CapEff)
+	}
+	if len(r.HiddenMemory) > 0 { // redteam5/shmemhold, where no cgroup counts them
+		t.Errorf("the program made memory no watch sees with %v, want EPERM", r.HiddenMemory)
 	}
 	if r.DaemonStarted == 0 {
 		t.Errorf("the daemon did not start, so its end is not tested")
