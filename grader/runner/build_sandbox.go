@@ -43,6 +43,13 @@ func (b *Built) prepareSandbox(iso *Isolation) error {
 		}
 	}
 	if baseOf(b.lang) == Go {
+		// The grader's own go list runs in the copy: no link may lead it
+		// out. Other stacks' copies keep theirs, which only the sandbox
+		// follows, to what it shows (a virtualenv's python3 is a link to
+		// the system's).
+		if err := dropLinksOut(b.work); err != nil {
+			return fmt.Errorf("build: copy the solution for its sandbox: %w", err)
+		}
 		if !isFile(filepath.Join(b.work, "go.mod")) {
 			if _, err := os.Lstat(filepath.Join(b.dir, "go.mod")); err == nil {
 				return outOfSolution("go.mod is a link out of the solution directory, or not a regular file")

@@ -140,8 +140,9 @@ func (b *Built) binds(iso *Isolation, build bool) []sandbox.Bind {
 var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
 
 // copySolution copies the solution directory to dst for the sandbox, owned
-// by the sandbox's uid: regular files, directories and symbolic links that
-// lead to one of them in the copy (see dropLinksOut), but notCopied. A
+// by the sandbox's uid: regular files, directories and symbolic links
+// (a Go solution's build then drops those that lead out: dropLinksOut),
+// but notCopied. A
 // directory of more than diskLimit bytes (a sparse file of a terabyte
 // would fill the disk) is a *BuildError, before the copy passes it.
 func copySolution(src, dst string) error {
@@ -184,10 +185,7 @@ func copySolution(src, dst string) error {
 		}
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	return dropLinksOut(dst)
+	return err
 }
 
 // dropLinksOut removes the symbolic links under dir that lead out of it,

@@ -92,6 +92,13 @@ func sandboxedCustom(t *testing.T, run string) (*Built, *Place) {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o755)
+	return sandboxedCustomIn(t, dir, run)
+}
+
+// sandboxedCustomIn is sandboxedCustom for a solution in dir, which may
+// hold files already.
+func sandboxedCustomIn(t *testing.T, dir, run string) (*Built, *Place) {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "nplus1.yaml"), []byte("challenge: orders-users\nrun: "+run+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +175,30 @@ func TestSolutionEnvironment(t *testing.T) {
 			t.Errorf("%s does not reach the solution", good)
 		}
 	}
+}
+
+// A link out of a solution that is not Go's stays in its sandbox's copy,
+// where it reaches what the sandbox shows: a virtualenv's interpreter is a
+// link to the system's. (A Go solution's copy drops such links, as the
+// grader's own go list runs in it: TestCopyDropsLinksOut.)
+func TestSandboxedVirtualenvInterpreter(t *testing.T) {
+	python, err := filepath.EvalSymlinks("/usr/bin/python3")
+	if err != nil {
+		t.Skipf("no /usr/bin/python3: %v", err)
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	if err := os.MkdirAll(filepath.Join(dir, ".venv", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(python, filepath.Join(dir, ".venv", "bin", "python3")); err != nil {
+		t.Fatal(err)
+	}
+	built, place := sandboxedCustomIn(t, dir, ".venv/bin/python3 -m http.server $PORT --bind 127.0.0.1")
+	p, err := built.Start(context.Background(), StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("Start: %v, want the virtualenv's interpreter to run", err)
+	}
+	p.Stop()
 }
