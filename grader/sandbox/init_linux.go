@@ -163,6 +163,13 @@ func (in *initProcess) serve(m message) {
 		in.started = true
 		in.reply(message{}, -1)
 		go in.reap(pid)
+	case "sockmem":
+		n, err := unixSocketMemory()
+		if err != nil {
+			in.reply(message{Err: err.Error()}, -1)
+			return
+		}
+		in.reply(message{Bytes: n}, -1)
 	default:
 		in.reply(message{Err: "unknown request " + m.Op}, -1)
 	}

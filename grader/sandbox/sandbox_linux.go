@@ -39,7 +39,7 @@ type Sandbox struct {
 // the control socket, one message per datagram; a file descriptor rides
 // along with the replies to listen and dial.
 type message struct {
-	Op   string   `json:"op,omitempty"` // setup, listen, dial, exec
+	Op   string   `json:"op,omitempty"` // setup, listen, dial, exec, sockmem
 	Addr string   `json:"addr,omitempty"`
 	Argv []string `json:"argv,omitempty"`
 	Env  []string `json:"env,omitempty"`
@@ -52,6 +52,7 @@ type message struct {
 	Err    string `json:"err,omitempty"`
 	Exited bool   `json:"exited,omitempty"` // the program ended: Status is its wait status
 	Status int    `json:"status,omitempty"`
+	Bytes  int64  `json:"bytes,omitempty"` // sockmem: the memory the sandbox's unix sockets hold
 }
 
 // setupTimeout bounds how long the init process may take to set up.
@@ -344,6 +345,23 @@ func (s *Sandbox) MemoryUsed() (int64, bool) {
 	}
 	n, err := s.cg.memoryUsed()
 	return n, err == nil
+}
+
+// SocketMemory is the memory the unix sockets of the sandbox's network
+// namespace hold: what they have queued (stream or datagram, descriptors
+// in flight included) and a little for each socket. It is in no process's
+// resident set; a cgroup counts it (MemoryUsed), the runner's watch adds it
+// where there is none. The init process reads it with NETLINK_SOCK_DIAG;
+// ok is false when it could not.
+func (s *Sandbox) SocketMemory() (n int64, ok bool) {
+	r, f, err := s.request(message{Op: "sockmem"}, setupTimeout)
+	if f != nil {
+		f.Close() // none is expected
+	}
+	if err != nil || r.Err != "" {
+		return 0, false
+	}
+	return r.Bytes, true
 }
 
 type oomState struct {

@@ -60,5 +60,8 @@ func (s *Sandbox) Limits() string { return "" }
 // MemoryUsed is never reached: Start fails.
 func (s *Sandbox) MemoryUsed() (int64, bool) { return 0, false }
 
+// SocketMemory is never reached: Start fails.
+func (s *Sandbox) SocketMemory() (int64, bool) { return 0, false }
+
 // OutOfMemory is never reached: Start fails.
 func (s *Sandbox) OutOfMemory() (peak int64, killed bool) { return 0, false }
