@@ -297,12 +297,17 @@ func (p *Process) watch() {
 // memoryUsed is the memory the program holds: its processes' resident
 // memory and its private tmpfs, or, where its sandbox has a cgroup, the
 // cgroup's count when that is more (it sees memfd files and SysV shared
-// memory, which no resident set shows).
+// memory, which no resident set shows); and, in a sandbox, what its unix
+// sockets have queued, which neither a resident set nor a cgroup counts
+// (redteam7/sockhold).
 func (p *Process) memoryUsed(pids []int) int64 {
 	used := resident(pids) + p.place.tmpUsage()
 	if p.place.Sandboxed() {
 		if n, ok := p.place.sb.MemoryUsed(); ok {
 			used = max(used, n)
+		}
+		if n, ok := p.place.sb.SocketMemory(); ok {
+			used += n
 		}
 	}
 	return used

@@ -156,6 +156,38 @@ func TestSandboxedTmpfsCountsAsMemory(t *testing.T) {
 	}
 }
 
+// What a sandboxed program queues in unix socket buffers is memory too, in
+// no resident set: where no cgroup counts it (an unprivileged grader on
+// cgroup v1), or where one does (no cgroup charges it), the watch asks the sandbox
+// (redteam7/sockhold).
+func TestSandboxedSocketBuffersCountAsMemory(t *testing.T) {
+	const hold = `import socket, time
+held, keep = 0, []
+while held < 256 << 20:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    while True:
+        try:
+            held += a.send(b"x" * 65536)
+        except BlockingIOError:
+            break
+    keep.append((a, b))
+time.sleep(60)
+`
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "hold.py"), []byte(hold), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	built, place := sandboxedCustomIn(t, dir, "python3 hold.py")
+	_, err := built.Start(context.Background(), StartOptions{Port: 8080, Place: place, ReadyTimeout: 20 * time.Second, MemoryLimit: 128 << 20})
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.MemoryUsed < 128<<20 {
+		t.Fatalf("Start: %v, want the program stopped for its memory", err)
+	}
+}
+
 // A solution gets its toolchain's environment, not the grader's secrets.
 func TestSolutionEnvironment(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "secret")

@@ -350,9 +350,11 @@ func (s *Sandbox) MemoryUsed() (int64, bool) {
 // SocketMemory is the memory the unix sockets of the sandbox's network
 // namespace hold: what they have queued (stream or datagram, descriptors
 // in flight included) and a little for each socket. It is in no process's
-// resident set; a cgroup counts it (MemoryUsed), the runner's watch adds it
-// where there is none. The init process reads it with NETLINK_SOCK_DIAG;
-// ok is false when it could not.
+// resident set, and a cgroup does not count it either (the kernel charges
+// no cgroup for a unix socket's queued messages: 64 MiB queued showed as
+// 4 MiB in a v1 memory cgroup), so the runner's watch adds it to
+// MemoryUsed. The init process reads it with NETLINK_SOCK_DIAG; ok is false
+// when it could not.
 func (s *Sandbox) SocketMemory() (n int64, ok bool) {
 	r, f, err := s.request(message{Op: "sockmem"}, setupTimeout)
 	if f != nil {
