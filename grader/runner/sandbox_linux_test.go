@@ -156,10 +156,9 @@ func TestSandboxedTmpfsCountsAsMemory(t *testing.T) {
 	}
 }
 
-// What a sandboxed program queues in unix socket buffers is memory too, in
-// no resident set: where no cgroup counts it (an unprivileged grader on
-// cgroup v1), or where one does (no cgroup charges it), the watch asks the sandbox
-// (redteam7/sockhold).
+// What a sandboxed program queues in unix socket buffers is memory too,
+// which no resident set shows and no cgroup counts (the kernel charges none
+// for it): the watch asks the sandbox for it (redteam7/sockhold).
 func TestSandboxedSocketBuffersCountAsMemory(t *testing.T) {
 	const hold = `import socket, time
 held, keep = 0, []
