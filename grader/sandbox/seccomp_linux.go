@@ -20,29 +20,44 @@ const x32Bit = 0x40000000
 // process's resident set: where no cgroup counts a sandbox's memory, the
 // watch would not see them (redteam5/shmemhold). No stack's program uses
 // either; POSIX shared memory is the sandbox's /dev/shm tmpfs, which the
-// watch reads. System calls of another ABI (i386's int 0x80, x32) are
-// denied whole, as their numbers differ.
+// watch reads. It refuses a new user namespace too (unshare and clone
+// with CLONE_NEWUSER: EPERM; clone3, whose flags a filter cannot read:
+// ENOSYS, on which glibc and Go fall back to clone): in a network
+// namespace of its own a program's unix sockets would be out of the
+// init's sight, which counts their memory (redteam7/sockhold). System
+// calls of another ABI (i386's int 0x80, x32) are denied whole, as their
+// numbers differ.
 func denyHiddenMemory() error {
 	if auditArch == 0 {
 		return nil
 	}
 	const (
-		ld   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
-		jeq  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-		jge  = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
-		ret  = unix.BPF_RET | unix.BPF_K
-		deny = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		ld     = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+		jeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		jge    = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+		jset   = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
+		ret    = unix.BPF_RET | unix.BPF_K
+		deny   = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+		enosys = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 	)
+	// Jumps count the instructions they skip.
 	filter := []unix.SockFilter{
-		{Code: ld, K: 4}, // seccomp_data.arch
-		{Code: jeq, Jt: 1, K: auditArch},
-		{Code: ret, K: deny},
-		{Code: ld, K: 0}, // seccomp_data.nr
-		{Code: jge, Jt: 3, K: x32Bit},
-		{Code: jeq, Jt: 2, K: unix.SYS_MEMFD_CREATE},
-		{Code: jeq, Jt: 1, K: unix.SYS_SHMGET},
-		{Code: ret, K: unix.SECCOMP_RET_ALLOW},
-		{Code: ret, K: deny},
+		/* 0 */ {Code: ld, K: 4}, // seccomp_data.arch
+		/* 1 */ {Code: jeq, Jt: 1, K: auditArch},
+		/* 2 */ {Code: ret, K: deny},
+		/* 3 */ {Code: ld, K: 0}, // seccomp_data.nr
+		/* 4 */ {Code: jge, Jt: 10, K: x32Bit}, // 15
+		/* 5 */ {Code: jeq, Jt: 9, K: unix.SYS_MEMFD_CREATE}, // 15
+		/* 6 */ {Code: jeq, Jt: 8, K: unix.SYS_SHMGET}, // 15
+		/* 7 */ {Code: jeq, Jt: 6, K: unix.SYS_CLONE3}, // 14
+		/* 8 */ {Code: jeq, Jt: 2, K: unix.SYS_UNSHARE}, // 11
+		/* 9 */ {Code: jeq, Jt: 1, K: unix.SYS_CLONE}, // 11
+		/* 10 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
+		/* 11 */ {Code: ld, K: 16}, // seccomp_data.args[0], its low half (little-endian): the flags
+		/* 12 */ {Code: jset, Jt: 2, K: unix.CLONE_NEWUSER}, // 15
+		/* 13 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
+		/* 14 */ {Code: ret, K: enosys},
+		/* 15 */ {Code: ret, K: deny},
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	// No TSYNC: the filter is the calling thread's, which starts the program.
