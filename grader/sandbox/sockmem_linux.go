@@ -3,6 +3,9 @@ package sandbox
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -35,14 +38,15 @@ const socketOverhead = 2 << 10
 // (stream or datagram, descriptors in flight included) is charged, at its
 // true size, to the sending socket's write allocation (sk_wmem_alloc)
 // until it is read, so the sum of every socket's sk_meminfo write and
-// read allocations counts it. A sender that was closed leaves the table
-// while its messages wait in the peer's queue: for a socket whose peer is
-// not in the table, its queued bytes (UNIX_DIAG_RQLEN) are added, which
-// for a stream are the data bytes without each message's overhead and for
-// a datagram socket only the first message's. A socket passed in flight
-// and closed by every process stays in the table (the message holds it),
-// its queue with it.
+// read allocations counts it. A socket passed in flight and closed by
+// every process stays in the table (the message holds it), its queue with
+// it. But a sender that was closed leaves the table while its messages
+// wait in the peer's queue, whose true size nothing reports (its bytes,
+// UNIX_DIAG_RQLEN, leave out each message's overhead: a 1-byte message
+// takes 768): a socket with messages queued and no peer in the table is
+// counted by what its senders could have queued (orphanedQueue).
 func unixSocketMemory() (int64, error) {
+	orphaned := orphanedQueue()
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return 0, err
@@ -66,6 +70,7 @@ func unixSocketMemory() (int64, error) {
 		peer           uint32
 		queued, memory int64
 		listening      bool
+		stream         bool
 	}
 	socks := map[uint32]sock{}
 	buf := make([]byte, 64<<10)
@@ -98,7 +103,7 @@ func unixSocketMemory() (int64, error) {
 				continue
 			}
 			ino := ne.Uint32(m.Data[4:])
-			s := sock{listening: m.Data[2] == tcpListen}
+			s := sock{listening: m.Data[2] == tcpListen, stream: m.Data[1] != unix.SOCK_DGRAM}
 			for a := m.Data[sizeofUnixDiagMsg:]; len(a) >= unix.SizeofRtAttr; {
 				l := int(ne.Uint16(a[0:]))
 				if l < unix.SizeofRtAttr || l > len(a) {
@@ -128,9 +133,44 @@ func unixSocketMemory() (int64, error) {
 	var total int64
 	for _, s := range socks {
 		total += socketOverhead + s.memory
-		if _, live := socks[s.peer]; !live && !s.listening {
-			total += s.queued
+		if _, live := socks[s.peer]; !live && !s.listening && s.queued > 0 {
+			total += orphaned(s.stream, s.queued)
 		}
 	}
 	return total, nil
+}
+
+// minMessage is the least memory a queued unix stream message takes: a
+// 1-byte message's true size.
+const minMessage = 768
+
+// orphanedQueue returns what a stream socket's, or a datagram socket's,
+// queue of so many bytes may hold from senders that are gone. A sender
+// waits while its write allocation is over its send buffer, which a
+// program without CAP_NET_ADMIN sets to at most twice net.core.wmem_max,
+// so its messages take at most that and one message more (64 KiB): a
+// stream's queue is counted as that, or minMessage a byte when less. A
+// datagram socket shows only its first message's bytes and takes messages
+// from many senders, up to net.unix.max_dgram_qlen and one more: it is
+// counted as full.
+func orphanedQueue() func(stream bool, queued int64) int64 {
+	read := func(name string, def int64) int64 {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return def
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return def
+		}
+		return n
+	}
+	sender := 2*read("/proc/sys/net/core/wmem_max", 4<<20) + 64<<10
+	qlen := read("/proc/sys/net/unix/max_dgram_qlen", 512)
+	return func(stream bool, queued int64) int64 {
+		if stream {
+			return max(queued, min(sender, queued*minMessage))
+		}
+		return max(queued, sender*(qlen+1))
+	}
 }

@@ -10,24 +10,26 @@ import (
 // holdInSockets fills AF_UNIX socketpairs until MIB mebibytes are queued,
 // says "held", and sleeps. MODE: stream (the data waits in each pair),
 // closed (the sending end is closed: the data waits in the receiver's
-// queue alone), flight (both ends are sent as SCM_RIGHTS over another
-// pair and closed: only the messages in flight hold them), dgram
-// (datagrams).
+// queue alone), tiny (closed, with 1-byte messages, each of which takes
+// 768 bytes), flight (both ends are sent as SCM_RIGHTS over another pair
+// and closed: only the messages in flight hold them), dgram (datagrams),
+// dgramclosed (datagrams, the sender closed).
 const holdInSockets = `
 import array, socket, sys, time
 mode, want = sys.argv[1], int(sys.argv[2]) << 20
 held, keep, carrier, sent = 0, [], None, 0
-kind = socket.SOCK_DGRAM if mode == "dgram" else socket.SOCK_STREAM
-chunk = b"x" * (60000 if mode == "dgram" else 65536)
+kind = socket.SOCK_DGRAM if mode.startswith("dgram") else socket.SOCK_STREAM
+chunk = b"x" * (1 if mode == "tiny" else 60000 if kind == socket.SOCK_DGRAM else 65536)
 while held < want:
     a, b = socket.socketpair(socket.AF_UNIX, kind)
     a.setblocking(False)
     while True:
         try:
-            held += a.send(chunk)
+            n = a.send(chunk)
+            held += 768 if mode == "tiny" else n
         except BlockingIOError:
             break
-    if mode == "closed":
+    if mode in ("closed", "tiny", "dgramclosed"):
         a.close()
         keep.append(b)
     elif mode == "flight":
@@ -48,7 +50,7 @@ time.sleep(60)
 // is in SocketMemory however it holds it (redteam7/sockhold).
 func TestSocketMemory(t *testing.T) {
 	const mib = 64
-	for _, mode := range []string{"stream", "closed", "flight", "dgram"} {
+	for _, mode := range []string{"stream", "closed", "tiny", "flight", "dgram", "dgramclosed"} {
 		t.Run(mode, func(t *testing.T) {
 			out, err := os.CreateTemp("", "nplus1-sockmem-*")
 			if err != nil {
@@ -86,5 +88,38 @@ func TestSocketMemory(t *testing.T) {
 				t.Fatalf("socket memory %d (known %v), want at least the %d MiB the program holds", used, ok, mib)
 			}
 		})
+	}
+}
+
+// A program cannot make a user namespace (and a network namespace in it)
+// whose unix sockets the init would not see; threads, which glibc starts
+// with clone3 and, refused, with clone, still start.
+func TestNoNestedUserNamespace(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/unshare"); err != nil {
+		t.Skipf("no unshare here: %v", err)
+	}
+	out, err := os.CreateTemp("", "nplus1-sockmem-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	sb, err := Start(Spec{Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Kill()
+	script := `/usr/bin/unshare -Urn /bin/true; echo "unshare $?"; /usr/bin/python3 -c 'import threading; t = threading.Thread(target=print, args=("thread ran",)); t.start(); t.join()'`
+	if err := sb.Exec([]string{"/bin/sh", "-c", script}, nil, "/"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sb.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the program did not end")
+	}
+	b, _ := os.ReadFile(out.Name())
+	if got := string(b); strings.Contains(got, "unshare 0") || !strings.Contains(got, "thread ran") {
+		t.Fatalf("the program said %q; want unshare refused, and the thread run", got)
 	}
 }
