@@ -3,6 +3,7 @@ package runner
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -81,6 +82,12 @@ func (b *Built) buildJava(ctx context.Context, lang string, opts BuildOptions, a
 		return err
 	}
 	sources, err := javaSources(b.dir)
+	if len(sources) == 0 && err == nil {
+		// Main.java was found, but as a link (detection follows links;
+		// the sources are regular files only): the learner's to fix.
+		why := "no .java file in the solution directory: javac compiles its regular .java files, not links to files"
+		return &BuildError{Command: "javac -d classes *.java", Output: why, Err: errors.New(why)}
+	}
 	if err != nil {
 		return fmt.Errorf("java solution: list its sources: %w", err)
 	}
@@ -188,7 +195,8 @@ func zipHolds(f *os.File, class string) bool {
 }
 
 // javaSources lists the .java files under dir, relative to it, sorted
-// (javac compiles them together), but those of notCopied directories.
+// (javac compiles them together), but those of notCopied directories:
+// none when there is none (a link is no .java file).
 func javaSources(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -204,9 +212,6 @@ func javaSources(dir string) ([]string, error) {
 		}
 		return nil
 	})
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("no .java file in %s", dir)
-	}
 	slices.Sort(out)
 	return out, err
 }

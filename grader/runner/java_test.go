@@ -212,3 +212,22 @@ func TestJavaOwnJarsTheGraderDoesNotRead(t *testing.T) {
 		t.Fatal("javaClasspath still looks into the FIFO after 10 s")
 	}
 }
+
+// A Main.java that is a link (to a file of the solution not named .java)
+// is found by detection, which follows links, but compiles no source: the
+// learner's build error, not the machine's (redteam8/mainlink: exit 3).
+func TestJavaMainThatIsALink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "code.txt"), []byte("class Main {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("code.txt", filepath.Join(dir, "Main.java")); err != nil {
+		t.Fatal(err)
+	}
+	b := &Built{dir: dir, tmp: t.TempDir()}
+	err := b.buildJava(context.Background(), Java, BuildOptions{}, false)
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("buildJava = %v, want a *BuildError", err)
+	}
+}
