@@ -286,6 +286,14 @@ func TestRedTeamHolesStayClosed(t *testing.T) {
 		// (round 7), which an unprivileged grader on cgroup v1, with no
 		// cgroup to count it, needs.
 		{"../redteam5/shmemhold", "start", "PermissionError: [Errno 1] Operation not permitted"},
+		// Round 8: shared anonymous memory, touched then dropped from the
+		// mapping (MADV_DONTNEED), is held in no resident set either: the
+		// filter refuses its mmap.
+		{"../redteam8/shanon", "start", "PermissionError: [Errno 1] Operation not permitted"},
+		// Session advisory locks filled the server's shared lock table: the
+		// grader's own seed failed, out of shared memory (an error of the
+		// machine's). The role may take none.
+		{"../redteam8/advlock", "start", "permission denied for function pg_advisory_lock"},
 		// Round 6 (testdata/redteam6): a Bind sent behind a Parse the
 		// server refuses (the name exists) binds what the server kept
 		// under the name, not the refused text.

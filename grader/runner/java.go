@@ -3,8 +3,10 @@ package runner
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -80,6 +82,12 @@ func (b *Built) buildJava(ctx context.Context, lang string, opts BuildOptions, a
 		return err
 	}
 	sources, err := javaSources(b.dir)
+	if len(sources) == 0 && err == nil {
+		// Main.java was found, but as a link (detection follows links;
+		// the sources are regular files only): the learner's to fix.
+		why := "no .java file in the solution directory: javac compiles its regular .java files, not links to files"
+		return &BuildError{Command: "javac -d classes *.java", Output: why, Err: errors.New(why)}
+	}
 	if err != nil {
 		return fmt.Errorf("java solution: list its sources: %w", err)
 	}
@@ -122,7 +130,7 @@ func (b *Built) javaClasspath(lang string) ([]string, error) {
 	jars := slices.Clone(own)
 	var missing []string
 	for _, p := range stacks[lang].needs {
-		if slices.ContainsFunc(own, func(j string) bool { return jarHolds(filepath.Join(b.dir, j), p.name) }) {
+		if slices.ContainsFunc(own, func(j string) bool { return ownJarHolds(b.dir, j, p.name) }) {
 			continue
 		}
 		jar := systemJars[p.name]
@@ -140,20 +148,55 @@ func (b *Built) javaClasspath(lang string) ([]string, error) {
 	return jars, nil
 }
 
-// jarHolds reports whether the jar at path holds the class named class
-// (org.postgresql.Driver).
-func jarHolds(path, class string) bool {
-	z, err := zip.OpenReader(path)
+// maxJarLooked is the largest jar the grader looks into: it reads a jar's
+// whole central directory into memory, tens of bytes of the file making
+// hundreds of the grader's, so a jar of a gigabyte of empty entries would
+// take many gigabytes of it. A driver's jar is a few megabytes; a bigger
+// one is not looked into (the machine's jar is added after it).
+const maxJarLooked = 64 << 20
+
+// ownJarHolds reports whether the solution's jar rel (of its directory
+// dir) holds the class named class: openInside opens it, so a link out of
+// the directory, a FIFO (whose open waited forever for a writer) or a
+// device holds nothing.
+func ownJarHolds(dir, rel, class string) bool {
+	f, err := openInside(dir, rel)
 	if err != nil {
 		return false
 	}
-	defer z.Close()
+	defer f.Close()
+	return zipHolds(f, class)
+}
+
+// jarHolds reports whether the machine's jar at path holds the class
+// named class (org.postgresql.Driver).
+func jarHolds(path, class string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return zipHolds(f, class)
+}
+
+// zipHolds reports whether the jar f, of at most maxJarLooked bytes,
+// holds the class named class.
+func zipHolds(f *os.File, class string) bool {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxJarLooked {
+		return false
+	}
+	z, err := zip.NewReader(f, fi.Size())
+	if err != nil {
+		return false
+	}
 	want := strings.ReplaceAll(class, ".", "/") + ".class"
 	return slices.ContainsFunc(z.File, func(f *zip.File) bool { return f.Name == want })
 }
 
 // javaSources lists the .java files under dir, relative to it, sorted
-// (javac compiles them together), but those of notCopied directories.
+// (javac compiles them together), but those of notCopied directories:
+// none when there is none (a link is no .java file).
 func javaSources(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -169,9 +212,6 @@ func javaSources(dir string) ([]string, error) {
 		}
 		return nil
 	})
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("no .java file in %s", dir)
-	}
 	slices.Sort(out)
 	return out, err
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"io"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -161,5 +164,70 @@ func TestJavaBuildFaults(t *testing.T) {
 	_, err = mustDetect(t, javaFixture(t, nil)).Build(context.Background(), BuildOptions{})
 	if err == nil || IsLearnerFault(err) || !strings.Contains(err.Error(), "javac is not installed") || !strings.Contains(err.Error(), "apt-get install default-jdk-headless") {
 		t.Errorf("err = %v, want a machine error naming the JDK's package", err)
+	}
+}
+
+// The grader looks into a solution's own jars as itself, outside any
+// sandbox: a jar that is a FIFO (whose open waited for a writer: the grade
+// hung past its watchdog and its signals, redteam8/fifojar), a link out of
+// the solution directory, or one too big to look into (its central
+// directory read whole into the grader's memory) holds nothing, and the
+// machine's driver is added.
+func TestJavaOwnJarsTheGraderDoesNotRead(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "postgresql.jar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/share/java/postgresql.jar", filepath.Join(dir, "out.jar")); err != nil {
+		t.Fatal(err)
+	}
+	// big.jar holds the driver's class, after a hole past maxJarLooked.
+	f, err := os.Create(filepath.Join(dir, "big.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(maxJarLooked + 1)
+	f.Seek(0, io.SeekEnd)
+	z := zip.NewWriter(f)
+	z.Create("org/postgresql/Driver.class")
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	done := make(chan []string, 1)
+	go func() {
+		jars, err := (&Built{dir: dir}).javaClasspath(Java)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- jars
+	}()
+	select {
+	case jars := <-done:
+		if !slices.Contains(jars, "/usr/share/java/postgresql.jar") {
+			t.Errorf("classpath %q: want the machine's driver, no own jar holding it", jars)
+		}
+	case <-time.After(10 * time.Second):
+		os.WriteFile(filepath.Join(dir, "postgresql.jar"), nil, 0) // let the open return
+		t.Fatal("javaClasspath still looks into the FIFO after 10 s")
+	}
+}
+
+// A Main.java that is a link (to a file of the solution not named .java)
+// is found by detection, which follows links, but compiles no source: the
+// learner's build error, not the machine's (redteam8/mainlink: exit 3).
+func TestJavaMainThatIsALink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "code.txt"), []byte("class Main {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("code.txt", filepath.Join(dir, "Main.java")); err != nil {
+		t.Fatal(err)
+	}
+	b := &Built{dir: dir, tmp: t.TempDir()}
+	err := b.buildJava(context.Background(), Java, BuildOptions{}, false)
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("buildJava = %v, want a *BuildError", err)
 	}
 }

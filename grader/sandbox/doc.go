@@ -7,10 +7,10 @@
 //
 //   - the program runs under one unprivileged uid (the grader's own when the
 //     grader is not root; SandboxUID when it is) with no capabilities,
-//     no_new_privs and a seccomp filter that refuses memfd_create and
-//     shmget (memory in no resident set) and new user namespaces (unix
-//     sockets the init, which counts what they hold, would not see), in a
-//     PID namespace of its own:
+//     no_new_privs and a seccomp filter that refuses memfd_create, shmget
+//     and shared anonymous mmap (memory in no resident set) and new user
+//     namespaces (unix sockets the init, which counts what they hold,
+//     would not see), in a PID namespace of its own:
 //     it sees and signals only its own processes, and every one of them,
 //     daemons included, dies with the init process (Kill);
 //   - the file system is the host's, read-only and nosuid, with a private,

@@ -48,7 +48,7 @@ type probeResult struct {
 	DaemonStarted   int      // pid of a setsid daemon it left behind
 	LeakedFDs       []string // the grader's descriptors it got (the test's marker file)
 	InitSignalError string
-	HiddenMemory    []string // memfd_create or shmget that worked: memory in no resident set
+	HiddenMemory    []string // memfd_create, shmget or shared anonymous mmap that worked: memory in no resident set
 }
 
 func probe() {
@@ -108,6 +108,10 @@ func probe() {
 	if id, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600); err == nil {
 		r.HiddenMemory = append(r.HiddenMemory, "shmget")
 		_, _ = unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	}
+	if m, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS); err == nil {
+		r.HiddenMemory = append(r.HiddenMemory, "shared anonymous mmap")
+		_ = unix.Munmap(m)
 	}
 	daemon := exec.Command("/bin/sleep", "1000")
 	daemon.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -11,22 +11,28 @@ import (
 // denyHiddenMemory has no filter for it.
 var auditArch = map[string]uint32{"amd64": unix.AUDIT_ARCH_X86_64, "arm64": unix.AUDIT_ARCH_AARCH64}[runtime.GOARCH]
 
+// sharedAnon are the mmap flags of shared anonymous memory (MAP_SHARED,
+// which MAP_SHARED_VALIDATE holds too, and MAP_ANONYMOUS).
+const sharedAnon = unix.MAP_SHARED | unix.MAP_ANONYMOUS
+
 // x32Bit marks the x32 ABI's system calls on amd64 (same audit arch).
 const x32Bit = 0x40000000
 
-// denyHiddenMemory makes memfd_create and shmget fail with EPERM for the
-// calling thread and what it starts (no_new_privs must be set). Pages
-// written to a memfd, and SysV segments touched and detached, are in no
-// process's resident set: where no cgroup counts a sandbox's memory, the
-// watch would not see them (redteam5/shmemhold). No stack's program uses
-// either; POSIX shared memory is the sandbox's /dev/shm tmpfs, which the
-// watch reads. It refuses a new user namespace too (unshare and clone
-// with CLONE_NEWUSER: EPERM; clone3, whose flags a filter cannot read:
-// ENOSYS, on which glibc and Go fall back to clone): in a network
-// namespace of its own a program's unix sockets would be out of the
-// init's sight, which counts their memory (redteam7/sockhold). System
-// calls of another ABI (i386's int 0x80, x32) are denied whole, as their
-// numbers differ.
+// denyHiddenMemory makes memfd_create, shmget and mmap of shared anonymous
+// memory fail with EPERM for the calling thread and what it starts
+// (no_new_privs must be set). Pages written to a memfd, SysV segments
+// touched and detached, and shared anonymous pages touched then dropped
+// from the mapping (madvise MADV_DONTNEED: the memory stays,
+// redteam8/shanon) are in no process's resident set: where no cgroup
+// counts a sandbox's memory, the watch would not see them
+// (redteam5/shmemhold). No stack's program uses them; POSIX shared memory
+// is the sandbox's /dev/shm tmpfs, which the watch reads. It refuses a new
+// user namespace too (unshare and clone with CLONE_NEWUSER: EPERM; clone3,
+// whose flags a filter cannot read: ENOSYS, on which glibc and Go fall
+// back to clone): in a network namespace of its own a program's unix
+// sockets would be out of the init's sight, which counts their memory
+// (redteam7/sockhold). System calls of another ABI (i386's int 0x80, x32)
+// are denied whole, as their numbers differ.
 func denyHiddenMemory() error {
 	if auditArch == 0 {
 		return nil
@@ -46,18 +52,23 @@ func denyHiddenMemory() error {
 		/* 1 */ {Code: jeq, Jt: 1, K: auditArch},
 		/* 2 */ {Code: ret, K: deny},
 		/* 3 */ {Code: ld, K: 0}, // seccomp_data.nr
-		/* 4 */ {Code: jge, Jt: 10, K: x32Bit}, // 15
-		/* 5 */ {Code: jeq, Jt: 9, K: unix.SYS_MEMFD_CREATE}, // 15
-		/* 6 */ {Code: jeq, Jt: 8, K: unix.SYS_SHMGET}, // 15
-		/* 7 */ {Code: jeq, Jt: 6, K: unix.SYS_CLONE3}, // 14
-		/* 8 */ {Code: jeq, Jt: 2, K: unix.SYS_UNSHARE}, // 11
-		/* 9 */ {Code: jeq, Jt: 1, K: unix.SYS_CLONE}, // 11
-		/* 10 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
-		/* 11 */ {Code: ld, K: 16}, // seccomp_data.args[0], its low half (little-endian): the flags
-		/* 12 */ {Code: jset, Jt: 2, K: unix.CLONE_NEWUSER}, // 15
-		/* 13 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
-		/* 14 */ {Code: ret, K: enosys},
-		/* 15 */ {Code: ret, K: deny},
+		/* 4 */ {Code: jge, Jt: 15, K: x32Bit}, // 20
+		/* 5 */ {Code: jeq, Jt: 14, K: unix.SYS_MEMFD_CREATE}, // 20
+		/* 6 */ {Code: jeq, Jt: 13, K: unix.SYS_SHMGET}, // 20
+		/* 7 */ {Code: jeq, Jt: 11, K: unix.SYS_CLONE3}, // 19
+		/* 8 */ {Code: jeq, Jt: 3, K: unix.SYS_UNSHARE}, // 12
+		/* 9 */ {Code: jeq, Jt: 2, K: unix.SYS_CLONE}, // 12
+		/* 10 */ {Code: jeq, Jt: 4, K: unix.SYS_MMAP}, // 15
+		/* 11 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
+		/* 12 */ {Code: ld, K: 16}, // seccomp_data.args[0], its low half (little-endian): the flags
+		/* 13 */ {Code: jset, Jt: 6, K: unix.CLONE_NEWUSER}, // 20
+		/* 14 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
+		/* 15 */ {Code: ld, K: 40}, // seccomp_data.args[3], its low half: mmap's flags
+		/* 16 */ {Code: unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, K: sharedAnon},
+		/* 17 */ {Code: jeq, Jt: 2, K: sharedAnon}, // 20
+		/* 18 */ {Code: ret, K: unix.SECCOMP_RET_ALLOW},
+		/* 19 */ {Code: ret, K: enosys},
+		/* 20 */ {Code: ret, K: deny},
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	// No TSYNC: the filter is the calling thread's, which starts the program.
