@@ -25,7 +25,7 @@ func (g *grade) assemble(m check.Measurement) *reports.Card {
 			ID: g.ch.ID, Title: g.ch.Title, Digest: digestFS(g.ch.FS),
 			MaxStatements: g.ch.Limits.Statements, P95BudgetMS: millis(g.ch.Limits.P95),
 		},
-		Solution: reports.Solution{Path: g.opts.Solution, Language: g.sol.Language, Digest: g.solDigest, Idioms: g.idioms},
+		Solution: reports.Solution{Path: g.opts.Solution, Language: g.sol.Language, Digest: g.solDigest, Idioms: findIdioms(g.sources)},
 		Environment: reports.Environment{
 			Provider: g.opts.Provider.Name(), PostgresVersion: g.postgresVersion, RTTMS: millis(g.rtt),
 			Seed: g.opts.Seed, Size: g.size, DataDigest: g.dataDigest, OS: runtime.GOOS, Arch: runtime.GOARCH,
@@ -89,7 +89,7 @@ func (g *grade) stackFix(findings []reports.Finding, shapes []reports.Shape) {
 		if at := slices.IndexFunc(shapes, func(s reports.Shape) bool { return s.Fingerprint == f.Fingerprint }); at >= 0 {
 			example = shapes[at].Example
 		}
-		if where := sentFrom(g.sol.Dir, example, f.Normalized); where != "" {
+		if where := sentFrom(g.sources, example, f.Normalized); where != "" {
 			findings[i].Message += "; it is sent from " + where
 		}
 		if fix != "" && !strings.HasPrefix(f.Normalized, "insert") {

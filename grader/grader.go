@@ -78,8 +78,8 @@ type grade struct {
 	ch         *challenges.Challenge
 	sol        *runner.Solution
 	began      time.Time
-	solDigest  string   // the solution's files, as the card and the build cache name them
-	idioms     []string // the fixes its code shows (findIdioms)
+	solDigest  string       // the solution's files, as the card and the build cache name them
+	sources    []sourceFile // its code, read once (readSources)
 	rtt        time.Duration
 	size       int
 	timed      int

@@ -48,10 +48,20 @@ var comments = map[string]*regexp.Regexp{
 	".js": regexp.MustCompile("(?s)/\\*.*?\\*/|//[^\\n]*|\"(?:[^\"\\\\\\n]|\\\\.)*\"|'(?:[^'\\\\\\n]|\\\\.)*'|`[^`]*`"),
 }
 
-// findIdioms lists the ORM eager-loading and grouping calls in the
-// solution's code, in ormIdioms' order. It reads at most 2 MiB of source.
-func findIdioms(dir string) []string {
-	var code strings.Builder
+// sourceFile is a file of the solution's code: its path relative to the
+// solution directory, its language (an extension of comments) and text.
+type sourceFile struct{ rel, ext, text string }
+
+// maxSource is how much of a solution's code the grader reads, in all.
+const maxSource = 2 << 20
+
+// readSources reads the solution's code in dir, once, for findIdioms and
+// sentFrom: its regular files in the languages of comments, but those of
+// skipDirs and hidden directories, at most maxSource bytes in all (a
+// sparse file may say a terabyte).
+func readSources(dir string) []sourceFile {
+	var files []sourceFile
+	read := 0
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -67,17 +77,29 @@ func findIdioms(dir string) []string {
 		case ".mjs", ".cjs", ".ts":
 			ext = ".js"
 		}
-		strip, ok := comments[ext]
-		if !ok || code.Len() > 2<<20 || !d.Type().IsRegular() {
+		if _, ok := comments[ext]; !ok || read > maxSource || !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := readAtMost(path, 2<<20) // a sparse file may say a terabyte
-		if err == nil {
-			code.WriteString(strip.ReplaceAllString(string(b), " "))
-			code.WriteByte('\n')
+		b, err := readAtMost(path, maxSource)
+		if err != nil {
+			return nil
 		}
+		read += len(b)
+		rel, _ := filepath.Rel(dir, path)
+		files = append(files, sourceFile{rel: filepath.ToSlash(rel), ext: ext, text: string(b)})
 		return nil
 	})
+	return files
+}
+
+// findIdioms lists the ORM eager-loading and grouping calls in the
+// solution's code, in ormIdioms' order.
+func findIdioms(files []sourceFile) []string {
+	var code strings.Builder
+	for _, f := range files {
+		code.WriteString(comments[f.ext].ReplaceAllString(f.text, " "))
+		code.WriteByte('\n')
+	}
 	var found []string
 	for _, idiom := range ormIdioms {
 		if idiom.re.MatchString(code.String()) {
@@ -88,11 +110,11 @@ func findIdioms(dir string) []string {
 }
 
 // sentFrom finds where the solution's code writes a statement: the file
-// (relative to dir) and line of the first line of source holding the
-// statement's text up to its first parameter or literal, case and spacing
-// aside, as sent (example) or as normalized. It is "" when no line does,
-// as when an ORM writes the statement. It reads at most 2 MiB of source.
-func sentFrom(dir, example, normalized string) string {
+// (relative to the solution directory) and line of the first line of
+// source holding the statement's text up to its first parameter or
+// literal, case and spacing aside, as sent (example) or as normalized. It
+// is "" when no line does, as when an ORM writes the statement.
+func sentFrom(files []sourceFile, example, normalized string) string {
 	var prefixes []string
 	for _, sql := range []string{example, normalized} {
 		if at := firstValue.FindStringIndex(sql); at != nil {
@@ -105,26 +127,8 @@ func sentFrom(dir, example, normalized string) string {
 	if len(prefixes) == 0 {
 		return ""
 	}
-	found, read := "", 0
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if path != dir && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if _, ok := comments[filepath.Ext(path)]; !ok || read > 2<<20 || !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := readAtMost(path, 2<<20)
-		if err != nil {
-			return nil
-		}
-		read += len(b)
-		lines := strings.Split(strings.ToLower(string(b)), "\n")
+	for _, f := range files {
+		lines := strings.Split(strings.ToLower(f.text), "\n")
 		// The statement may span lines: it starts on the last line of
 		// those whose next few lines hold it.
 		holds := func(i int) bool {
@@ -136,14 +140,11 @@ func sentFrom(dir, example, normalized string) string {
 				for i+1 < len(lines) && holds(i+1) {
 					i++
 				}
-				rel, _ := filepath.Rel(dir, path)
-				found = fmt.Sprintf("%s:%d", filepath.ToSlash(rel), i+1)
-				return filepath.SkipAll
+				return fmt.Sprintf("%s:%d", f.rel, i+1)
 			}
 		}
-		return nil
-	})
-	return found
+	}
+	return ""
 }
 
 // firstValue is where a statement's first parameter or literal begins: a

@@ -34,7 +34,7 @@ func TestFindIdioms(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.code), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got := findIdioms(dir); !slices.Equal(got, tt.want) {
+		if got := findIdioms(readSources(dir)); !slices.Equal(got, tt.want) {
 			t.Errorf("%s %q: idioms %q, want %q", tt.file, tt.code, got, tt.want)
 		}
 	}
@@ -57,7 +57,7 @@ func TestSentFrom(t *testing.T) {
 		{"../challenges/orders-users/starter/go", "SELECT 1", "select ?", ""},
 	}
 	for _, tt := range tests {
-		if got := sentFrom(tt.dir, tt.example, tt.normalized); got != tt.want {
+		if got := sentFrom(readSources(tt.dir), tt.example, tt.normalized); got != tt.want {
 			t.Errorf("sentFrom(%s, %q) = %q, want %q", tt.dir, tt.example, got, tt.want)
 		}
 	}
@@ -80,8 +80,8 @@ func TestHugeSparseFileIsNotReadWhole(t *testing.T) {
 	}
 	f.Close()
 	start := time.Now()
-	findIdioms(dir)
-	sentFrom(dir, "SELECT id, user_id, product FROM orders", "select id, user_id, product from orders")
+	findIdioms(readSources(dir))
+	sentFrom(readSources(dir), "SELECT id, user_id, product FROM orders", "select id, user_id, product from orders")
 	if _, err := digestDir(dir); err == nil || !strings.Contains(err.Error(), "more than the 2GiB its sandbox may hold (huge.go is one)") {
 		t.Errorf("digest: %v; want it refused", err)
 	}

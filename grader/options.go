@@ -225,7 +225,7 @@ func newGrade(opts Options) (*grade, error) {
 	if g.solDigest, err = digestDir(sol.Dir); err != nil {
 		return nil, &UsageError{err}
 	}
-	g.idioms = findIdioms(sol.Dir)
+	g.sources = readSources(sol.Dir)
 	return g, nil
 }
 

@@ -28,36 +28,44 @@ import (
 //     cores its p95 fell from about 30 to 20 ms for a fix of orders-users).
 var jvmFlags = []string{"-XX:-UsePerfData", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"}
 
-// systemJars are where Debian's packages put the classes Java stacks
-// need (stacks' needs), by class.
-var systemJars = map[string]string{
-	"org.postgresql.Driver":                     "/usr/share/java/postgresql.jar",
-	"org.hibernate.Session":                     "/usr/share/java/hibernate3.jar",
-	"org.hibernate.annotations.common.Version":  "/usr/share/java/hibernate-commons-annotations.jar",
-	"javax.persistence.Entity":                  "/usr/share/java/geronimo-jpa_2.0_spec.jar",
-	"javax.transaction.Transaction":             "/usr/share/java/geronimo-jta-1.2-spec.jar",
-	"org.dom4j.Document":                        "/usr/share/java/dom4j.jar",
-	"antlr.Parser":                              "/usr/share/java/antlr.jar",
-	"org.apache.commons.collections.map.LRUMap": "/usr/share/java/commons-collections3.jar",
-	"org.slf4j.Logger":                          "/usr/share/java/slf4j-api.jar",
-	"org.slf4j.impl.StaticLoggerBinder":         "/usr/share/java/slf4j-nop.jar",
-	"javassist.util.proxy.ProxyFactory":         "/usr/share/java/javassist.jar",
+// hibernateJars are the classes of Hibernate 3.6 and of what it loads
+// (Debian's libhibernate3-java and its dependencies; javassist, which it
+// makes its lazy proxies with, is only recommended), each with the jar of
+// Debian's that holds it. slf4j-nop keeps slf4j from warning at start that
+// it has no logger.
+var hibernateJars = [][2]string{
+	{"org.hibernate.Session", "/usr/share/java/hibernate3.jar"},
+	{"org.hibernate.annotations.common.Version", "/usr/share/java/hibernate-commons-annotations.jar"},
+	{"javax.persistence.Entity", "/usr/share/java/geronimo-jpa_2.0_spec.jar"},
+	{"javax.transaction.Transaction", "/usr/share/java/geronimo-jta-1.2-spec.jar"},
+	{"org.dom4j.Document", "/usr/share/java/dom4j.jar"},
+	{"antlr.Parser", "/usr/share/java/antlr.jar"},
+	{"org.apache.commons.collections.map.LRUMap", "/usr/share/java/commons-collections3.jar"},
+	{"org.slf4j.Logger", "/usr/share/java/slf4j-api.jar"},
+	{"org.slf4j.impl.StaticLoggerBinder", "/usr/share/java/slf4j-nop.jar"},
+	{"javassist.util.proxy.ProxyFactory", "/usr/share/java/javassist.jar"},
 }
 
 // pgjdbc is PostgreSQL's JDBC driver, which every Java stack needs.
 var pgjdbc = package_{"org.postgresql.Driver", "apt-get install libpostgresql-jdbc-java, or put PostgreSQL's JDBC driver jar in the solution directory"}
 
-// hibernateNeeds are the classes of Hibernate 3.6 and of what it loads
-// (Debian's libhibernate3-java and its dependencies; javassist, which it
-// makes its lazy proxies with, is only recommended), and the driver.
-// slf4j-nop keeps slf4j from warning at start that it has no logger.
+// systemJars are where Debian's packages put the classes Java stacks
+// need (stacks' needs), by class.
+var systemJars = func() map[string]string {
+	jars := map[string]string{pgjdbc.name: "/usr/share/java/postgresql.jar"}
+	for _, cj := range hibernateJars {
+		jars[cj[0]] = cj[1]
+	}
+	return jars
+}()
+
+// hibernateNeeds are the classes the hibernate stack needs: Hibernate's
+// and the driver.
 var hibernateNeeds = func() []package_ {
 	const install = "apt-get install libhibernate3-java libjavassist-java"
 	var needs []package_
-	for _, class := range []string{"org.hibernate.Session", "org.hibernate.annotations.common.Version", "javax.persistence.Entity",
-		"javax.transaction.Transaction", "org.dom4j.Document", "antlr.Parser", "org.apache.commons.collections.map.LRUMap",
-		"org.slf4j.Logger", "org.slf4j.impl.StaticLoggerBinder", "javassist.util.proxy.ProxyFactory"} {
-		needs = append(needs, package_{class, install})
+	for _, cj := range hibernateJars {
+		needs = append(needs, package_{cj[0], install})
 	}
 	return append(needs, pgjdbc)
 }()

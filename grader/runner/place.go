@@ -142,14 +142,13 @@ var notCopied = map[string]bool{"nplus1-results": true, ".git": true}
 // copySolution copies the solution directory to dst for the sandbox, owned
 // by the sandbox's uid: regular files, directories and symbolic links
 // (a Go solution's build then drops those that lead out: dropLinksOut),
-// but notCopied. A
-// directory of more than diskLimit bytes (a sparse file of a terabyte
+// but notCopied. A directory of more than diskLimit bytes (a sparse file of a terabyte
 // would fill the disk) is a *BuildError, before the copy passes it.
 func copySolution(src, dst string) error {
 	uid, gid := sandbox.HostUID(), sandbox.HostGID()
 	chown := os.Geteuid() == 0
 	var size int64
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -185,7 +184,6 @@ func copySolution(src, dst string) error {
 		}
 		return err
 	})
-	return err
 }
 
 // dropLinksOut removes the symbolic links under dir that lead out of it,

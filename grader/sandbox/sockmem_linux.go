@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -152,8 +153,9 @@ const minMessage = 768
 // stream's queue is counted as that, or minMessage a byte when less. A
 // datagram socket shows only its first message's bytes and takes messages
 // from many senders, up to net.unix.max_dgram_qlen and one more: it is
-// counted as full.
-func orphanedQueue() func(stream bool, queued int64) int64 {
+// counted as full. The two settings are read once: the watch asks every
+// 50 ms.
+var orphanedQueue = sync.OnceValue(func() func(stream bool, queued int64) int64 {
 	read := func(name string, def int64) int64 {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -173,4 +175,4 @@ func orphanedQueue() func(stream bool, queued int64) int64 {
 		}
 		return max(queued, sender*(qlen+1))
 	}
-}
+})
